@@ -1,0 +1,144 @@
+package scheduler
+
+import "time"
+
+const (
+	// minPiecesInFlight is the least work a path is given ahead, so that it
+	// has the next piece before it finishes the current one even while its
+	// estimates are poor.
+	minPiecesInFlight = 2
+	// maxHolders bounds how many live paths may carry the same piece.
+	maxHolders = 3
+)
+
+// next returns what to send now, to whom, in the order to send it. The
+// returned slice is reused by the next call.
+//
+// Pieces are handed out in offset order, each to the path with room that is
+// expected to deliver it first. A path has room while its undelivered work is
+// below what it drains in one command latency plus one report interval, plus
+// one piece. When no piece can be handed out (all are out, or the next one is
+// beyond the receiver's window), paths with room duplicate the piece that
+// holds things up, if they would finish it at least a report interval sooner.
+func (pl *plan) next(now time.Time) []assignment {
+	pl.out = pl.out[:0]
+	if pl.done() || pl.alive == 0 {
+		return pl.out
+	}
+	fallback := pl.fallbackRate()
+	pl.computeETAs(now, fallback)
+	for {
+		pc, blocked := pl.nextPiece()
+		if pc != nil {
+			p := pl.bestPath(pc.r.Len(), now, fallback)
+			if p == nil {
+				break
+			}
+			pl.takeNext(pc)
+			pl.assign(p, pc, now, fallback)
+			continue
+		}
+		if !pl.duplicateOne(now, fallback, blocked) {
+			break
+		}
+	}
+	return pl.out
+}
+
+// nextPiece returns the next piece to hand out without taking it: the lowest
+// retry piece, else a new piece at the fresh offset. blocked reports that
+// there is one, but it ends beyond the receiver's window.
+func (pl *plan) nextPiece() (pc *piece, blocked bool) {
+	limit := satAdd(pl.lowestIncomplete(), pl.cfg.Window)
+	if pc := pl.retry.peek(); pc != nil {
+		if pc.r.End > limit {
+			return nil, true
+		}
+		return pc, false
+	}
+	if pl.fresh >= pl.cfg.Size {
+		return nil, false
+	}
+	r := Range{Start: pl.fresh, End: min(satAdd(pl.fresh, pl.cfg.PieceSize), pl.cfg.Size)}
+	if r.End > limit {
+		return nil, true
+	}
+	return &piece{r: r}, false
+}
+
+// takeNext removes pc, as returned by nextPiece, from the work to hand out.
+func (pl *plan) takeNext(pc *piece) {
+	if pc.queued {
+		pl.retry.pop()
+		return
+	}
+	pl.fresh = pc.r.End
+	pl.pending = append(pl.pending, pc)
+}
+
+// hasRoom reports whether path p should be given more work now.
+func (pl *plan) hasRoom(p *pathState, now time.Time) bool {
+	if !p.alive || p.stalled(now, pl.cfg.ReportInterval) {
+		return false
+	}
+	ps := pl.cfg.PieceSize
+	target := minPiecesInFlight * ps
+	if p.est.rateKnown {
+		ahead := p.est.latencyOr(pl.cfg.ReportInterval) + pl.cfg.ReportInterval
+		// Capped by the window before the conversion, which could overflow.
+		drain := min(p.est.rate*ahead.Seconds(), float64(pl.cfg.Window))
+		target = max(target, uint64(drain)+ps)
+	}
+	return p.inflight() < target
+}
+
+// bestPath returns the path with room expected to deliver n more bytes
+// soonest, or nil when no path has room.
+func (pl *plan) bestPath(n uint64, now time.Time, fallback float64) *pathState {
+	var best *pathState
+	var bestETA time.Time
+	for _, p := range pl.paths {
+		if !pl.hasRoom(p, now) {
+			continue
+		}
+		eta := pl.candidateETA(p, n, now, fallback)
+		if best == nil || eta.Before(bestETA) {
+			best, bestETA = p, eta
+		}
+	}
+	return best
+}
+
+// assign appends pc to path p's queue and to the output.
+func (pl *plan) assign(p *pathState, pc *piece, now time.Time, fallback float64) {
+	n := pc.r.Len()
+	if p.inflight() == 0 {
+		// The path idled: its progress clock restarts now.
+		p.lastProgress = now
+	}
+	switch {
+	case pc.holders > 0:
+		p.duplicated += n
+		pl.duplicated += n
+	case pc.handedOut:
+		p.reassigned += n
+		pl.reassigned += n
+	}
+	eta := pl.candidateETA(p, n, now, fallback)
+	p.queue = append(p.queue, entry{
+		p:        pc,
+		start:    p.assigned,
+		end:      p.assigned + n,
+		at:       now,
+		fromIdle: p.inflight() == 0,
+		eta:      eta,
+	})
+	p.assigned += n
+	p.etaEnd = eta
+	pc.holders++
+	pc.handedOut = true
+	if eta.Before(pc.eta) || pc.eta.IsZero() {
+		pc.eta = eta
+	}
+	pl.out = append(pl.out, assignment{path: p.id, r: pc.r})
+}

@@ -1,0 +1,122 @@
+package scheduler
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+)
+
+// paths returns simulated paths with the given rates in Mbit/s and one-way
+// delays of 10, 15, 20 ms and so on.
+func simPaths(rates ...float64) []simPathConfig {
+	var ps []simPathConfig
+	for i, r := range rates {
+		ps = append(ps, simPathConfig{rate: r * mbit, delay: time.Duration(10+5*i) * time.Millisecond})
+	}
+	return ps
+}
+
+// TestSimEfficiency checks that a transfer over paths of unknown rates
+// finishes close to size / sum of rates, whatever the order of the paths.
+func TestSimEfficiency(t *testing.T) {
+	for _, tc := range []struct {
+		rates []float64
+		want  float64
+	}{
+		{[]float64{50, 50, 50}, 0.95},
+		{[]float64{10, 50, 100}, 0.93},
+		{[]float64{100, 50, 10}, 0.93},
+		{[]float64{50, 100, 10}, 0.93},
+	} {
+		t.Run(fmt.Sprint(tc.rates), func(t *testing.T) {
+			cfg := simConfig{size: 64 << 20, window: 16 << 20, paths: simPaths(tc.rates...)}
+			r := newSim(t, cfg).run(time.Minute)
+			t.Logf("efficiency %.3f: %s", r.efficiency(), r.describe(cfg))
+			if r.efficiency() < tc.want {
+				t.Errorf("efficiency %.3f, want at least %.2f", r.efficiency(), tc.want)
+			}
+		})
+	}
+}
+
+// TestSimProportionalShares checks that each path carries about its share
+// of the sum of rates, although the plan is never told the rates.
+func TestSimProportionalShares(t *testing.T) {
+	rates := []float64{10, 50, 100}
+	cfg := simConfig{size: 64 << 20, window: 16 << 20, paths: simPaths(rates...)}
+	r := newSim(t, cfg).run(time.Minute)
+	t.Log(r.describe(cfg))
+	var total uint64
+	for _, d := range r.delivered {
+		total += d
+	}
+	for i, rate := range rates {
+		want := rate / 160
+		got := float64(r.delivered[i]) / float64(total)
+		if math.Abs(got-want) > 0.03 {
+			t.Errorf("path %d (%v Mbit/s) carried %.3f of the bytes, want %.3f ± 0.03", i, rate, got, want)
+		}
+		est := r.stats.Paths[i].Rate / mbit
+		if math.Abs(est-rate)/rate > 0.2 {
+			t.Errorf("path %d: estimated %.1f Mbit/s, true rate %v", i, est, rate)
+		}
+	}
+}
+
+// TestSimPathDeathReassigns kills a secondary mid-transfer: its pieces go to
+// the others and every byte still arrives.
+func TestSimPathDeathReassigns(t *testing.T) {
+	paths := simPaths(50, 50, 50)
+	paths[1].dieAt = time.Second
+	paths[1].detect = 200 * time.Millisecond
+	cfg := simConfig{size: 64 << 20, window: 16 << 20, paths: paths}
+	r := newSim(t, cfg).run(time.Minute) // fails unless the client got every byte
+	t.Log(r.describe(cfg))
+	if r.stats.ReassignedBytes == 0 {
+		t.Error("no bytes were reassigned after the path died")
+	}
+	if r.stats.Paths[1].Alive {
+		t.Error("path 1 still alive in stats")
+	}
+	// The survivors carry the rest at their full rate: the loss is about
+	// the detection delay, not the dead path's share.
+	ideal := time.Second + time.Duration(float64(cfg.size-r.delivered[1])/(100*mbit)*float64(time.Second))
+	if r.clientDone > ideal*110/100 {
+		t.Errorf("done at %v, want within 10%% of %v", r.clientDone, ideal)
+	}
+}
+
+// TestSimTailFinishedByFastPath checks that a slow path never holds the last
+// piece alone: the fast path copies it and the transfer ends when the fast
+// path would end, not when the slow one would.
+func TestSimTailFinishedByFastPath(t *testing.T) {
+	cfg := simConfig{size: 16 << 20, window: 16 << 20, paths: simPaths(100, 2)}
+	r := newSim(t, cfg).run(time.Minute)
+	t.Log(r.describe(cfg))
+	if r.finisher != 0 {
+		t.Errorf("the report that completed the object came from path %d, want the fast path 0", r.finisher)
+	}
+	if r.stats.DuplicatedBytes == 0 {
+		t.Error("no piece was duplicated")
+	}
+	// A 256 KiB piece takes the 2 Mbit/s path about one second alone.
+	if e := r.efficiency(); e < 0.9 {
+		t.Errorf("efficiency %.3f, want at least 0.9", e)
+	}
+}
+
+// TestSimWindowAvoidsHeadOfLine compares a plan that knows the receiver's
+// window with one that does not, when the window is small and one path is
+// slow: holding pieces back keeps them for the path that drains first.
+func TestSimWindowAvoidsHeadOfLine(t *testing.T) {
+	cfg := simConfig{size: 64 << 20, window: 2 << 20, paths: simPaths(10, 100)}
+	aware := newSim(t, cfg).run(time.Minute)
+	cfg.planWindow = 1 << 40
+	blind := newSim(t, cfg).run(time.Minute)
+	t.Logf("window-aware: efficiency %.3f, sources blocked %v, dup %d B", aware.efficiency(), aware.blocked, aware.stats.DuplicatedBytes)
+	t.Logf("window-blind: efficiency %.3f, sources blocked %v, dup %d B", blind.efficiency(), blind.blocked, blind.stats.DuplicatedBytes)
+	if aware.efficiency() < blind.efficiency() {
+		t.Errorf("window-aware efficiency %.3f below window-blind %.3f", aware.efficiency(), blind.efficiency())
+	}
+}
