@@ -1,0 +1,126 @@
+package presentation
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Sentinel errors of the presentation layer. Functions wrap them with the
+// stream they concern; test for them with errors.Is.
+var (
+	// ErrStreamExists is returned when a buffer is created for a stream ID
+	// that already has one. Remove the old buffer first to restart a stream.
+	ErrStreamExists = errors.New("presentation: stream buffer already exists")
+	// ErrStreamNotFound is returned for a stream ID without a buffer: the
+	// stream was never created or was removed.
+	ErrStreamNotFound = errors.New("presentation: stream buffer not found")
+	// ErrStreamClosed is returned when data arrives for, or a read is made
+	// on, a stream that was cancelled, failed or removed; its data is dropped.
+	ErrStreamClosed = errors.New("presentation: stream closed")
+	// ErrClosed is returned by every call after the manager was closed.
+	ErrClosed = errors.New("presentation: manager closed")
+	// ErrConflictingData is matched by every *ConflictError.
+	ErrConflictingData = errors.New("presentation: overlapping data differs")
+	// ErrFlowControl is matched by every *FlowControlError.
+	ErrFlowControl = errors.New("presentation: flow-control limit exceeded")
+	// ErrFinalSize is matched by every *FinalSizeError.
+	ErrFinalSize = errors.New("presentation: final size violated")
+	// ErrWindowExhausted is returned when the session window has no room
+	// for a requested allocation.
+	ErrWindowExhausted = errors.New("presentation: session receive window exhausted")
+	// ErrInvalidReadPosition is returned when a read position would move
+	// backwards (those bytes were already released).
+	ErrInvalidReadPosition = errors.New("presentation: invalid read position")
+)
+
+// ConflictError reports bytes that overlap already received bytes of the
+// same stream but differ from them. The stream is failed: nobody can tell
+// which copy is right, so the sender must reset and resend the stream.
+type ConflictError struct {
+	StreamID uint64
+	Offset   uint64 // first offset whose bytes differ
+	PathID   uint64 // path that delivered the conflicting bytes
+}
+
+// Error says what differed and what the sender must do.
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("presentation: stream %d: bytes at offset %d from path %d differ from bytes already received; stream failed, the sender must resend it",
+		e.StreamID, e.Offset, e.PathID)
+}
+
+// Is makes errors.Is(err, ErrConflictingData) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflictingData }
+
+// FlowControlError reports data beyond the limit the receiver advertised.
+// The data was not stored; the path that sent it violated flow control.
+type FlowControlError struct {
+	StreamID uint64
+	Offset   uint64 // first offset of the rejected data
+	End      uint64 // offset just past the rejected data
+	Limit    uint64 // the stream's limit when the data arrived
+}
+
+// Error says which data exceeded which limit.
+func (e *FlowControlError) Error() string {
+	return fmt.Sprintf("presentation: stream %d: data [%d, %d) exceeds the advertised limit %d; the sender must wait for MAX_STREAM_DATA",
+		e.StreamID, e.Offset, e.End, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrFlowControl) true.
+func (e *FlowControlError) Is(target error) bool { return target == ErrFlowControl }
+
+// FinalSizeError reports data past a stream's final size, or a final size
+// that contradicts an earlier one or the data already received. The data
+// was not stored; the stream itself is left intact.
+type FinalSizeError struct {
+	StreamID  uint64
+	FinalSize uint64 // final size already known (or the highest offset received)
+	Offset    uint64 // offending end offset or final size
+	Reason    string
+}
+
+// Error says how the final size was violated.
+func (e *FinalSizeError) Error() string {
+	return fmt.Sprintf("presentation: stream %d: %s (known %d, got %d)", e.StreamID, e.Reason, e.FinalSize, e.Offset)
+}
+
+// Is makes errors.Is(err, ErrFinalSize) true.
+func (e *FinalSizeError) Is(target error) bool { return target == ErrFinalSize }
+
+// timeoutError is returned by reads whose deadline passed. It satisfies
+// errors.Is(err, os.ErrDeadlineExceeded) and net.Error with Timeout() true.
+type timeoutError struct{ streamID uint64 }
+
+// Error says which stream timed out.
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("presentation: stream %d: read deadline exceeded", e.streamID)
+}
+
+// Timeout is true: this is a deadline (net.Error).
+func (e *timeoutError) Timeout() bool { return true }
+
+// Temporary is true: a later read may succeed (net.Error).
+func (e *timeoutError) Temporary() bool { return true }
+
+// Is makes errors.Is(err, os.ErrDeadlineExceeded) true.
+func (e *timeoutError) Is(target error) bool {
+	return target == os.ErrDeadlineExceeded
+}
+
+// ConfigError reports an invalid PresentationConfig field.
+type ConfigError struct {
+	Field  string // name of the PresentationConfig field
+	Value  any
+	Reason string // the valid range
+}
+
+// Error names the field, its value and the valid range.
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("presentation: invalid PresentationConfig.%s = %v: %s", e.Field, e.Value, e.Reason)
+}
+
+// streamErr wraps a sentinel with the stream it concerns.
+func streamErr(id uint64, err error) error {
+	return fmt.Errorf("stream %d: %w", id, err)
+}

@@ -1,0 +1,54 @@
+package presentation
+
+import (
+	"runtime"
+	"testing"
+	"time"
+)
+
+// newTestManager returns a manager closed at the end of the test.
+func newTestManager(t testing.TB, cfg *PresentationConfig) *dataPresentationManager {
+	t.Helper()
+	m, err := newDataPresentationManager(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+	return m
+}
+
+func mustCreate(t testing.TB, m DataPresentationManager, id uint64) {
+	t.Helper()
+	if err := m.CreateStreamBuffer(id, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitForReader returns once a reader of s is blocked on its wake channel
+// (the reader creates it under the lock just before waiting).
+func waitForReader(t *testing.T, m *dataPresentationManager, id uint64) {
+	t.Helper()
+	s, err := m.lookup(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		waiting := s.wake != nil
+		s.mu.Unlock()
+		if waiting {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("reader never blocked")
+		}
+		runtime.Gosched()
+	}
+}
+
+// result is what a reader goroutine saw.
+type result struct {
+	n   int
+	err error
+}

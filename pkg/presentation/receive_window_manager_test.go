@@ -1,0 +1,108 @@
+package presentation
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestReceiveWindowAllocateRelease(t *testing.T) {
+	w := NewReceiveWindowManager(1000)
+	if err := w.AllocateWindow(0, 600); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.AllocateWindow(4, 500); !errors.Is(err, ErrWindowExhausted) {
+		t.Fatalf("over-allocation: %v, want ErrWindowExhausted", err)
+	}
+	if err := w.AllocateWindow(4, 400); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.GetAvailableWindow(); got != 0 {
+		t.Fatalf("available %d, want 0", got)
+	}
+	if err := w.AllocateWindow(0, 300); err != nil { // shrinking always fits
+		t.Fatal(err)
+	}
+	st := w.GetWindowStatus()
+	if st.Allocated != 700 || st.Available != 300 || st.Streams != 2 || st.StreamAllocations[0] != 300 {
+		t.Fatalf("status %+v", st)
+	}
+	if err := w.ReleaseWindow(4); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.ReleaseWindow(4); !errors.Is(err, ErrStreamNotFound) {
+		t.Fatalf("second release: %v", err)
+	}
+	if got := w.GetAvailableWindow(); got != 700 {
+		t.Fatalf("available %d after release, want 700", got)
+	}
+	if err := w.SetWindowSize(200); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.GetAvailableWindow(); got != 0 {
+		t.Fatalf("available %d after shrinking below the shares", got)
+	}
+	if err := w.SetWindowSize(0); err == nil {
+		t.Fatal("zero window accepted")
+	}
+}
+
+func TestReceiveWindowGrowAndForce(t *testing.T) {
+	w := newReceiveWindowManager(1000)
+	if got, ok := w.allocateUpTo(0, 800, 100); !ok || got != 800 {
+		t.Fatalf("allocateUpTo = %d, %t", got, ok)
+	}
+	if got, ok := w.allocateUpTo(4, 800, 100); !ok || got != 200 {
+		t.Fatalf("allocateUpTo with 200 free = %d, %t; want 200", got, ok)
+	}
+	if _, ok := w.allocateUpTo(8, 800, 100); ok {
+		t.Fatal("allocation below the minimum succeeded")
+	}
+	w.forceAllocate(8, 100)
+	if st := w.GetWindowStatus(); st.Allocated != 1100 || st.Available != 0 {
+		t.Fatalf("after forced minimum: %+v", st)
+	}
+	if got := w.sessionLimit(); got != 1100 {
+		t.Fatalf("session limit %d, want the overcommitted 1100", got)
+	}
+	_ = w.ReleaseWindow(0)
+	if got := w.grow(4, 200, 400); got != 400 {
+		t.Fatalf("grow = %d, want 400", got)
+	}
+	if got := w.grow(4, 400, 10000); got != 1000-100 {
+		t.Fatalf("grow bounded by the free window = %d, want 900", got)
+	}
+}
+
+func TestReceiveWindowSlideAndCallbacks(t *testing.T) {
+	w := NewReceiveWindowManager(100)
+	var full, avail int
+	w.SetWindowFullCallback(func() { full++ })
+	w.SetWindowAvailableCallback(func() { avail++ })
+	w.RecordData(60)
+	if w.IsWindowFull() || w.GetWindowUtilization() != 0.6 {
+		t.Fatalf("utilisation %v", w.GetWindowUtilization())
+	}
+	w.RecordData(40)
+	w.RecordData(10)
+	if !w.IsWindowFull() || full != 1 {
+		t.Fatalf("full=%t callbacks=%d, want full once", w.IsWindowFull(), full)
+	}
+	if err := w.SlideWindow(200); err == nil {
+		t.Fatal("sliding past the buffered bytes accepted")
+	}
+	if err := w.SlideWindow(30); err != nil {
+		t.Fatal(err)
+	}
+	if w.IsWindowFull() || avail != 1 {
+		t.Fatalf("after sliding 30: full=%t available callbacks=%d", w.IsWindowFull(), avail)
+	}
+	st := w.GetWindowStatus()
+	if st.Used != 80 || st.Consumed != 30 {
+		t.Fatalf("status %+v", st)
+	}
+	w.SetWindowFullCallback(nil)
+	w.RecordData(50)
+	if full != 1 {
+		t.Fatal("cleared callback called")
+	}
+}

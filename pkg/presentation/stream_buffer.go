@@ -1,0 +1,594 @@
+package presentation
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"sync"
+	"time"
+)
+
+// streamState is the life cycle of a stream buffer.
+type streamState uint8
+
+const (
+	stateOpen   streamState = iota
+	stateFailed             // conflict or FailStream: readers get err, data dropped
+	stateClosed             // removed or manager closed
+)
+
+func (s streamState) String() string {
+	return [...]string{"open", "failed", "closed"}[s]
+}
+
+// clockBase anchors monotime, a cheap monotonic clock in nanoseconds.
+var clockBase = time.Now()
+
+func monotime() int64 { return int64(time.Since(clockBase)) }
+
+// chunk is one stored piece of a stream: bytes [off, off+len(data)) that
+// point into a pooled buffer without copying.
+type chunk struct {
+	off     uint64
+	data    []byte
+	buf     *pooledBuffer
+	arrival int64 // monotime when stored, for arrival-to-read latency
+}
+
+func (c *chunk) end() uint64 { return c.off + uint64(len(c.data)) }
+
+// streamCounters are one stream's statistics, kept under its lock.
+type streamCounters struct {
+	bytesWritten, bytesRead, duplicates uint64
+	writes, reads                       uint64
+	conflicts, flowViolations           uint64
+	latencySum, latencyCount            uint64 // nanoseconds, pieces
+	latencyMax                          int64
+	bpEvents                            uint64
+}
+
+func (c *streamCounters) add(o *streamCounters) {
+	c.bytesWritten += o.bytesWritten
+	c.bytesRead += o.bytesRead
+	c.duplicates += o.duplicates
+	c.writes += o.writes
+	c.reads += o.reads
+	c.conflicts += o.conflicts
+	c.flowViolations += o.flowViolations
+	c.latencySum += o.latencySum
+	c.latencyCount += o.latencyCount
+	c.latencyMax = max(c.latencyMax, o.latencyMax)
+	c.bpEvents += o.bpEvents
+}
+
+// effects are what a stream operation leaves to do once the stream lock
+// is released: callbacks, threshold checks and releasing the window share.
+// State (session counters, backpressure) is updated under the stream lock,
+// so that a reader's update is never applied before the writer's it follows.
+type effects struct {
+	usedMoved        bool
+	usedFrom, usedTo uint64 // session bytes buffered before and after
+	consumed         bool   // the session consumed offset advanced
+	advertise        bool   // limit moved enough to be worth advertising
+	limit            uint64
+	bp               []bpEvent // backpressure transitions to report
+	ended            bool      // stream failed or closed: release its window share
+}
+
+// streamBuffer is the receive buffer of one logical stream: pieces stored
+// by offset, the received ranges, the read position, the stream's
+// flow-control limit and the readers' wake-up channel.
+type streamBuffer struct {
+	id   uint64
+	meta StreamMetadata
+	m    *dataPresentationManager // nil for a standalone buffer
+	pool *bufferPool
+
+	mu         sync.Mutex
+	chunks     sortedList[chunk] // unread received bytes, ordered and disjoint
+	received   rangeSet          // every offset received (or skipped), read or not
+	readPos    uint64
+	buffered   uint64
+	finalSize  uint64
+	finalKnown bool
+	state      streamState
+	err        error         // what readers get once the stream failed or closed
+	wake       chan struct{} // closed to wake readers; nil while nobody waits
+
+	// Flow control: limit = max(previous limit, readPos + window).
+	window, limit, advertised uint64
+	epochStart                int64 // auto-tuning epoch
+	epochOffset               uint64
+	lastRead                  int64
+	bpActive                  bool
+	senderBlocked             bool // advertise the next increase at once
+
+	gap gapState
+	st  streamCounters
+}
+
+// NewStreamBuffer returns a standalone buffer (not attached to a manager)
+// whose flow-control window is window bytes (0: DefaultInitialStreamWindow).
+// It keeps no gap timer and does not auto-tune.
+func NewStreamBuffer(streamID uint64, meta *StreamMetadata, window uint64) StreamBuffer {
+	if window == 0 {
+		window = DefaultInitialStreamWindow
+	}
+	return newStreamBuffer(streamID, meta, nil, sharedPool, window)
+}
+
+// sharedPool serves standalone buffers.
+var sharedPool = newBufferPool()
+
+func newStreamBuffer(id uint64, meta *StreamMetadata, m *dataPresentationManager, pool *bufferPool, window uint64) *streamBuffer {
+	s := &streamBuffer{id: id, m: m, pool: pool, window: window}
+	if meta != nil {
+		s.meta = *meta
+	}
+	s.limit = min(window, maxOffset)
+	s.advertised = s.limit
+	now := monotime()
+	s.epochStart, s.lastRead = now, now
+	return s
+}
+
+func (s *streamBuffer) config() *PresentationConfig {
+	if s.m != nil {
+		return s.m.config()
+	}
+	return defaultConfig
+}
+
+var defaultConfig = DefaultPresentationConfig()
+
+// StreamID returns the stream this buffer belongs to.
+func (s *streamBuffer) StreamID() uint64 { return s.id }
+
+// Metadata returns the metadata given at creation.
+func (s *streamBuffer) Metadata() StreamMetadata { return s.meta }
+
+// Write stores a copy of data at offset.
+func (s *streamBuffer) Write(offset uint64, data []byte) error {
+	return s.WriteWithMetadata(offset, data, nil)
+}
+
+// WriteWithMetadata stores data at offset; DataFlagPooled is ignored here
+// (the manager resolves ownership), DataFlagFin sets the final size.
+func (s *streamBuffer) WriteWithMetadata(offset uint64, data []byte, meta *DataMetadata) error {
+	var md DataMetadata
+	if meta != nil {
+		md = *meta
+	}
+	eff, err := s.write(offset, data, nil, md)
+	s.apply(eff)
+	return err
+}
+
+// write stores data at off. pb, when not nil, owns data (one reference that
+// write consumes whatever happens); otherwise data is copied.
+func (s *streamBuffer) write(off uint64, data []byte, pb *pooledBuffer, md DataMetadata) (eff effects, err error) {
+	s.mu.Lock()
+	err = s.writeLocked(&eff, off, data, pb, md)
+	s.mu.Unlock()
+	if pb != nil {
+		pb.release()
+	}
+	return eff, err
+}
+
+// writeLocked is write under the stream lock; the caller keeps and later
+// releases pb's reference.
+func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, pb *pooledBuffer, md DataMetadata) error {
+	n := uint64(len(data))
+	end := off + n
+	if s.state != stateOpen {
+		return streamErr(s.id, ErrStreamClosed)
+	}
+	if off > maxOffset || n > maxOffset-off || end > s.limit {
+		s.st.flowViolations++
+		return &FlowControlError{StreamID: s.id, Offset: off, End: end, Limit: s.limit}
+	}
+	if err := s.checkFinalSizeLocked(end, md.Flags&DataFlagFin != 0); err != nil {
+		return err
+	}
+	s.st.writes++
+	if md.Flags&DataFlagFin != 0 && !s.finalKnown {
+		s.finalKnown, s.finalSize = true, end
+	}
+	if off < s.readPos { // already read: nothing left to compare with
+		skip := min(s.readPos, end) - off
+		s.st.duplicates += skip
+		off += skip
+		data = data[skip:]
+	}
+	if off < end {
+		if pb == nil {
+			pb = s.pool.get(len(data))
+			defer pb.release()
+			copy(pb.data, data)
+			data = pb.data[:len(data)]
+		}
+		stored, conflictAt, ok := s.storeLocked(off, data, pb)
+		s.accountLocked(eff, stored, 0, 0)
+		s.buffered += stored
+		s.st.bytesWritten += stored
+		s.st.duplicates += uint64(len(data)) - stored
+		if !ok {
+			s.st.conflicts++
+			cerr := &ConflictError{StreamID: s.id, Offset: conflictAt, PathID: md.PathID}
+			s.failLocked(cerr, eff)
+			return cerr
+		}
+		s.received.add(off, end)
+		s.checkBackpressureOnWriteLocked(eff)
+	}
+	s.wakeReadersLocked()
+	s.checkGapLocked()
+	return nil
+}
+
+// checkFinalSizeLocked rejects data past the final size and final sizes
+// that contradict what is known.
+func (s *streamBuffer) checkFinalSizeLocked(end uint64, fin bool) error {
+	switch {
+	case s.finalKnown && end > s.finalSize:
+		return &FinalSizeError{StreamID: s.id, FinalSize: s.finalSize, Offset: end, Reason: "data past the final size"}
+	case fin && s.finalKnown && end != s.finalSize:
+		return &FinalSizeError{StreamID: s.id, FinalSize: s.finalSize, Offset: end, Reason: "final size changed"}
+	case fin && end < max(s.received.max(), s.readPos):
+		return &FinalSizeError{StreamID: s.id, FinalSize: s.received.max(), Offset: end, Reason: "final size below bytes already received"}
+	}
+	return nil
+}
+
+// storeLocked keeps the parts of [off, off+len(data)) not yet buffered,
+// without copying, and compares the parts already buffered. It returns the
+// number of bytes stored, and ok false with the first differing offset on
+// a conflict.
+func (s *streamBuffer) storeLocked(off uint64, data []byte, pb *pooledBuffer) (stored, conflictAt uint64, ok bool) {
+	end := off + uint64(len(data))
+	now := monotime()
+	cur := off
+	c := s.chunks.search(func(k *chunk) bool { return k.end() > off })
+	for cur < end {
+		next := end // where the hole starting at cur ends
+		if s.chunks.valid(c) {
+			next = min(end, s.chunks.at(c).off)
+		}
+		if cur < next {
+			pb.retain()
+			c = s.chunks.insert(c, chunk{off: cur, data: data[cur-off : next-off : next-off], buf: pb, arrival: now})
+			c = s.chunks.next(c)
+			stored += next - cur
+			cur = next
+			continue
+		}
+		k := s.chunks.at(c)
+		ovEnd := min(end, k.end())
+		mine, theirs := data[cur-off:ovEnd-off], k.data[cur-k.off:ovEnd-k.off]
+		if !bytes.Equal(mine, theirs) {
+			i := 0
+			for mine[i] == theirs[i] {
+				i++
+			}
+			return stored, cur + uint64(i), false
+		}
+		cur = ovEnd
+		c = s.chunks.next(c)
+	}
+	return stored, 0, true
+}
+
+// wakeReadersLocked wakes blocked readers when a read would now return.
+func (s *streamBuffer) wakeReadersLocked() {
+	if s.wake == nil {
+		return
+	}
+	first := s.chunks.first()
+	if (first != nil && first.off == s.readPos) || s.state != stateOpen || (s.finalKnown && s.readPos == s.finalSize) {
+		close(s.wake)
+		s.wake = nil
+	}
+}
+
+// Read copies contiguous bytes from the read position into p, blocking
+// until at least one byte, the end of the stream or an error.
+func (s *streamBuffer) Read(p []byte) (int, error) {
+	return s.readWait(context.Background(), p, nil)
+}
+
+// ReadContext is Read that gives up when ctx is done, returning ctx.Err().
+func (s *streamBuffer) ReadContext(ctx context.Context, p []byte) (int, error) {
+	return s.readWait(ctx, p, nil)
+}
+
+// ReadContiguous copies the bytes available at the read position without
+// blocking: 0 and a nil error mean the reader is at a hole.
+func (s *streamBuffer) ReadContiguous(p []byte) (int, error) {
+	s.mu.Lock()
+	n, eff, err := s.readLocked(p)
+	s.mu.Unlock()
+	s.apply(eff)
+	return n, err
+}
+
+// readWait reads, waiting for the writer's wake-up (never polling) until
+// data, the end, an error, ctx or timeout.
+func (s *streamBuffer) readWait(ctx context.Context, p []byte, timeout <-chan time.Time) (int, error) {
+	for {
+		s.mu.Lock()
+		n, eff, err := s.readLocked(p)
+		if n > 0 || err != nil || len(p) == 0 {
+			s.mu.Unlock()
+			s.apply(eff)
+			return n, err
+		}
+		if s.wake == nil {
+			s.wake = make(chan struct{})
+		}
+		wake := s.wake
+		s.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-timeout:
+			return 0, &timeoutError{streamID: s.id}
+		}
+	}
+}
+
+// readLocked copies contiguous bytes from the read position into p and
+// releases every piece it finishes.
+func (s *streamBuffer) readLocked(p []byte) (n int, eff effects, err error) {
+	if s.state != stateOpen {
+		return 0, eff, s.err
+	}
+	var now int64
+	for n < len(p) {
+		k := s.chunks.first()
+		if k == nil || k.off != s.readPos {
+			break
+		}
+		c := copy(p[n:], k.data)
+		n += c
+		s.readPos += uint64(c)
+		if c < len(k.data) {
+			k.off += uint64(c)
+			k.data = k.data[c:]
+			break
+		}
+		if now == 0 {
+			now = monotime()
+		}
+		lat := now - k.arrival
+		s.st.latencySum += uint64(lat)
+		s.st.latencyCount++
+		s.st.latencyMax = max(s.st.latencyMax, lat)
+		k.buf.release()
+		s.chunks.popFront()
+	}
+	if n > 0 {
+		if now == 0 {
+			now = monotime()
+		}
+		s.lastRead = now
+		s.st.reads++
+		s.st.bytesRead += uint64(n)
+		s.buffered -= uint64(n)
+		s.accountLocked(&eff, 0, uint64(n), uint64(n))
+		s.checkBackpressureOnReadLocked(&eff)
+		s.updateLimitLocked(&eff, now)
+		s.checkGapLocked()
+	}
+	if s.finalKnown && s.readPos == s.finalSize {
+		err = io.EOF
+	}
+	return n, eff, err
+}
+
+// GetReadPosition returns the offset of the next byte to read.
+func (s *streamBuffer) GetReadPosition() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.readPos
+}
+
+// SetReadPosition skips forward to pos, dropping the bytes before it.
+// Moving backwards fails with ErrInvalidReadPosition: those bytes are gone.
+func (s *streamBuffer) SetReadPosition(pos uint64) error {
+	s.mu.Lock()
+	eff, err := s.skipLocked(pos)
+	s.mu.Unlock()
+	s.apply(eff)
+	return err
+}
+
+// AdvanceReadPosition skips n bytes.
+func (s *streamBuffer) AdvanceReadPosition(n uint64) error {
+	s.mu.Lock()
+	if n > maxOffset-s.readPos {
+		s.mu.Unlock()
+		return streamErr(s.id, ErrInvalidReadPosition)
+	}
+	eff, err := s.skipLocked(s.readPos + n)
+	s.mu.Unlock()
+	s.apply(eff)
+	return err
+}
+
+func (s *streamBuffer) skipLocked(pos uint64) (eff effects, err error) {
+	switch {
+	case s.state != stateOpen:
+		return eff, s.err
+	case pos < s.readPos || pos > maxOffset || (s.finalKnown && pos > s.finalSize):
+		return eff, streamErr(s.id, ErrInvalidReadPosition)
+	}
+	var freed uint64
+	for k := s.chunks.first(); k != nil && k.off < pos; k = s.chunks.first() {
+		if k.end() > pos {
+			drop := pos - k.off
+			k.off, k.data = pos, k.data[drop:]
+			freed += drop
+			break
+		}
+		freed += uint64(len(k.data))
+		k.buf.release()
+		s.chunks.popFront()
+	}
+	s.buffered -= freed
+	s.received.add(s.readPos, pos)
+	s.accountLocked(&eff, 0, freed, pos-s.readPos)
+	s.readPos = pos
+	s.checkBackpressureOnReadLocked(&eff)
+	s.updateLimitLocked(&eff, monotime())
+	s.wakeReadersLocked()
+	s.checkGapLocked()
+	return eff, nil
+}
+
+// HasGaps reports whether bytes are missing below the highest byte received.
+func (s *streamBuffer) HasGaps() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.received.nextMissing(s.readPos) < s.received.max()
+}
+
+// GetNextGapPosition returns the first offset at or after the read position
+// not yet received; ok is false when every byte up to the final size was.
+func (s *streamBuffer) GetNextGapPosition() (offset uint64, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := s.received.nextMissing(s.readPos)
+	if s.finalKnown && next >= s.finalSize {
+		return 0, false
+	}
+	return next, true
+}
+
+// GetContiguousBytes returns how many bytes a read could return now.
+func (s *streamBuffer) GetContiguousBytes() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen {
+		return 0
+	}
+	return s.received.nextMissing(s.readPos) - s.readPos
+}
+
+// ReceivedRanges returns the received ranges at or after the read position.
+func (s *streamBuffer) ReceivedRanges() []Range {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.received.ranges(nil, s.readPos)
+}
+
+// MissingRanges returns the holes the sender still has to fill.
+func (s *streamBuffer) MissingRanges() MissingRanges {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.missingLocked()
+}
+
+func (s *streamBuffer) missingLocked() MissingRanges {
+	upper := s.received.max()
+	if s.finalKnown {
+		upper = s.finalSize
+	}
+	return MissingRanges{
+		StreamID:       s.id,
+		ReadOffset:     s.readPos,
+		FinalSize:      s.finalSize,
+		FinalSizeKnown: s.finalKnown,
+		Ranges:         s.received.gaps(nil, s.readPos, upper),
+	}
+}
+
+// FinalSize returns the final size when a FIN was received.
+func (s *streamBuffer) FinalSize() (uint64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.finalSize, s.finalKnown
+}
+
+// Limit returns the absolute offset a sender may write up to.
+func (s *streamBuffer) Limit() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limit
+}
+
+// GetBufferUsage returns the buffer's memory use.
+func (s *streamBuffer) GetBufferUsage() BufferUsage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.usageLocked()
+}
+
+func (s *streamBuffer) usageLocked() BufferUsage {
+	u := BufferUsage{
+		Buffered:     s.buffered,
+		Window:       s.window,
+		Chunks:       s.chunks.len(),
+		Ranges:       s.received.countAfter(s.readPos),
+		ReadPosition: s.readPos,
+	}
+	if s.window > 0 {
+		u.Utilization = float64(s.buffered) / float64(s.window)
+	}
+	return u
+}
+
+// Stats returns the stream's counters.
+func (s *streamBuffer) Stats() StreamStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := StreamStats{
+		StreamID:        s.id,
+		BytesWritten:    s.st.bytesWritten,
+		BytesRead:       s.st.bytesRead,
+		DuplicateBytes:  s.st.duplicates,
+		Writes:          s.st.writes,
+		Reads:           s.st.reads,
+		Conflicts:       s.st.conflicts,
+		FlowViolations:  s.st.flowViolations,
+		BufferUsage:     s.usageLocked(),
+		Limit:           s.limit,
+		FinalSize:       s.finalSize,
+		FinalSizeKnown:  s.finalKnown,
+		Failed:          s.state == stateFailed,
+		LatencyMax:      time.Duration(s.st.latencyMax),
+		BackpressureNow: s.bpActive,
+	}
+	if s.st.latencyCount > 0 {
+		st.LatencyAvg = time.Duration(s.st.latencySum / s.st.latencyCount)
+	}
+	return st
+}
+
+// Cleanup gives memory of consumed bytes back: pieces are already released
+// as they are read; this drops the spare index blocks too.
+func (s *streamBuffer) Cleanup() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.chunks.spare = nil
+	s.received.l.spare = nil
+}
+
+// Close releases every buffered byte; readers get ErrStreamClosed.
+func (s *streamBuffer) Close() error {
+	s.mu.Lock()
+	eff := s.endLocked(stateClosed, streamErr(s.id, ErrStreamClosed))
+	s.mu.Unlock()
+	s.apply(eff)
+	return nil
+}
+
+// apply carries out effects once the stream lock is released.
+func (s *streamBuffer) apply(eff effects) {
+	if s.m != nil {
+		s.m.applyEffects(s, eff)
+	}
+}
+
+var _ io.Reader = (*streamBuffer)(nil)

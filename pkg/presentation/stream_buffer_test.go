@@ -1,0 +1,311 @@
+package presentation
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// pattern returns n deterministic bytes that differ at every offset mod 251.
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i % 251)
+	}
+	return b
+}
+
+func mustWrite(t *testing.T, b StreamBuffer, off uint64, data []byte) {
+	t.Helper()
+	if err := b.Write(off, data); err != nil {
+		t.Fatalf("Write(%d, %d bytes): %v", off, len(data), err)
+	}
+}
+
+func readAvailable(t *testing.T, b StreamBuffer) []byte {
+	t.Helper()
+	var out []byte
+	p := make([]byte, 7) // small reads cross piece boundaries
+	for {
+		n, err := b.ReadContiguous(p)
+		out = append(out, p[:n]...)
+		if err == io.EOF || n == 0 {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("ReadContiguous: %v", err)
+		}
+	}
+}
+
+func TestStreamBufferOutOfOrderWrites(t *testing.T) {
+	data := pattern(100)
+	b := NewStreamBuffer(4, nil, 1000)
+	mustWrite(t, b, 50, data[50:80])
+	mustWrite(t, b, 20, data[20:40])
+	if got := readAvailable(t, b); len(got) != 0 {
+		t.Fatalf("read %d bytes before offset 0 arrived", len(got))
+	}
+	if !b.HasGaps() {
+		t.Error("HasGaps = false with holes [0,20) and [40,50)")
+	}
+	if off, ok := b.GetNextGapPosition(); !ok || off != 0 {
+		t.Errorf("GetNextGapPosition = %d, %t; want 0, true", off, ok)
+	}
+	mustWrite(t, b, 0, data[0:20])
+	if got := b.GetContiguousBytes(); got != 40 {
+		t.Errorf("GetContiguousBytes = %d, want 40", got)
+	}
+	// Contiguous read stops at the first gap, 40.
+	if got := readAvailable(t, b); !bytes.Equal(got, data[:40]) {
+		t.Fatalf("read %d bytes, want the first 40", len(got))
+	}
+	if pos := b.GetReadPosition(); pos != 40 {
+		t.Errorf("read position = %d, want 40", pos)
+	}
+	if got := b.ReceivedRanges(); !slices.Equal(got, []Range{{50, 80}}) {
+		t.Errorf("ReceivedRanges = %v, want [{50 80}]", got)
+	}
+	mustWrite(t, b, 40, data[40:50])
+	if err := b.WriteWithMetadata(80, data[80:], &DataMetadata{Flags: DataFlagFin}); err != nil {
+		t.Fatal(err)
+	}
+	if b.HasGaps() {
+		t.Error("HasGaps = true after every byte arrived")
+	}
+	if _, ok := b.GetNextGapPosition(); ok {
+		t.Error("GetNextGapPosition found a gap in a complete stream")
+	}
+	p := make([]byte, 100)
+	n, err := b.Read(p)
+	if n != 60 || err != io.EOF || !bytes.Equal(p[:n], data[40:]) {
+		t.Fatalf("final Read = %d, %v; want 60 bytes and io.EOF", n, err)
+	}
+	if n, err := b.Read(p); n != 0 || err != io.EOF {
+		t.Fatalf("Read after the end = %d, %v; want 0, io.EOF", n, err)
+	}
+}
+
+func TestStreamBufferDuplicatesAndConflicts(t *testing.T) {
+	data := pattern(64)
+	b := NewStreamBuffer(0, nil, 1000)
+	mustWrite(t, b, 10, data[10:30])
+	mustWrite(t, b, 0, data[0:40]) // overlaps [10,30) identically
+	mustWrite(t, b, 15, data[15:20])
+	if st := b.Stats(); st.BytesWritten != 40 || st.DuplicateBytes != 25 {
+		t.Errorf("written %d duplicate %d, want 40 and 25", st.BytesWritten, st.DuplicateBytes)
+	}
+	bad := slices.Clone(data[30:50])
+	bad[5] ^= 0xff // offset 35 differs
+	err := b.Write(30, bad)
+	var ce *ConflictError
+	if !errors.As(err, &ce) || !errors.Is(err, ErrConflictingData) || ce.Offset != 35 {
+		t.Fatalf("conflicting write: err = %v, want *ConflictError at offset 35", err)
+	}
+	if _, err := b.Read(make([]byte, 10)); !errors.Is(err, ErrConflictingData) {
+		t.Errorf("Read of a failed stream: %v, want the conflict", err)
+	}
+	if err := b.Write(100, data[:1]); !errors.Is(err, ErrStreamClosed) {
+		t.Errorf("write to a failed stream: %v, want ErrStreamClosed", err)
+	}
+	if u := b.GetBufferUsage(); u.Buffered != 0 || u.Chunks != 0 {
+		t.Errorf("failed stream still buffers %d bytes in %d chunks", u.Buffered, u.Chunks)
+	}
+}
+
+func TestStreamBufferBytesBelowReadPositionAreDuplicates(t *testing.T) {
+	data := pattern(30)
+	b := NewStreamBuffer(0, nil, 1000)
+	mustWrite(t, b, 0, data[:20])
+	readAvailable(t, b)
+	// Already read bytes cannot be compared any more: accepted as duplicates.
+	mustWrite(t, b, 5, data[5:25])
+	if got := readAvailable(t, b); !bytes.Equal(got, data[20:25]) {
+		t.Fatalf("read %v, want bytes 20..25", got)
+	}
+}
+
+func TestStreamBufferFinalSize(t *testing.T) {
+	b := NewStreamBuffer(0, nil, 1000)
+	fin := &DataMetadata{Flags: DataFlagFin}
+	mustWrite(t, b, 0, pattern(10))
+	if err := b.WriteWithMetadata(5, []byte{}, fin); !errors.Is(err, ErrFinalSize) {
+		t.Errorf("final size below received bytes: %v, want ErrFinalSize", err)
+	}
+	if err := b.WriteWithMetadata(20, pattern(5), fin); err != nil {
+		t.Fatal(err)
+	}
+	var fe *FinalSizeError
+	if err := b.Write(24, pattern(2)); !errors.As(err, &fe) || fe.FinalSize != 25 {
+		t.Errorf("data past the final size: %v, want *FinalSizeError with size 25", err)
+	}
+	if err := b.WriteWithMetadata(0, pattern(10), fin); !errors.Is(err, ErrFinalSize) {
+		t.Errorf("second, different final size: %v, want ErrFinalSize", err)
+	}
+	if err := b.WriteWithMetadata(20, pattern(5), fin); err != nil {
+		t.Errorf("same final size again: %v", err)
+	}
+	// The stream is intact: no EOF until the hole [10,20) is filled and read.
+	if got := readAvailable(t, b); len(got) != 10 {
+		t.Fatalf("read %d bytes, want 10", len(got))
+	}
+	mr := b.MissingRanges()
+	if !mr.FinalSizeKnown || mr.FinalSize != 25 || !slices.Equal(mr.Ranges, []Range{{10, 20}}) {
+		t.Errorf("MissingRanges = %+v", mr)
+	}
+	mustWrite(t, b, 10, pattern(10))
+	if n, err := b.Read(make([]byte, 100)); n != 15 || err != io.EOF {
+		t.Errorf("Read = %d, %v; want 15, io.EOF", n, err)
+	}
+}
+
+func TestStreamBufferEmptyStreamEOF(t *testing.T) {
+	b := NewStreamBuffer(0, nil, 1000)
+	if err := b.WriteWithMetadata(0, nil, &DataMetadata{Flags: DataFlagFin}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("Read of an empty finished stream = %d, %v", n, err)
+	}
+}
+
+func TestStreamBufferFlowControl(t *testing.T) {
+	b := NewStreamBuffer(0, nil, 100)
+	var fe *FlowControlError
+	if err := b.Write(90, pattern(11)); !errors.As(err, &fe) || fe.Limit != 100 || fe.End != 101 {
+		t.Fatalf("write past the window: %v, want *FlowControlError limit 100", err)
+	}
+	if u := b.GetBufferUsage(); u.Buffered != 0 {
+		t.Fatal("rejected data was stored")
+	}
+	if err := b.Write(maxOffset, pattern(2)); !errors.Is(err, ErrFlowControl) {
+		t.Fatalf("write past 2^62: %v", err)
+	}
+	mustWrite(t, b, 0, pattern(100))
+	readAvailable(t, b)
+	if l := b.Limit(); l != 200 {
+		t.Fatalf("limit after reading 100 bytes = %d, want 200", l)
+	}
+	mustWrite(t, b, 100, pattern(100))
+}
+
+func TestStreamBufferReadPosition(t *testing.T) {
+	data := pattern(100)
+	b := NewStreamBuffer(0, nil, 1000)
+	mustWrite(t, b, 0, data[:30])
+	mustWrite(t, b, 50, data[50:60])
+	if err := b.AdvanceReadPosition(10); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.SetReadPosition(5); !errors.Is(err, ErrInvalidReadPosition) {
+		t.Errorf("moving back: %v, want ErrInvalidReadPosition", err)
+	}
+	if got := readAvailable(t, b); !bytes.Equal(got, data[10:30]) {
+		t.Fatalf("after skipping 10: read %d bytes", len(got))
+	}
+	// Skipping over a hole and into a piece.
+	if err := b.SetReadPosition(55); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAvailable(t, b); !bytes.Equal(got, data[55:60]) {
+		t.Fatalf("after skipping to 55: read %v", got)
+	}
+	if u := b.GetBufferUsage(); u.Buffered != 0 || u.ReadPosition != 60 {
+		t.Errorf("usage %+v, want nothing buffered at 60", u)
+	}
+}
+
+func TestStreamBufferReleasesPooledBuffers(t *testing.T) {
+	pool := newBufferPool()
+	b := newStreamBuffer(0, nil, nil, pool, 1<<20)
+	data := pattern(3000)
+	// One pooled buffer split by an overlap into two stored pieces.
+	mustWrite(t, b, 1000, data[1000:2000])
+	pb := pool.get(3000)
+	copy(pb.data, data)
+	if _, err := b.write(0, pb.data[:3000], pb, DataMetadata{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := pb.refs.Load(); got != 2 {
+		t.Fatalf("pooled buffer has %d references, want 2 (pieces [0,1000) and [2000,3000))", got)
+	}
+	p := make([]byte, 1500)
+	if n, _ := b.Read(p); n != 1500 {
+		t.Fatalf("read %d", n)
+	}
+	if got := pb.refs.Load(); got != 1 {
+		t.Fatalf("after reading the first piece: %d references, want 1", got)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := pb.refs.Load(); got != 0 {
+		t.Fatalf("after Close: %d references, want 0", got)
+	}
+	if _, err := b.Read(p); !errors.Is(err, ErrStreamClosed) {
+		t.Fatalf("Read after Close: %v", err)
+	}
+}
+
+// TestReassemblyProperty writes random overlapping pieces of a random
+// string in random order, with duplicates, and reads the string back.
+func TestReassemblyProperty(t *testing.T) {
+	for seed := range uint64(200) {
+		rng := rand.New(rand.NewPCG(seed, 42))
+		orig := make([]byte, 1+rng.IntN(5000))
+		for i := range orig {
+			orig[i] = byte(rng.Uint32())
+		}
+		pieces := splitOverlapping(rng, len(orig))
+		b := NewStreamBuffer(0, nil, uint64(len(orig)))
+		var got []byte
+		for _, r := range pieces {
+			meta := &DataMetadata{}
+			if r.End == uint64(len(orig)) {
+				meta.Flags = DataFlagFin
+			}
+			if err := b.WriteWithMetadata(r.Start, orig[r.Start:r.End], meta); err != nil {
+				t.Fatalf("seed %d: write %v: %v", seed, r, err)
+			}
+			if rng.IntN(4) == 0 {
+				got = append(got, readAvailable(t, b)...)
+			}
+		}
+		got = append(got, readAvailable(t, b)...)
+		if !bytes.Equal(got, orig) {
+			t.Fatalf("seed %d: reassembled %d bytes differ from the %d written", seed, len(got), len(orig))
+		}
+		if _, err := b.Read(nil); err != io.EOF {
+			t.Fatalf("seed %d: no EOF after the whole stream: %v", seed, err)
+		}
+		// A differing overlap of buffered data is always caught.
+		b2 := NewStreamBuffer(0, nil, uint64(len(orig)))
+		mustWrite(t, b2, 0, orig)
+		at := rng.IntN(len(orig))
+		bad := slices.Clone(orig[at:])
+		bad[0] ^= 1
+		if err := b2.Write(uint64(at), bad); !errors.Is(err, ErrConflictingData) {
+			t.Fatalf("seed %d: corrupted overlap at %d not detected: %v", seed, at, err)
+		}
+	}
+}
+
+// splitOverlapping covers [0, n) with random pieces that overlap, shuffled,
+// with some pieces repeated.
+func splitOverlapping(rng *rand.Rand, n int) []Range {
+	var pieces []Range
+	for start := 0; start < n; {
+		end := min(n, start+1+rng.IntN(300))
+		s := max(0, start-rng.IntN(50)) // overlap the previous piece
+		pieces = append(pieces, Range{uint64(s), uint64(end)})
+		start = end
+	}
+	for range len(pieces) / 3 {
+		pieces = append(pieces, pieces[rng.IntN(len(pieces))])
+	}
+	rng.Shuffle(len(pieces), func(i, j int) { pieces[i], pieces[j] = pieces[j], pieces[i] })
+	return pieces
+}
