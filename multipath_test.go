@@ -1,0 +1,269 @@
+package kwik_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/pkg/emulator"
+)
+
+// groupKey is the server-group key of the test's primary and secondaries.
+var groupKey = bytes.Repeat([]byte("k"), 32)
+
+// rangeRequest is the raw-data message a test primary sends a secondary:
+// "write bytes [off, off+n) of the object into the stream".
+func rangeRequest(off, n uint64) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, off), n)
+}
+
+// runSecondary serves range requests from the object on every session ln
+// accepts, until ctx ends.
+func runSecondary(ctx context.Context, t *testing.T, ln *kwik.Listener, object []byte, wg *sync.WaitGroup) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			sess, err := ln.Accept(ctx)
+			if err != nil {
+				return
+			}
+			if sess.Role() != kwik.RoleSecondary {
+				t.Errorf("secondary accepted a %v session", sess.Role())
+				sess.CloseWithError(1, "not a primary")
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer sess.CloseWithError(0, "")
+				for {
+					msg, err := sess.AcceptRawData(ctx)
+					if err != nil {
+						return
+					}
+					off := binary.BigEndian.Uint64(msg.Data)
+					n := binary.BigEndian.Uint64(msg.Data[8:])
+					w, err := sess.StreamWriter(msg.StreamID)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if _, err := w.WriteAt(object[off:off+n], int64(off)); err != nil {
+						return // the path died or the session closed
+					}
+				}
+			}()
+		}
+	}()
+}
+
+// multiSetup is a primary and two secondaries, the second behind a link the
+// test can cut.
+type multiSetup struct {
+	primary    *kwik.Listener
+	secondary  [2]*kwik.Listener
+	link       *emulator.Link // in front of secondary[1]
+	object     []byte
+	wg         sync.WaitGroup
+	conf       *kwik.Config
+	clientConf *kwik.Config
+}
+
+func newMultiSetup(t *testing.T, ctx context.Context, size int) *multiSetup {
+	m := &multiSetup{
+		object: make([]byte, size),
+		// A cut link is noticed after the idle timeout; shorter ones make
+		// healthy paths time out on a loaded machine.
+		conf:       &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: 2 * time.Second, KeepAlivePeriod: 200 * time.Millisecond},
+		clientConf: &kwik.Config{MaxIdleTimeout: 2 * time.Second, KeepAlivePeriod: 200 * time.Millisecond},
+	}
+	rand.Read(m.object)
+	m.primary = listen(t, m.conf)
+	for i := range m.secondary {
+		m.secondary[i] = listen(t, m.conf)
+		runSecondary(ctx, t, m.secondary[i], m.object, &m.wg)
+	}
+	link, err := emulator.Listen(ctx, "127.0.0.1:0", m.secondary[1].Addr().String(), emulator.LinkConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.link = link
+	t.Cleanup(func() {
+		link.Close()
+		for _, ln := range m.secondary {
+			ln.Close()
+		}
+		m.wg.Wait()
+	})
+	return m
+}
+
+// serve is the primary's application: it answers the client's stream with
+// the object, spread in chunks over itself and both secondaries; when a
+// secondary dies it re-sends the ranges the client is missing.
+func (m *multiSetup) serve(ctx context.Context, sess *kwik.Session, chunk int) error {
+	str, err := sess.AcceptStream(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := io.ReadAll(str); err != nil { // the request
+		return err
+	}
+	var paths []uint64
+	for _, addr := range []string{m.secondary[0].Addr().String(), m.link.Addr().String()} {
+		info, err := sess.AddPath(ctx, addr, nil)
+		if err != nil {
+			return err
+		}
+		paths = append(paths, info.ID)
+	}
+	id := uint64(str.StreamID())
+	var owner []uint64 // chunk i is sent by path owner[i]
+	var own []uint64
+	for off, i := uint64(0), 0; off < uint64(len(m.object)); off, i = off+uint64(chunk), i+1 {
+		n := min(uint64(chunk), uint64(len(m.object))-off)
+		switch p := i % 3; p {
+		case 0:
+			own = append(own, off)
+			owner = append(owner, 0)
+		default:
+			owner = append(owner, paths[p-1])
+			if err := sess.SendRawData(paths[p-1], id, rangeRequest(off, n)); err != nil {
+				return err
+			}
+		}
+	}
+	errc := make(chan error, 2)
+	go func() { // the primary's own chunks, then the end of the stream
+		for _, off := range own {
+			n := min(uint64(chunk), uint64(len(m.object))-off)
+			if _, err := str.WriteAt(m.object[off:off+n], int64(off)); err != nil {
+				errc <- err
+				return
+			}
+		}
+		errc <- str.CloseWithSize(int64(len(m.object)))
+	}()
+	go func() { // recovery: a dead secondary's missing chunks come from here
+		for ev := range sess.Events() {
+			pe, ok := ev.(kwik.PathEvent)
+			if !ok || pe.Path.State != kwik.PathDead {
+				continue
+			}
+			missing, err := sess.MissingRanges(ctx, id)
+			if err != nil {
+				errc <- err
+				return
+			}
+			for i, p := range owner { // in offset order: the lowest gap blocks the reader
+				off := uint64(i) * uint64(chunk)
+				n := min(uint64(chunk), uint64(len(m.object))-off)
+				if p == pe.Path.ID && overlapsMissing(missing, off, off+n) {
+					if _, err := str.WriteAt(m.object[off:off+n], int64(off)); err != nil {
+						errc <- err
+						return
+					}
+				}
+			}
+		}
+		errc <- nil
+	}()
+	return <-errc
+}
+
+// overlapsMissing reports whether [start, end) holds bytes the client lacks.
+func overlapsMissing(m kwik.Missing, start, end uint64) bool {
+	if end <= m.ReadOffset {
+		return false
+	}
+	for _, r := range m.Ranges {
+		if r.Start < end && start < r.End {
+			return true
+		}
+	}
+	// Above the last range the client knows of, everything is missing.
+	last := m.ReadOffset
+	if len(m.Ranges) > 0 {
+		last = m.Ranges[len(m.Ranges)-1].End
+	}
+	return end > last
+}
+
+// fetch is the client application: ask, read everything, return its hash;
+// after killAt bytes it calls kill (if not nil).
+func fetch(ctx context.Context, client *kwik.Session, killAt int, kill func()) ([32]byte, int, error) {
+	str, err := client.OpenStreamSync(ctx)
+	if err != nil {
+		return [32]byte{}, 0, err
+	}
+	str.Write([]byte("GET object"))
+	str.Close()
+	h := sha256.New()
+	buf := make([]byte, 64<<10)
+	total := 0
+	for {
+		n, err := str.Read(buf)
+		h.Write(buf[:n])
+		total += n
+		if kill != nil && total >= killAt {
+			kill()
+			kill = nil
+		}
+		if err == io.EOF {
+			var sum [32]byte
+			copy(sum[:], h.Sum(nil))
+			return sum, total, nil
+		}
+		if err != nil {
+			return [32]byte{}, total, err
+		}
+	}
+}
+
+func testMultiServer(t *testing.T, kill bool) {
+	const size, chunk = 64 << 20, 256 << 10
+	ctx := testContext(t, 120*time.Second)
+	m := newMultiSetup(t, ctx, size)
+	client, server := connect(t, m.primary, m.clientConf)
+
+	serveErr := make(chan error, 1)
+	go func() {
+		err := m.serve(ctx, server, chunk)
+		if err != nil {
+			t.Logf("serve: %v", err)
+		}
+		serveErr <- err
+	}()
+	var killFn func()
+	if kill {
+		killFn = m.link.Kill
+	}
+	sum, n, err := fetch(ctx, client, size/4, killFn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != size || sum != sha256.Sum256(m.object) {
+		t.Fatalf("client read %d bytes, SHA-256 mismatch=%v", n, sum != sha256.Sum256(m.object))
+	}
+	if err := <-serveErr; err != nil {
+		t.Fatal(err)
+	}
+	if paths := server.AllPaths(); len(paths) != 3 {
+		t.Fatalf("primary knows %d paths, want 3", len(paths))
+	}
+	if dead := server.DeadPaths(); kill && (len(dead) != 1 || dead[0].Address != m.link.Addr().String()) {
+		t.Errorf("dead paths: %+v; want the one behind the cut link", dead)
+	}
+}
+
+func TestMultiServerDelivery(t *testing.T) { testMultiServer(t, false) }
+
+func TestMultiServerSecondaryDies(t *testing.T) { testMultiServer(t, true) }

@@ -1,0 +1,339 @@
+package session
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/kwik-transport/kwik/pkg/control"
+	"github.com/kwik-transport/kwik/pkg/data"
+	"github.com/kwik-transport/kwik/pkg/presentation"
+	"github.com/kwik-transport/kwik/pkg/transport"
+	"github.com/kwik-transport/kwik/pkg/wire"
+)
+
+// clientState is what only a client session has: paths to secondaries and
+// the bookkeeping that lets them write into its streams.
+type clientState struct {
+	s          *Session
+	tls        *tls.Config
+	deliveries *data.Deliveries
+	aggregator *data.SecondaryStreamAggregator
+
+	mu          sync.Mutex
+	secondaries map[uint64]*pathConn
+	// writers holds, per stream, the secondary paths that write into it and
+	// so must hear its limits.
+	writers map[uint64]map[uint64]*pathConn
+}
+
+// Dial opens a KWIK session to the primary server at addr, like quic-go's
+// DialAddr. tlsConf verifies the primary (and, unless conf.SecondaryTLS is
+// set, secondaries the primary adds without a certificate pin).
+func Dial(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (*Session, error) {
+	c, err := conf.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	hello := &wire.ClientHello{MaxStreams: uint64(c.MaxIncomingStreams), InitialStreamWindow: c.initialStreamWindow()}
+	conn, ch, sh, err := dialPath(ctx, c, addr, tlsConf, nil, hello)
+	if err != nil {
+		return nil, err
+	}
+	if sh.Role != wire.RolePrimary || sh.PathID != 0 {
+		conn.CloseWithError(0, "")
+		return nil, fmt.Errorf("kwik: %s answered as a %v server for path %d; dial a primary server", addr, sh.Role, sh.PathID)
+	}
+	s, err := newSession(RoleClient, c, sh.SessionID)
+	if err != nil {
+		conn.CloseWithError(0, "")
+		return nil, err
+	}
+	s.peerWindow = sh.InitialStreamWindow
+	s.ids.peerMax = sh.MaxStreams
+	path := transport.NewPath(0, addr, true, conn)
+	s.primary = &pathConn{Path: path, ctrl: ch, data: data.NewSender(conn, c.LanesPerPath, path.CountSent)}
+	cs := &clientState{
+		s:           s,
+		tls:         tlsConf,
+		deliveries:  data.NewDeliveries(),
+		secondaries: make(map[uint64]*pathConn),
+		writers:     make(map[uint64]map[uint64]*pathConn),
+	}
+	if c.SecondaryTLS != nil {
+		cs.tls = c.SecondaryTLS
+	}
+	cs.aggregator = data.NewSecondaryStreamAggregator(s.dpm, cs.deliveries, s.streamStatus, cs.reject)
+	s.client = cs
+	s.dpm.SetGapCallback(cs.reportGap)
+	s.runPath(s.primary, ch, cs.handlePrimary, primaryLanes{s}, s.closeWith)
+	if c.ReportInterval > 0 {
+		s.wg.Add(1)
+		go cs.reportLoop(c.ReportInterval)
+	}
+	s.log.Debug("session established", "primary", addr)
+	return s, nil
+}
+
+// handlePrimary handles the primary's control frames.
+func (cs *clientState) handlePrimary(f wire.Frame) error {
+	s := cs.s
+	if ok, err := s.handleStreamControl(f); ok {
+		return err
+	}
+	switch f := f.(type) {
+	case *wire.AddPath:
+		cs.addPath(f)
+	case *wire.RemovePath:
+		cs.removePath(f.PathID)
+	case *wire.RawData:
+		cs.relay(f)
+	case *wire.RangesRequest:
+		cs.answerRanges(f.RequestID, f.StreamID)
+	case *wire.ReportRequest:
+		cs.sendReport(true)
+	default:
+		return protocolError("the primary sent %v, which a client does not accept", f.Type())
+	}
+	return nil
+}
+
+// handleSecondary handles a secondary's control frames: it may only ask for
+// credit on streams it writes into.
+func (cs *clientState) handleSecondary(pc *pathConn) func(wire.Frame) error {
+	return func(f wire.Frame) error {
+		switch f := f.(type) {
+		case *wire.StreamDataBlocked:
+			switch cs.s.streamStatus(f.StreamID) {
+			case data.StreamOpen:
+				cs.subscribe(f.StreamID, pc)
+				if limit, err := cs.s.dpm.StreamLimit(f.StreamID); err == nil {
+					pc.ctrl.Send(&wire.MaxStreamData{StreamID: f.StreamID, Limit: limit})
+				}
+			case data.StreamUnknown:
+				cs.reject(pc.ID(), f.StreamID, &data.UnknownStreamError{StreamID: f.StreamID})
+			}
+		case *wire.Ping:
+			pc.ctrl.Send(&wire.Pong{Seq: f.Seq})
+		case *wire.Pong:
+		default:
+			return protocolError("secondary path %d sent %v, which a client does not accept from a secondary", pc.ID(), f.Type())
+		}
+		return nil
+	}
+}
+
+// addPath dials the secondary the primary named, in the background, and
+// reports the outcome to the primary.
+func (cs *clientState) addPath(f *wire.AddPath) {
+	s := cs.s
+	cs.mu.Lock()
+	_, dup := cs.secondaries[f.PathID]
+	cs.mu.Unlock()
+	if dup || f.PathID == 0 {
+		s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathFailed, Reason: "path ID already in use"})
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		hello := &wire.ClientHello{SessionID: s.sessionID, PathID: f.PathID, Token: f.Token}
+		conn, ch, sh, err := dialPath(s.ctx, s.conf, f.Address, cs.tls, f.CertPin, hello)
+		if err == nil && (sh.Role != wire.RoleSecondary || sh.PathID != f.PathID) {
+			conn.CloseWithError(0, "")
+			err = fmt.Errorf("kwik: %s did not join as secondary path %d", f.Address, f.PathID)
+		}
+		if err != nil {
+			s.log.Info("secondary path failed", "path", f.PathID, "addr", f.Address, "err", err)
+			s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathFailed, Reason: control.TruncateReason(err.Error())})
+			return
+		}
+		path := transport.NewPath(f.PathID, f.Address, false, conn)
+		pc := &pathConn{Path: path, ctrl: ch, data: data.NewSender(conn, s.conf.LanesPerPath, path.CountSent)}
+		cs.mu.Lock()
+		if s.Err() != nil {
+			cs.mu.Unlock()
+			conn.CloseWithError(0, "")
+			return
+		}
+		cs.secondaries[f.PathID] = pc
+		cs.mu.Unlock()
+		s.runPath(pc, ch, cs.handleSecondary(pc), cs.aggregator.ForPath(f.PathID), func(err error) { cs.pathEnded(pc, err) })
+		s.log.Debug("secondary path active", "path", f.PathID, "addr", f.Address)
+		s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathActive})
+	}()
+}
+
+// removePath closes a secondary path on the primary's request.
+func (cs *clientState) removePath(id uint64) {
+	cs.mu.Lock()
+	pc := cs.secondaries[id]
+	cs.mu.Unlock()
+	if pc == nil {
+		cs.s.primary.ctrl.Send(&wire.PathStatus{PathID: id, Status: wire.PathRemoved, Reason: "no such path"})
+		return
+	}
+	pc.SetState(transport.PathRemoved, nil)
+	pc.Conn().CloseWithError(0, "path removed by the primary")
+}
+
+// pathEnded forgets a secondary path and tells the primary.
+func (cs *clientState) pathEnded(pc *pathConn, err error) {
+	status := wire.PathDead
+	if !pc.SetState(transport.PathDead, err) {
+		if st, _ := pc.State(); st == transport.PathRemoved {
+			status = wire.PathRemoved
+		}
+	}
+	cs.mu.Lock()
+	delete(cs.secondaries, pc.ID())
+	for _, w := range cs.writers {
+		delete(w, pc.ID())
+	}
+	cs.mu.Unlock()
+	if cs.s.Err() != nil {
+		return
+	}
+	reason := ""
+	if err != nil && status == wire.PathDead {
+		reason = control.TruncateReason(err.Error())
+	}
+	cs.s.log.Info("secondary path ended", "path", pc.ID(), "status", status, "err", err)
+	cs.s.primary.ctrl.Send(&wire.PathStatus{PathID: pc.ID(), Status: status, Reason: reason})
+}
+
+// relay forwards raw data from the primary to the secondary it names,
+// unchanged: only the secondary can check its authenticity.
+func (cs *clientState) relay(f *wire.RawData) {
+	cs.mu.Lock()
+	pc := cs.secondaries[f.PathID]
+	cs.mu.Unlock()
+	if pc == nil {
+		cs.s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathDead, Reason: "raw data for a path the client does not have"})
+		return
+	}
+	if err := pc.ctrl.Send(f); err != nil {
+		cs.s.errorf("relaying raw data", "path", f.PathID, "err", err)
+	}
+}
+
+// subscribe makes pc hear the limits of a stream it writes into.
+func (cs *clientState) subscribe(streamID uint64, pc *pathConn) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	w := cs.writers[streamID]
+	if w == nil {
+		w = make(map[uint64]*pathConn)
+		cs.writers[streamID] = w
+	}
+	w[pc.ID()] = pc
+}
+
+// sendToWriters sends f to the secondaries writing into a stream.
+func (cs *clientState) sendToWriters(streamID uint64, f wire.Frame) {
+	cs.mu.Lock()
+	var targets []*pathConn
+	for _, pc := range cs.writers[streamID] {
+		targets = append(targets, pc)
+	}
+	cs.mu.Unlock()
+	for _, pc := range targets {
+		pc.ctrl.Send(f)
+	}
+}
+
+// reject tells a secondary that a stream refused its data, and why.
+func (cs *clientState) reject(pathID, streamID uint64, err error) {
+	cs.mu.Lock()
+	pc := cs.secondaries[pathID]
+	cs.mu.Unlock()
+	cs.s.log.Info("refusing a secondary's data", "path", pathID, "stream", streamID, "err", err)
+	if pc != nil {
+		pc.ctrl.Send(&wire.StopSending{StreamID: streamID, ErrorCode: wire.Refused, Reason: control.TruncateReason(err.Error())})
+	}
+}
+
+// forgetStream drops what the client kept about a finished stream.
+func (cs *clientState) forgetStream(id uint64) {
+	cs.mu.Lock()
+	delete(cs.writers, id)
+	cs.mu.Unlock()
+	cs.deliveries.Forget(id)
+}
+
+// allPaths returns the primary path and every secondary path.
+func (cs *clientState) allPaths() []*pathConn {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	out := []*pathConn{cs.s.primary}
+	for _, pc := range cs.secondaries {
+		out = append(out, pc)
+	}
+	return out
+}
+
+// answerRanges tells the primary which bytes of a stream are missing.
+func (cs *clientState) answerRanges(requestID, streamID uint64) {
+	m, err := cs.s.dpm.MissingRanges(streamID)
+	f := &wire.MissingRanges{RequestID: requestID, StreamID: streamID}
+	if err == nil {
+		fillMissing(f, m)
+	}
+	cs.s.primary.ctrl.Send(f)
+}
+
+// reportGap tells the primary, unasked, about a gap nobody filled in time.
+func (cs *clientState) reportGap(g presentation.GapReport) {
+	m, err := cs.s.dpm.MissingRanges(g.StreamID)
+	if err != nil {
+		return
+	}
+	f := &wire.MissingRanges{StreamID: g.StreamID}
+	fillMissing(f, m)
+	cs.s.primary.ctrl.Send(f)
+}
+
+// fillMissing copies the presentation layer's view into a frame, keeping as
+// many ranges as the frame can carry (the lowest: those block the reader).
+func fillMissing(f *wire.MissingRanges, m presentation.MissingRanges) {
+	f.ReadOffset = m.ReadOffset
+	if m.FinalSizeKnown {
+		f.FinalSize = m.FinalSize + 1
+	}
+	for _, r := range m.Ranges {
+		if len(f.Ranges) == wire.MaxRanges {
+			break
+		}
+		f.Ranges = append(f.Ranges, wire.Range{Start: r.Start, End: r.End})
+	}
+}
+
+// reportLoop sends delivery reports while the session lives.
+func (cs *clientState) reportLoop(every time.Duration) {
+	defer cs.s.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-cs.s.ctx.Done():
+			return
+		case <-t.C:
+			cs.sendReport(false)
+		}
+	}
+}
+
+// sendReport sends the per-path delivery counters, if they changed or force.
+func (cs *clientState) sendReport(force bool) {
+	entries := cs.deliveries.Report(force)
+	if entries == nil && !force {
+		return
+	}
+	for len(entries) > wire.MaxDeliveries {
+		cs.s.primary.ctrl.Send(&wire.DeliveryReport{Deliveries: entries[:wire.MaxDeliveries]})
+		entries = entries[wire.MaxDeliveries:]
+	}
+	cs.s.primary.ctrl.Send(&wire.DeliveryReport{Deliveries: entries})
+}

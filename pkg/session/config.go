@@ -1,0 +1,129 @@
+// Package session implements KWIK sessions: the client's aggregate of paths
+// to several servers, and the primary and secondary servers' view of one
+// client. The module root re-exports it as the kwik API.
+package session
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/kwik-transport/kwik/pkg/control"
+	"github.com/kwik-transport/kwik/pkg/data"
+	"github.com/kwik-transport/kwik/pkg/presentation"
+	"github.com/kwik-transport/kwik/pkg/stream"
+	"github.com/kwik-transport/kwik/pkg/wire"
+)
+
+// Config configures KWIK sessions, on clients and servers. A nil Config is
+// valid; each field documents its zero-value default.
+type Config struct {
+	// HandshakeTimeout bounds opening a path: the QUIC and KWIK handshakes.
+	// Default 10 s.
+	HandshakeTimeout time.Duration
+	// KeepAlivePeriod is how often an idle path sends a keep-alive.
+	// Default 1 s.
+	KeepAlivePeriod time.Duration
+	// MaxIdleTimeout is how long a path may stay silent before it is
+	// declared dead. Default 5 s.
+	MaxIdleTimeout time.Duration
+
+	// MaxIncomingStreams is how many streams the peer may have open at once.
+	// Default 100.
+	MaxIncomingStreams int
+	// LanesPerPath is how many QUIC streams carry logical streams' data in
+	// each direction of a path. Default data.DefaultLanesPerPath.
+	LanesPerPath int
+	// MaxFrameSize is the largest STREAM frame payload sent. Default 32 KiB;
+	// at most 1 MiB.
+	MaxFrameSize int
+	// Presentation configures the receive side: session and stream windows,
+	// buffers, gap reporting. Nil means the presentation defaults.
+	Presentation *presentation.PresentationConfig
+
+	// ServerGroupKey is a secret of at least 32 bytes shared by a primary
+	// server and its secondaries. A primary needs it for AddPath and
+	// SendRawData; a secondary refuses every path join without it.
+	ServerGroupKey []byte
+	// PathTokenTTL is how long a path token minted by AddPath stays valid.
+	// Default 30 s.
+	PathTokenTTL time.Duration
+	// ReportInterval is how often a client sends the primary its delivery
+	// reports, when something changed. Default 25 ms; negative disables
+	// periodic reports (they are still sent when the primary asks).
+	ReportInterval time.Duration
+	// SecondaryTLS is the TLS configuration a client uses to verify a
+	// secondary server when the primary sent no certificate pin for it.
+	// Nil means the tls.Config given to Dial.
+	SecondaryTLS *tls.Config
+	// EventBuffer is the capacity of a server session's Events channel.
+	// Default 256.
+	EventBuffer int
+
+	// Logger receives KWIK's diagnostics. Nil means no logging.
+	Logger *slog.Logger
+}
+
+// withDefaults returns a copy of c with every zero field set, or an error
+// naming the first invalid field.
+func (c *Config) withDefaults() (*Config, error) {
+	var out Config
+	if c != nil {
+		out = *c
+	}
+	setDefault(&out.HandshakeTimeout, 10*time.Second)
+	setDefault(&out.KeepAlivePeriod, time.Second)
+	setDefault(&out.MaxIdleTimeout, 5*time.Second)
+	setDefault(&out.MaxIncomingStreams, 100)
+	setDefault(&out.LanesPerPath, data.DefaultLanesPerPath)
+	setDefault(&out.MaxFrameSize, stream.DefaultMaxFrameSize)
+	setDefault(&out.PathTokenTTL, 30*time.Second)
+	setDefault(&out.ReportInterval, 25*time.Millisecond)
+	setDefault(&out.EventBuffer, 256)
+	if out.Logger == nil {
+		out.Logger = slog.New(slog.DiscardHandler)
+	}
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("kwik: Config."+format, args...))
+		}
+	}
+	check(out.HandshakeTimeout > 0, "HandshakeTimeout is %v, want > 0", out.HandshakeTimeout)
+	check(out.KeepAlivePeriod > 0, "KeepAlivePeriod is %v, want > 0", out.KeepAlivePeriod)
+	check(out.MaxIdleTimeout > 0, "MaxIdleTimeout is %v, want > 0", out.MaxIdleTimeout)
+	check(out.MaxIncomingStreams > 0, "MaxIncomingStreams is %d, want > 0", out.MaxIncomingStreams)
+	check(out.LanesPerPath > 0 && out.LanesPerPath <= 64, "LanesPerPath is %d, want 1..64", out.LanesPerPath)
+	check(out.MaxFrameSize > 0 && out.MaxFrameSize <= wire.MaxStreamPayload, "MaxFrameSize is %d, want 1..%d", out.MaxFrameSize, wire.MaxStreamPayload)
+	check(out.PathTokenTTL > 0, "PathTokenTTL is %v, want > 0", out.PathTokenTTL)
+	check(out.EventBuffer > 0, "EventBuffer is %d, want > 0", out.EventBuffer)
+	if out.ServerGroupKey != nil {
+		if err := control.CheckGroupKey(out.ServerGroupKey); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if out.Presentation != nil {
+		if err := out.Presentation.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("kwik: Config.Presentation: %w", err))
+		}
+	}
+	return &out, errors.Join(errs...)
+}
+
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
+}
+
+// initialStreamWindow is the credit this side promises every new stream
+// before any MAX_STREAM_DATA: the presentation layer's minimum share.
+func (c *Config) initialStreamWindow() uint64 {
+	if c.Presentation != nil && c.Presentation.MinStreamWindow != 0 {
+		return c.Presentation.MinStreamWindow
+	}
+	return presentation.DefaultMinStreamWindow
+}

@@ -1,0 +1,168 @@
+package session
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/kwik-transport/kwik/pkg/control"
+	"github.com/kwik-transport/kwik/pkg/data"
+	"github.com/kwik-transport/kwik/pkg/transport"
+	"github.com/kwik-transport/kwik/pkg/wire"
+)
+
+// ErrListenerClosed is returned by Accept after Close.
+var ErrListenerClosed = errors.New("kwik: listener closed")
+
+// Listener accepts KWIK sessions: new sessions from clients (this server is
+// their primary) and paths joining an existing client session (this server
+// is a secondary of it).
+type Listener struct {
+	conf   *Config
+	ql     *quic.Listener
+	tokens *control.TokenVerifier
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	ready  chan *Session
+}
+
+// Listen listens for KWIK sessions on the UDP address addr, like quic-go's
+// ListenAddr. tlsConf must hold the server's certificate.
+func Listen(addr string, tlsConf *tls.Config, conf *Config) (*Listener, error) {
+	c, err := conf.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	tlsC, err := transport.ServerTLS(tlsConf)
+	if err != nil {
+		return nil, err
+	}
+	ql, err := quic.ListenAddr(addr, tlsC, c.quicConfig())
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &Listener{
+		conf:   c,
+		ql:     ql,
+		tokens: control.NewTokenVerifier(c.ServerGroupKey),
+		ctx:    ctx,
+		cancel: cancel,
+		ready:  make(chan *Session),
+	}
+	l.wg.Add(1)
+	go l.acceptLoop()
+	return l, nil
+}
+
+// Addr is the address the listener is bound to.
+func (l *Listener) Addr() net.Addr { return l.ql.Addr() }
+
+// Accept returns the next session whose handshake completed, until ctx ends
+// or the listener is closed. Session.Role tells a primary session from a
+// secondary one.
+func (l *Listener) Accept(ctx context.Context) (*Session, error) {
+	select {
+	case s := <-l.ready:
+		return s, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-l.ctx.Done():
+		return nil, ErrListenerClosed
+	}
+}
+
+// Close stops accepting; sessions already accepted go on.
+func (l *Listener) Close() error {
+	l.cancel()
+	err := l.ql.Close()
+	l.wg.Wait()
+	return err
+}
+
+func (l *Listener) acceptLoop() {
+	defer l.wg.Done()
+	for {
+		conn, err := l.ql.Accept(l.ctx)
+		if err != nil {
+			return
+		}
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			s, err := l.handshake(conn)
+			if err != nil {
+				l.conf.Logger.Info("refused a connection", "remote", conn.RemoteAddr(), "err", err)
+				return
+			}
+			select {
+			case l.ready <- s:
+			case <-l.ctx.Done():
+				s.CloseWithError(0, "server shutting down")
+			}
+		}()
+	}
+}
+
+// handshake runs the server side of the KWIK handshake on a new connection
+// and builds its session.
+func (l *Listener) handshake(conn *quic.Conn) (*Session, error) {
+	ctx, cancel := context.WithTimeout(l.ctx, l.conf.HandshakeTimeout)
+	defer cancel()
+	str, err := conn.AcceptStream(ctx)
+	if err != nil {
+		conn.CloseWithError(quic.ApplicationErrorCode(wire.ProtocolViolation), "no control stream")
+		return nil, err
+	}
+	ch := control.NewChannel(str, 0)
+	role := RolePrimary
+	var sessionID []byte
+	hello, reply, err := control.ServerHandshake(ctx, ch, func(h *wire.ClientHello) (*wire.ServerHello, error) {
+		if len(h.SessionID) == 0 {
+			if h.PathID != 0 {
+				return nil, &control.HandshakeError{Code: wire.ProtocolViolation, Reason: "a new session starts on path 0"}
+			}
+			sessionID = control.NewSessionID()
+		} else {
+			if err := l.tokens.Verify(h.Token, h.SessionID, h.PathID, time.Now()); err != nil {
+				return nil, &control.HandshakeError{Code: wire.Refused, Reason: err.Error()}
+			}
+			role, sessionID = RoleSecondary, h.SessionID
+		}
+		sh := &wire.ServerHello{SessionID: sessionID, PathID: h.PathID, MaxStreams: uint64(l.conf.MaxIncomingStreams), InitialStreamWindow: l.conf.initialStreamWindow()}
+		if role == RoleSecondary {
+			sh.Role = wire.RoleSecondary
+		}
+		return sh, nil
+	})
+	if err != nil {
+		var herr *control.HandshakeError
+		code, reason := wire.InternalError, err.Error()
+		if errors.As(err, &herr) {
+			code, reason = herr.Code, herr.Reason
+		}
+		conn.CloseWithError(quic.ApplicationErrorCode(code), control.TruncateReason(reason))
+		return nil, err
+	}
+	s, err := newSession(role, l.conf, sessionID)
+	if err != nil {
+		conn.CloseWithError(quic.ApplicationErrorCode(wire.InternalError), "")
+		return nil, err
+	}
+	s.peerWindow = hello.InitialStreamWindow
+	s.ids.peerMax = hello.MaxStreams
+	path := transport.NewPath(reply.PathID, conn.RemoteAddr().String(), role == RolePrimary, conn)
+	s.primary = &pathConn{Path: path, ctrl: ch, data: data.NewSender(conn, l.conf.LanesPerPath, path.CountSent)}
+	if role == RolePrimary {
+		s.startPrimary(ch)
+	} else {
+		s.startSecondary(ch, l.conf.ServerGroupKey)
+	}
+	return s, nil
+}

@@ -1,0 +1,112 @@
+package session
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/kwik-transport/kwik/pkg/control"
+	"github.com/kwik-transport/kwik/pkg/data"
+	"github.com/kwik-transport/kwik/pkg/transport"
+	"github.com/kwik-transport/kwik/pkg/wire"
+)
+
+// quicConfig is the quic-go configuration of every path.
+func (c *Config) quicConfig() *quic.Config {
+	return transport.QUICConfig(transport.QUICOptions{
+		KeepAlivePeriod:      c.KeepAlivePeriod,
+		MaxIdleTimeout:       c.MaxIdleTimeout,
+		HandshakeIdleTimeout: c.HandshakeTimeout,
+		MaxLanes:             int64(c.LanesPerPath) + 8,
+	})
+}
+
+// dialPath opens a QUIC connection and its control stream, and runs the
+// client side of the KWIK handshake.
+func dialPath(ctx context.Context, conf *Config, addr string, tlsConf *tls.Config, pin []byte, hello *wire.ClientHello) (*quic.Conn, *control.Channel, *wire.ServerHello, error) {
+	tlsC, err := transport.ClientTLS(tlsConf, addr, pin)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, conf.HandshakeTimeout)
+	defer cancel()
+	conn, err := quic.DialAddr(ctx, addr, tlsC, conf.quicConfig())
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("kwik: dialling %s: %w", addr, err)
+	}
+	str, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		conn.CloseWithError(quic.ApplicationErrorCode(wire.InternalError), "")
+		return nil, nil, nil, fmt.Errorf("kwik: opening the control stream to %s: %w", addr, err)
+	}
+	ch := control.NewChannel(str, 0)
+	hello.Version = wire.Version
+	sh, err := control.ClientHandshake(ctx, ch, hello)
+	if err != nil {
+		var herr *control.HandshakeError
+		code, reason := wire.InternalError, ""
+		if errors.As(err, &herr) {
+			code, reason = herr.Code, herr.Reason
+		}
+		conn.CloseWithError(quic.ApplicationErrorCode(code), control.TruncateReason(reason))
+		return nil, nil, nil, fmt.Errorf("kwik: handshake with %s: %w", addr, err)
+	}
+	return conn, ch, sh, nil
+}
+
+// runPath serves one path until it ends: its control frames go to handle,
+// its lanes (if lanes is not nil) to lanes. When either fails the path's
+// connection is closed, and ended is told why.
+func (s *Session) runPath(pc *pathConn, ch *control.Channel, handle func(wire.Frame) error, lanes data.Handler, ended func(error)) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		conn := pc.Conn()
+		errc := make(chan error, 2)
+		workers := 1
+		go func() {
+			errc <- ch.Run(s.ctx, func(f wire.Frame) error {
+				pc.Touch()
+				return handle(f)
+			})
+		}()
+		if lanes != nil {
+			workers++
+			go func() { errc <- data.Receive(s.ctx, conn, lanes) }()
+		}
+		first := <-errc
+		err := pathError(conn, first)
+		code, msg := closeCode(err)
+		conn.CloseWithError(code, control.TruncateReason(msg))
+		for i := 1; i < workers; i++ {
+			<-errc
+		}
+		ended(err)
+	}()
+}
+
+// pathError decides why a path ended: the connection's own end (the peer
+// closed it, an idle timeout) wins over what it made a reader return.
+func pathError(conn *quic.Conn, first error) error {
+	select {
+	case <-conn.Context().Done():
+		return fromQUIC(context.Cause(conn.Context()))
+	default:
+	}
+	var perr *data.PathError
+	if errors.As(first, &perr) {
+		return &ConnectionError{Code: perr.Code, Reason: perr.Reason}
+	}
+	var cerr *ConnectionError
+	if errors.As(first, &cerr) {
+		return cerr
+	}
+	var werr *wire.Error
+	if errors.As(first, &werr) {
+		return &ConnectionError{Code: wire.ProtocolViolation, Reason: werr.Error()}
+	}
+	return first
+}

@@ -1,0 +1,349 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/kwik-transport/kwik/pkg/control"
+	"github.com/kwik-transport/kwik/pkg/transport"
+	"github.com/kwik-transport/kwik/pkg/wire"
+)
+
+// serverState is what only a primary server session has: its view of the
+// client's paths, and what the client reports about them.
+type serverState struct {
+	s      *Session
+	events *eventQueue
+
+	mu         sync.Mutex
+	nextPath   uint64
+	paths      map[uint64]*transport.Path // every path of the session, ever
+	waiters    map[uint64]chan error      // AddPath calls waiting for PATH_STATUS
+	relaySeq   uint64
+	nextReq    uint64
+	rangeWait  map[uint64]chan *wire.MissingRanges
+	deliveries map[deliveryKey]uint64
+	reportSig  chan struct{} // closed and replaced when a report arrives
+}
+
+type deliveryKey struct{ path, stream uint64 }
+
+func (s *Session) startPrimary(ch *control.Channel) {
+	ss := &serverState{
+		s:          s,
+		events:     newEventQueue(s.conf.EventBuffer),
+		nextPath:   1,
+		paths:      map[uint64]*transport.Path{0: s.primary.Path},
+		waiters:    make(map[uint64]chan error),
+		rangeWait:  make(map[uint64]chan *wire.MissingRanges),
+		deliveries: make(map[deliveryKey]uint64),
+		reportSig:  make(chan struct{}),
+	}
+	s.server = ss
+	s.runPath(s.primary, ch, ss.handle, primaryLanes{s}, s.closeWith)
+}
+
+// close wakes everything waiting on the client; the session is closing.
+func (ss *serverState) close() {
+	ss.mu.Lock()
+	for id, w := range ss.waiters {
+		w <- ss.s.Err()
+		delete(ss.waiters, id)
+	}
+	close(ss.reportSig)
+	for _, p := range ss.paths {
+		p.SetState(transport.PathDead, ss.s.Err())
+	}
+	ss.mu.Unlock()
+	ss.events.close()
+}
+
+// handle handles the client's control frames.
+func (ss *serverState) handle(f wire.Frame) error {
+	if ok, err := ss.s.handleStreamControl(f); ok {
+		return err
+	}
+	switch f := f.(type) {
+	case *wire.PathStatus:
+		return ss.pathStatus(f)
+	case *wire.MissingRanges:
+		ss.mu.Lock()
+		w := ss.rangeWait[f.RequestID]
+		delete(ss.rangeWait, f.RequestID)
+		ss.mu.Unlock()
+		if w != nil {
+			w <- f
+		} else if f.RequestID == 0 {
+			ss.events.push(GapEvent{StreamID: f.StreamID, Missing: missingFromWire(f)})
+		}
+	case *wire.DeliveryReport:
+		ss.mu.Lock()
+		for _, d := range f.Deliveries {
+			ss.deliveries[deliveryKey{d.PathID, d.StreamID}] = d.Bytes
+		}
+		close(ss.reportSig)
+		ss.reportSig = make(chan struct{})
+		ss.mu.Unlock()
+	default:
+		return protocolError("the client sent %v, which a primary does not accept", f.Type())
+	}
+	return nil
+}
+
+// pathStatus records what the client says about one of its paths.
+func (ss *serverState) pathStatus(f *wire.PathStatus) error {
+	ss.mu.Lock()
+	p := ss.paths[f.PathID]
+	w := ss.waiters[f.PathID]
+	ss.mu.Unlock()
+	if p == nil || f.PathID == 0 {
+		return protocolError("PATH_STATUS for path %d, which this primary never added", f.PathID)
+	}
+	var err error
+	if f.Reason != "" {
+		err = errors.New(f.Reason)
+	}
+	var state transport.PathState
+	switch f.Status {
+	case wire.PathActive:
+		state = transport.PathActive
+	case wire.PathDegraded:
+		state = transport.PathDegraded
+	case wire.PathDead:
+		state = transport.PathDead
+	case wire.PathRemoved:
+		state = transport.PathRemoved
+	case wire.PathFailed:
+		state = transport.PathFailed
+		if err == nil {
+			err = errors.New("the client could not open the path")
+		}
+	default:
+		return protocolError("PATH_STATUS with unknown status %d", f.Status)
+	}
+	if !p.SetState(state, err) {
+		return nil
+	}
+	if f.Status != wire.PathActive && f.Status != wire.PathDegraded {
+		p.Touch()
+	}
+	if w != nil && (f.Status == wire.PathActive || f.Status == wire.PathFailed) {
+		ss.mu.Lock()
+		delete(ss.waiters, f.PathID)
+		ss.mu.Unlock()
+		w <- err
+	}
+	ss.events.push(PathEvent{Path: p.Info()})
+	return nil
+}
+
+// AddPath asks the client to open a path to the secondary server at addr,
+// and waits until the path is up, failed, or ctx ends. pin, if not nil, is
+// the SHA-256 of the secondary's public key (transport.PublicKeyPin): the
+// client then accepts exactly that key.
+func (s *Session) AddPath(ctx context.Context, addr string, pin []byte) (transport.PathInfo, error) {
+	ss := s.server
+	if ss == nil {
+		return transport.PathInfo{}, ErrNotPrimary
+	}
+	if len(s.conf.ServerGroupKey) == 0 {
+		return transport.PathInfo{}, ErrNoGroupKey
+	}
+	if len(pin) != 0 && len(pin) != transport.PinSize {
+		return transport.PathInfo{}, fmt.Errorf("kwik: certificate pin has %d bytes, want %d", len(pin), transport.PinSize)
+	}
+	if err := s.Err(); err != nil {
+		return transport.PathInfo{}, err
+	}
+	ss.mu.Lock()
+	id := ss.nextPath
+	ss.nextPath++
+	p := transport.NewPath(id, addr, false, nil)
+	p.SetState(transport.PathPending, nil)
+	ss.paths[id] = p
+	w := make(chan error, 1)
+	ss.waiters[id] = w
+	ss.mu.Unlock()
+
+	token := control.MintPathToken(s.conf.ServerGroupKey, s.sessionID, id, s.conf.PathTokenTTL, time.Now())
+	if err := s.primary.ctrl.Send(&wire.AddPath{PathID: id, Address: addr, Token: token, CertPin: pin}); err != nil {
+		p.SetState(transport.PathFailed, err)
+		return p.Info(), err
+	}
+	select {
+	case err := <-w:
+		if err != nil {
+			return p.Info(), fmt.Errorf("kwik: adding path %d to %s: %w", id, addr, err)
+		}
+		return p.Info(), nil
+	case <-ctx.Done():
+		ss.mu.Lock()
+		delete(ss.waiters, id)
+		ss.mu.Unlock()
+		p.SetState(transport.PathFailed, ctx.Err())
+		s.primary.ctrl.Send(&wire.RemovePath{PathID: id})
+		return p.Info(), ctx.Err()
+	}
+}
+
+// RemovePath asks the client to close a secondary path.
+func (s *Session) RemovePath(id uint64) error {
+	ss := s.server
+	if ss == nil {
+		return ErrNotPrimary
+	}
+	if id == 0 {
+		return errors.New("kwik: the primary path cannot be removed; close the session instead")
+	}
+	ss.mu.Lock()
+	p := ss.paths[id]
+	ss.mu.Unlock()
+	if p == nil {
+		return fmt.Errorf("%w %d", ErrUnknownPath, id)
+	}
+	return s.primary.ctrl.Send(&wire.RemovePath{PathID: id})
+}
+
+// AllPaths returns every path of the session since it began, by ID.
+func (s *Session) AllPaths() []transport.PathInfo {
+	return s.pathInfos(func(transport.PathState) bool { return true })
+}
+
+// ActivePaths returns the paths that can carry data now.
+func (s *Session) ActivePaths() []transport.PathInfo {
+	return s.pathInfos(func(st transport.PathState) bool {
+		return st == transport.PathActive || st == transport.PathDegraded
+	})
+}
+
+// DeadPaths returns the paths that were lost (not those removed on purpose
+// or that never opened).
+func (s *Session) DeadPaths() []transport.PathInfo {
+	return s.pathInfos(func(st transport.PathState) bool { return st == transport.PathDead })
+}
+
+func (s *Session) pathInfos(keep func(transport.PathState) bool) []transport.PathInfo {
+	var paths []*transport.Path
+	switch {
+	case s.server != nil:
+		s.server.mu.Lock()
+		for _, p := range s.server.paths {
+			paths = append(paths, p)
+		}
+		s.server.mu.Unlock()
+	case s.client != nil:
+		for _, pc := range s.client.allPaths() {
+			paths = append(paths, pc.Path)
+		}
+	default:
+		paths = []*transport.Path{s.primary.Path}
+	}
+	var out []transport.PathInfo
+	for _, p := range paths {
+		if info := p.Info(); keep(info.State) {
+			out = append(out, info)
+		}
+	}
+	slices.SortFunc(out, func(a, b transport.PathInfo) int { return int(a.ID) - int(b.ID) })
+	return out
+}
+
+// SendRawData sends data to the secondary server on path pathID, through
+// the client, about the client stream streamID. The secondary receives it
+// from AcceptRawData; it is authenticated with the server-group key, so the
+// client can neither forge nor alter it.
+func (s *Session) SendRawData(pathID, streamID uint64, data []byte) error {
+	ss := s.server
+	if ss == nil {
+		return ErrNotPrimary
+	}
+	if len(s.conf.ServerGroupKey) == 0 {
+		return ErrNoGroupKey
+	}
+	ss.mu.Lock()
+	p := ss.paths[pathID]
+	ss.relaySeq++
+	seq := ss.relaySeq
+	ss.mu.Unlock()
+	if p == nil || pathID == 0 {
+		return fmt.Errorf("%w %d: raw data goes to secondary paths", ErrUnknownPath, pathID)
+	}
+	if st, err := p.State(); st.Terminal() {
+		return fmt.Errorf("kwik: path %d is %v: %v", pathID, st, err)
+	}
+	mac := control.RelayMAC(s.conf.ServerGroupKey, s.sessionID, pathID, streamID, seq, data)
+	return s.primary.ctrl.Send(&wire.RawData{PathID: pathID, StreamID: streamID, Seq: seq, Data: data, MAC: mac})
+}
+
+// MissingRanges asks the client which bytes of a stream it still misses.
+func (s *Session) MissingRanges(ctx context.Context, streamID uint64) (Missing, error) {
+	ss := s.server
+	if ss == nil {
+		return Missing{}, ErrNotPrimary
+	}
+	w := make(chan *wire.MissingRanges, 1)
+	ss.mu.Lock()
+	ss.nextReq++
+	id := ss.nextReq
+	ss.rangeWait[id] = w
+	ss.mu.Unlock()
+	defer func() {
+		ss.mu.Lock()
+		delete(ss.rangeWait, id)
+		ss.mu.Unlock()
+	}()
+	if err := s.primary.ctrl.Send(&wire.RangesRequest{RequestID: id, StreamID: streamID}); err != nil {
+		return Missing{}, err
+	}
+	select {
+	case f := <-w:
+		return missingFromWire(f), nil
+	case <-ctx.Done():
+		return Missing{}, ctx.Err()
+	case <-s.ctx.Done():
+		return Missing{}, s.Err()
+	}
+}
+
+// Deliveries returns, for one stream, how many bytes the client reported
+// receiving through each path (by path ID), and a channel closed when a
+// newer report arrives.
+func (s *Session) Deliveries(streamID uint64) (map[uint64]uint64, <-chan struct{}) {
+	ss := s.server
+	if ss == nil {
+		ch := make(chan struct{})
+		close(ch)
+		return nil, ch
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	out := make(map[uint64]uint64)
+	for k, n := range ss.deliveries {
+		if k.stream == streamID {
+			out[k.path] = n
+		}
+	}
+	return out, ss.reportSig
+}
+
+// RequestReport asks the client for a delivery report now.
+func (s *Session) RequestReport() error {
+	if s.server == nil {
+		return ErrNotPrimary
+	}
+	return s.primary.ctrl.Send(&wire.ReportRequest{})
+}
+
+// Events returns the channel of path and stream events of a primary session
+// (PathEvent, GapEvent). It is closed when the session ends. If nobody reads
+// it, the oldest events are dropped once Config.EventBuffer are waiting.
+func (s *Session) Events() <-chan Event {
+	if s.server == nil {
+		return nil
+	}
+	return s.server.events.ch
+}

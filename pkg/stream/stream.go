@@ -1,0 +1,510 @@
+// Package stream implements KWIK's logical streams: reads come from the
+// presentation layer, which reassembles what every path delivered; writes go
+// out as STREAM frames on one path, within the credit the peer advertised.
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/kwik-transport/kwik/pkg/presentation"
+	"github.com/kwik-transport/kwik/pkg/wire"
+)
+
+// DefaultMaxFrameSize is the largest payload a Write puts in one frame.
+const DefaultMaxFrameSize = 32 << 10
+
+// Errors of the write side.
+var (
+	// ErrWriteOnly is returned by Read on a stream a secondary server writes
+	// into: it has no receive side.
+	ErrWriteOnly = errors.New("kwik: this stream is write-only (a secondary server's writer)")
+	// ErrNoFin is returned when a secondary server tries to end a stream;
+	// only the primary decides where a stream ends.
+	ErrNoFin = errors.New("kwik: only the primary server may end a stream; close the writer without a final size")
+	// ErrPastFinalSize is returned by writes beyond the final size set by Close.
+	ErrPastFinalSize = errors.New("kwik: write past the stream's final size")
+)
+
+// RefusedError is a peer's STOP_SENDING that says why: a secondary wrote
+// into a stream the client does not have, or bytes that conflict with what
+// the client already received. errors.As to *quic.StreamError works too.
+type RefusedError struct {
+	*quic.StreamError
+	Reason string
+}
+
+func (e *RefusedError) Error() string { return e.StreamError.Error() + ": " + e.Reason }
+func (e *RefusedError) Unwrap() error { return e.StreamError }
+
+// FrameSender writes STREAM frames on a path; *data.Sender is one.
+type FrameSender interface {
+	WriteFrame(ctx context.Context, h wire.StreamHeader, payload []byte) error
+}
+
+// ControlSender queues control frames for the path; *control.Channel is one.
+type ControlSender interface {
+	Send(f wire.Frame) error
+}
+
+// Config is what a Stream needs from the session that owns it.
+type Config struct {
+	ID      uint64
+	Data    FrameSender
+	Control ControlSender
+	// Recv is the presentation layer holding the stream's receive buffer;
+	// nil makes a write-only stream that may not send FIN (a secondary's).
+	Recv presentation.DataPresentationManager
+	// InitialLimit is the send credit before any MAX_STREAM_DATA.
+	InitialLimit uint64
+	MaxFrameSize int
+	// SessionErr returns why the session closed, or nil while it is open.
+	SessionErr func() error
+	// OnDone is called once, when both directions are finished.
+	OnDone func(id uint64)
+	// OnComplete is called once when Read reached the end of the stream, so
+	// the session can tell every sender (STOP_SENDING with NoError) that
+	// nothing more is needed.
+	OnComplete func(id uint64)
+}
+
+// Stream is a bidirectional KWIK stream. Read and Write have io semantics;
+// WriteAt lets a server write at any offset, in any order, from any number
+// of goroutines.
+type Stream struct {
+	cfg           Config
+	ctx           context.Context
+	cancelCtx     context.CancelCauseFunc
+	readDeadline  *deadline
+	writeDeadline *deadline
+	writeMu       sync.Mutex // serialises Write's use of writeOff
+
+	mu        sync.Mutex
+	limit     uint64        // highest offset the peer lets us write up to
+	credit    chan struct{} // closed and replaced when limit or sendErr changes
+	blockedAt uint64        // limit+1 when STREAM_DATA_BLOCKED was sent for it
+	writeOff  uint64        // where the next Write lands
+	end       uint64        // highest offset written so far
+	finSent   bool          // the final size is s.end; WriteAt may still fill in below it
+	complete  bool          // the peer has every byte: pending and later writes are moot
+	sendErr   error         // the write side failed: cancelled, stopped, session closed
+	readErr   error         // the read side is over: io.EOF, reset, cancelled
+	sendDone  bool
+	doneSent  bool
+}
+
+// New returns a stream; parent is the session's context.
+func New(parent context.Context, cfg Config) *Stream {
+	if cfg.MaxFrameSize <= 0 {
+		cfg.MaxFrameSize = DefaultMaxFrameSize
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	s := &Stream{
+		cfg:           cfg,
+		ctx:           ctx,
+		cancelCtx:     cancel,
+		readDeadline:  newDeadline(),
+		writeDeadline: newDeadline(),
+		limit:         cfg.InitialLimit,
+		credit:        make(chan struct{}),
+	}
+	if cfg.Recv == nil {
+		s.readErr = ErrWriteOnly
+	}
+	return s
+}
+
+// StreamID returns the stream's ID.
+func (s *Stream) StreamID() quic.StreamID { return quic.StreamID(s.cfg.ID) }
+
+// Context is cancelled when the write side is closed: Close, cancelled,
+// stopped by the peer, or the session ended.
+func (s *Stream) Context() context.Context { return s.ctx }
+
+// Read reads the next contiguous bytes of the stream. It returns io.EOF once
+// every byte up to the final size has been read.
+func (s *Stream) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	err := s.readErr
+	s.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	ctx := deadlineContext{Context: s.ctx, passed: s.readDeadline.done()}
+	n, err := s.cfg.Recv.ReadFromStreamContext(ctx, s.cfg.ID, p)
+	if err == nil {
+		return n, nil
+	}
+	switch {
+	case errors.Is(err, errDeadline):
+		return n, err
+	case errors.Is(err, presentation.ErrClosed):
+		if serr := s.cfg.SessionErr(); serr != nil {
+			err = serr
+		}
+		return n, err
+	}
+	// EOF, a reset, a cancel or a corrupted stream: the read side is over.
+	if err == io.EOF && s.cfg.OnComplete != nil {
+		s.cfg.OnComplete(s.cfg.ID)
+	}
+	s.finishRead(err)
+	return n, err
+}
+
+// Write appends p to the stream, blocking while the peer's flow-control
+// credit does not cover it or until the write deadline.
+func (s *Stream) Write(p []byte) (int, error) {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.Lock()
+	off, closed := s.writeOff, s.finSent
+	s.mu.Unlock()
+	if closed {
+		return 0, quic.ErrStreamClosed
+	}
+	n, err := s.writeAt(p, off)
+	s.mu.Lock()
+	s.writeOff = off + uint64(n)
+	s.mu.Unlock()
+	return n, err
+}
+
+// WriteAt writes p at offset off of the stream (io.WriterAt). It does not
+// move the position of Write. Calls may run in parallel.
+func (s *Stream) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 || uint64(off)+uint64(len(p)) > wire.MaxVarint {
+		return 0, fmt.Errorf("kwik: WriteAt offset %d (+%d bytes) is outside 0..2^62-1", off, len(p))
+	}
+	return s.writeAt(p, uint64(off))
+}
+
+func (s *Stream) writeAt(p []byte, off uint64) (int, error) {
+	written := 0
+	s.mu.Lock()
+	err := s.writeState(off + uint64(len(p)))
+	s.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	for len(p) > 0 {
+		limit, err := s.waitCredit(off)
+		if errors.Is(err, errComplete) {
+			return written + len(p), nil // the peer already has these bytes
+		}
+		if err != nil {
+			return written, err
+		}
+		n := min(uint64(len(p)), limit-off, uint64(s.cfg.MaxFrameSize))
+		ctx := deadlineContext{Context: s.ctx, passed: s.writeDeadline.done()}
+		if err := s.cfg.Data.WriteFrame(ctx, wire.StreamHeader{StreamID: s.cfg.ID, Offset: off}, p[:n]); err != nil {
+			return written, s.writeError(err)
+		}
+		off += n
+		written += int(n)
+		p = p[n:]
+		s.mu.Lock()
+		s.end = max(s.end, off)
+		s.mu.Unlock()
+	}
+	return written, nil
+}
+
+// waitCredit blocks until the peer lets us write at off, returning the limit.
+func (s *Stream) waitCredit(off uint64) (uint64, error) {
+	for {
+		s.mu.Lock()
+		if s.complete {
+			s.mu.Unlock()
+			return 0, errComplete
+		}
+		if s.sendErr != nil {
+			err := s.sendErr
+			s.mu.Unlock()
+			return 0, err
+		}
+		if off < s.limit {
+			limit := s.limit
+			s.mu.Unlock()
+			return limit, nil
+		}
+		credit, limit := s.credit, s.limit
+		announce := s.blockedAt != limit+1
+		s.blockedAt = limit + 1
+		s.mu.Unlock()
+		if announce {
+			s.cfg.Control.Send(&wire.StreamDataBlocked{StreamID: s.cfg.ID, Limit: limit})
+		}
+		select {
+		case <-credit:
+		case <-s.writeDeadline.done():
+			return 0, errDeadline
+		}
+	}
+}
+
+// writeState says whether the write side accepts data up to end; s.mu is
+// held. After the final size is set, bytes below it may still be written:
+// a primary re-sends what a dead secondary did not deliver.
+func (s *Stream) writeState(end uint64) error {
+	switch {
+	case s.sendErr != nil:
+		return s.sendErr
+	case s.finSent && end > s.end:
+		return ErrPastFinalSize
+	}
+	return nil
+}
+
+// errComplete makes waiting writers return: the peer has the whole stream.
+var errComplete = errors.New("kwik: the peer has the whole stream")
+
+// writeError turns a frame-sending failure into what Write returns.
+func (s *Stream) writeError(err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sendErr != nil {
+		return s.sendErr
+	}
+	if s.cfg.SessionErr != nil {
+		if serr := s.cfg.SessionErr(); serr != nil {
+			return serr
+		}
+	}
+	return err
+}
+
+// Close ends the write side (FIN) at the highest offset written so far. It
+// does not wait for the peer to read anything.
+func (s *Stream) Close() error {
+	if s.cfg.Recv == nil {
+		s.finishSend(nil) // a secondary's writer: nothing to tell the client
+		return nil
+	}
+	s.mu.Lock()
+	size := s.end
+	s.mu.Unlock()
+	return s.CloseWithSize(int64(size))
+}
+
+// CloseWithSize ends the write side declaring that the stream holds exactly
+// size bytes; bytes this side did not write may come from other paths
+// (secondary servers). It blocks until the peer's credit covers size.
+func (s *Stream) CloseWithSize(size int64) error {
+	if s.cfg.Recv == nil {
+		return ErrNoFin
+	}
+	if size < 0 || uint64(size) > wire.MaxVarint {
+		return fmt.Errorf("kwik: final size %d is outside 0..2^62-1", size)
+	}
+	final := uint64(size)
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.Lock()
+	if s.finSent {
+		s.mu.Unlock()
+		return nil
+	}
+	if s.sendErr != nil {
+		err := s.sendErr
+		s.mu.Unlock()
+		return err
+	}
+	if final < s.end {
+		end := s.end
+		s.mu.Unlock()
+		return fmt.Errorf("kwik: final size %d is below the %d bytes already written", final, end)
+	}
+	s.mu.Unlock()
+	if final > 0 {
+		if _, err := s.waitCredit(final - 1); err != nil {
+			return err
+		}
+	}
+	ctx := deadlineContext{Context: s.ctx, passed: s.writeDeadline.done()}
+	if err := s.cfg.Data.WriteFrame(ctx, wire.StreamHeader{StreamID: s.cfg.ID, Offset: final, Fin: true}, nil); err != nil {
+		return s.writeError(err)
+	}
+	s.mu.Lock()
+	s.finSent = true
+	s.end = final
+	s.mu.Unlock()
+	// The write side stays open for fill-ins below the final size until
+	// the peer says it has everything (STOP_SENDING with NoError).
+	s.cancelCtx(io.EOF)
+	return nil
+}
+
+// CancelWrite abandons the write side: the peer is told with code, pending
+// and later writes fail.
+func (s *Stream) CancelWrite(code quic.StreamErrorCode) {
+	s.mu.Lock()
+	if s.finSent || s.sendErr != nil {
+		s.mu.Unlock()
+		return
+	}
+	final := s.end
+	s.sendErr = &quic.StreamError{StreamID: s.StreamID(), ErrorCode: code}
+	s.wakeWriters()
+	s.mu.Unlock()
+	if s.cfg.Recv != nil {
+		s.cfg.Control.Send(&wire.ResetStream{StreamID: s.cfg.ID, ErrorCode: wire.ApplicationCode(uint64(code)), FinalSize: final})
+	}
+	s.finishSend(nil)
+}
+
+// CancelRead abandons the read side: buffered data is dropped and the peer
+// is asked to stop sending with code.
+func (s *Stream) CancelRead(code quic.StreamErrorCode) {
+	s.mu.Lock()
+	if s.readErr != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	err := &quic.StreamError{StreamID: s.StreamID(), ErrorCode: code}
+	s.cfg.Recv.FailStream(s.cfg.ID, err)
+	s.cfg.Control.Send(&wire.StopSending{StreamID: s.cfg.ID, ErrorCode: wire.ApplicationCode(uint64(code))})
+	s.finishRead(err)
+}
+
+// SetReadDeadline, SetWriteDeadline and SetDeadline work as on net.Conn,
+// including for calls already blocked.
+func (s *Stream) SetReadDeadline(t time.Time) error {
+	s.readDeadline.set(t)
+	return nil
+}
+
+// SetWriteDeadline sets the deadline of Write, WriteAt and Close.
+func (s *Stream) SetWriteDeadline(t time.Time) error {
+	s.writeDeadline.set(t)
+	return nil
+}
+
+// SetDeadline sets both deadlines.
+func (s *Stream) SetDeadline(t time.Time) error {
+	s.readDeadline.set(t)
+	s.writeDeadline.set(t)
+	return nil
+}
+
+// UpdateLimit raises the send credit to limit (MAX_STREAM_DATA).
+func (s *Stream) UpdateLimit(limit uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if limit > s.limit {
+		s.limit = limit
+		s.wakeWriters()
+	}
+}
+
+// HandleStopSending is the peer's STOP_SENDING: writes fail with its code and
+// the stream answers with RESET_STREAM, as QUIC does. A refusal by KWIK
+// itself (a secondary's data refused by the client) keeps the reason.
+func (s *Stream) HandleStopSending(code wire.ErrorCode, reason string) {
+	s.mu.Lock()
+	if code == wire.NoError { // the peer read everything: nothing to reset
+		if !s.complete {
+			s.complete = true
+			s.wakeWriters()
+		}
+		s.mu.Unlock()
+		s.finishSend(nil)
+		return
+	}
+	if s.sendErr != nil || s.complete {
+		s.mu.Unlock()
+		return
+	}
+	s.sendErr = s.peerError(code, reason)
+	final := s.end
+	s.wakeWriters()
+	s.mu.Unlock()
+	if s.cfg.Recv != nil {
+		s.cfg.Control.Send(&wire.ResetStream{StreamID: s.cfg.ID, ErrorCode: code, FinalSize: final})
+	}
+	s.finishSend(nil)
+}
+
+// HandleReset is the peer's RESET_STREAM: reads fail with its code at once.
+func (s *Stream) HandleReset(code wire.ErrorCode) {
+	if s.cfg.Recv == nil {
+		return
+	}
+	err := s.peerError(code, "")
+	s.cfg.Recv.FailStream(s.cfg.ID, err)
+	s.finishRead(err)
+}
+
+// peerError is the error for a code the peer sent: the application's code
+// as a *quic.StreamError, KWIK's own as a *RefusedError saying why.
+func (s *Stream) peerError(code wire.ErrorCode, reason string) error {
+	if app, ok := code.Application(); ok {
+		return &quic.StreamError{StreamID: s.StreamID(), ErrorCode: quic.StreamErrorCode(app), Remote: true}
+	}
+	if reason == "" {
+		reason = code.String()
+	}
+	return &RefusedError{StreamError: &quic.StreamError{StreamID: s.StreamID(), ErrorCode: quic.StreamErrorCode(code), Remote: true}, Reason: reason}
+}
+
+// Shutdown fails both directions with err; the session calls it when it
+// closes. It does not report the stream as done.
+func (s *Stream) Shutdown(err error) {
+	s.mu.Lock()
+	if s.sendErr == nil {
+		s.sendErr = err
+	}
+	if s.readErr == nil {
+		s.readErr = err
+	}
+	s.doneSent = true
+	s.wakeWriters()
+	s.mu.Unlock()
+	s.cancelCtx(err)
+}
+
+// wakeWriters makes waiting writers look again; s.mu is held.
+func (s *Stream) wakeWriters() {
+	close(s.credit)
+	s.credit = make(chan struct{})
+}
+
+func (s *Stream) finishRead(err error) {
+	s.mu.Lock()
+	if s.readErr == nil {
+		s.readErr = err
+	}
+	s.mu.Unlock()
+	s.maybeDone()
+}
+
+func (s *Stream) finishSend(cause error) {
+	s.mu.Lock()
+	s.sendDone = true
+	s.mu.Unlock()
+	if cause == nil {
+		cause = io.EOF
+	}
+	s.cancelCtx(cause)
+	s.maybeDone()
+}
+
+// maybeDone reports the stream to its session once both sides are over.
+func (s *Stream) maybeDone() {
+	s.mu.Lock()
+	done := s.sendDone && s.readErr != nil && !s.doneSent
+	if done {
+		s.doneSent = true
+	}
+	s.mu.Unlock()
+	if done && s.cfg.OnDone != nil {
+		s.cfg.OnDone(s.cfg.ID)
+	}
+}
