@@ -24,12 +24,21 @@ var ErrListenerClosed = errors.New("kwik: listener closed")
 // is a secondary of it).
 type Listener struct {
 	conf   *Config
+	udp    *net.UDPConn
+	tr     *quic.Transport
 	ql     *quic.Listener
 	tokens *control.TokenVerifier
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	ready  chan *Session
+
+	// The UDP socket is shared by every session accepted here, so it is
+	// closed once the listener is closed and the last of them has ended.
+	mu       sync.Mutex
+	live     int
+	closed   bool
+	released bool
 }
 
 // Listen listens for KWIK sessions on the UDP address addr, like quic-go's
@@ -43,13 +52,25 @@ func Listen(addr string, tlsConf *tls.Config, conf *Config) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	ql, err := quic.ListenAddr(addr, tlsC, c.quicConfig())
+	udpAddr, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
+		return nil, err
+	}
+	udp, err := net.ListenUDP("udp", udpAddr)
+	if err != nil {
+		return nil, err
+	}
+	tr := &quic.Transport{Conn: udp}
+	ql, err := tr.Listen(tlsC, c.quicConfig())
+	if err != nil {
+		udp.Close()
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &Listener{
 		conf:   c,
+		udp:    udp,
+		tr:     tr,
 		ql:     ql,
 		tokens: control.NewTokenVerifier(c.ServerGroupKey),
 		ctx:    ctx,
@@ -78,12 +99,35 @@ func (l *Listener) Accept(ctx context.Context) (*Session, error) {
 	}
 }
 
-// Close stops accepting; sessions already accepted go on.
+// Close stops accepting; sessions already accepted go on, and the socket
+// is released when the last of them ends.
 func (l *Listener) Close() error {
 	l.cancel()
 	err := l.ql.Close()
 	l.wg.Wait()
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	l.sessionEnded(false)
 	return err
+}
+
+// sessionEnded counts a session out (if one ended) and releases the socket
+// when nothing uses it any more.
+func (l *Listener) sessionEnded(one bool) {
+	l.mu.Lock()
+	if one {
+		l.live--
+	}
+	release := l.closed && l.live == 0 && !l.released
+	if release {
+		l.released = true
+	}
+	l.mu.Unlock()
+	if release {
+		l.tr.Close()
+		l.udp.Close()
+	}
 }
 
 func (l *Listener) acceptLoop() {
@@ -155,6 +199,10 @@ func (l *Listener) handshake(conn *quic.Conn) (*Session, error) {
 		conn.CloseWithError(quic.ApplicationErrorCode(wire.InternalError), "")
 		return nil, err
 	}
+	l.mu.Lock()
+	l.live++
+	l.mu.Unlock()
+	s.onClosed = func() { l.sessionEnded(true) }
 	s.peerWindow = hello.InitialStreamWindow
 	s.ids.peerMax = hello.MaxStreams
 	path := transport.NewPath(reply.PathID, conn.RemoteAddr().String(), role == RolePrimary, conn)

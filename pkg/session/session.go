@@ -68,6 +68,8 @@ type Session struct {
 	accepted  []*stream.Stream
 	acceptSig chan struct{} // closed and replaced when accepted grows
 
+	onClosed func() // told once the session is closed (a listener's count)
+
 	client    *clientState    // RoleClient only
 	server    *serverState    // RolePrimary only
 	secondary *secondaryState // RoleSecondary only
@@ -181,6 +183,9 @@ func (s *Session) closeWith(err error) {
 		s.server.close()
 	case s.secondary != nil:
 		s.secondary.close()
+	}
+	if s.onClosed != nil {
+		s.onClosed()
 	}
 }
 
