@@ -27,6 +27,11 @@ const (
 
 // Link is a UDP relay that emulates a network path between its clients and
 // one target. Create it with Listen; stop it with Close.
+//
+// Like a NAT, a link relays for at most 1024 client addresses at once and
+// forgets one that has been silent both ways for a minute; its next packet
+// reaches the target from a new port. Each direction holds at most 64 MiB of
+// packets in its queue and delay line together.
 type Link struct {
 	conn   *net.UDPConn // clients send here and receive replies from here
 	target *net.UDPAddr
