@@ -28,6 +28,7 @@ type serverState struct {
 	rangeWait  map[uint64]chan *wire.MissingRanges
 	deliveries map[deliveryKey]uint64
 	reportSig  chan struct{} // closed and replaced when a report arrives
+	closed     bool
 }
 
 type deliveryKey struct{ path, stream uint64 }
@@ -54,7 +55,8 @@ func (ss *serverState) close() {
 		w <- ss.s.Err()
 		delete(ss.waiters, id)
 	}
-	close(ss.reportSig)
+	close(ss.reportSig) // stays closed: waiters return at once from now on
+	ss.closed = true
 	for _, p := range ss.paths {
 		p.SetState(transport.PathDead, ss.s.Err())
 	}
@@ -85,8 +87,7 @@ func (ss *serverState) handle(f wire.Frame) error {
 		for _, d := range f.Deliveries {
 			ss.deliveries[deliveryKey{d.PathID, d.StreamID}] = d.Bytes
 		}
-		close(ss.reportSig)
-		ss.reportSig = make(chan struct{})
+		ss.wakeReports()
 		ss.mu.Unlock()
 	default:
 		return protocolError("the client sent %v, which a primary does not accept", f.Type())
@@ -138,7 +139,19 @@ func (ss *serverState) pathStatus(f *wire.PathStatus) error {
 		w <- err
 	}
 	ss.events.push(PathEvent{Path: p.Info()})
+	ss.mu.Lock()
+	ss.wakeReports()
+	ss.mu.Unlock()
 	return nil
+}
+
+// wakeReports tells Deliveries callers that something changed; ss.mu is held.
+func (ss *serverState) wakeReports() {
+	if ss.closed {
+		return
+	}
+	close(ss.reportSig)
+	ss.reportSig = make(chan struct{})
 }
 
 // AddPath asks the client to open a path to the secondary server at addr,
@@ -311,7 +324,7 @@ func (s *Session) MissingRanges(ctx context.Context, streamID uint64) (Missing, 
 
 // Deliveries returns, for one stream, how many bytes the client reported
 // receiving through each path (by path ID), and a channel closed when a
-// newer report arrives.
+// newer report arrives or a path changes state.
 func (s *Session) Deliveries(streamID uint64) (map[uint64]uint64, <-chan struct{}) {
 	ss := s.server
 	if ss == nil {

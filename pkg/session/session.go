@@ -109,6 +109,10 @@ func newSession(role Role, conf *Config, sessionID []byte) (*Session, error) {
 	return s, nil
 }
 
+// Logger is the session's logger (Config.Logger with the session's
+// attributes).
+func (s *Session) Logger() *slog.Logger { return s.log }
+
 // Role reports which end of the session this is.
 func (s *Session) Role() Role { return s.role }
 

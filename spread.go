@@ -1,0 +1,289 @@
+package kwik
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/kwik-transport/kwik/pkg/scheduler"
+	"github.com/kwik-transport/kwik/pkg/transport"
+)
+
+// SpreadConfig tunes Spread. The zero value is valid.
+type SpreadConfig struct {
+	// Offset is where the object starts in the stream. Bytes before it must
+	// have been written by the primary itself (a response header, say).
+	Offset int64
+	// PieceSize is the unit of work handed to a path; zero picks one from
+	// the object's size (see scheduler.Config).
+	PieceSize uint64
+	// Window is the client's stream window if known; zero assumes 16 MiB.
+	Window uint64
+	// Logger receives the scheduler's debug records; nil discards them.
+	Logger *slog.Logger
+}
+
+// Spread delivers size bytes of content, which the secondaries know as
+// object, into str, a stream of the primary session sess: the primary writes
+// some ranges itself and asks every active secondary path for the others,
+// handing out small pieces to whichever path drains fastest, without being
+// told the paths' rates. A path that dies has its pieces reassigned. It
+// returns once the client has reported every byte; the caller then ends the
+// stream (str.CloseWithSize(offset+size) returns at once by then).
+//
+// The secondaries must run ServeRanges with the same object names.
+func Spread(ctx context.Context, sess *Session, str *Stream, object string, content io.ReaderAt, size int64, conf *SpreadConfig) error {
+	var c SpreadConfig
+	if conf != nil {
+		c = *conf
+	}
+	if sess.Role() != RolePrimary {
+		return ErrNotPrimary
+	}
+	if c.Offset < 0 || size < 0 {
+		return fmt.Errorf("kwik: Spread: negative offset %d or size %d", c.Offset, size)
+	}
+	if len(object) > maxObjectName {
+		return fmt.Errorf("kwik: Spread: object name of %d bytes exceeds %d", len(object), maxObjectName)
+	}
+	d, err := scheduler.NewDistributor(scheduler.Config{
+		Size:      uint64(size),
+		PieceSize: c.PieceSize,
+		Window:    c.Window,
+		Logger:    c.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	streamID := uint64(str.StreamID())
+	primary := scheduler.WriterSource(0, offsetWriter{str, c.Offset}, content)
+	if err := d.AddSource(primary); err != nil {
+		return err
+	}
+	f := &spreadFeed{sess: sess, d: d, streamID: streamID, object: object, offset: uint64(c.Offset), sources: map[uint64]bool{0: true}}
+	f.addPaths()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		f.feed(ctx)
+	}()
+	err = d.Run(ctx)
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// spreadFeed turns the session's delivery reports and path states into the
+// Distributor's reports, new sources and lost paths.
+type spreadFeed struct {
+	sess     *Session
+	d        *scheduler.Distributor
+	streamID uint64
+	object   string
+	offset   uint64          // the primary's bytes before the object
+	sources  map[uint64]bool // path ID → still a source
+}
+
+func (f *spreadFeed) feed(ctx context.Context) {
+	for {
+		counts, changed := f.sess.Deliveries(f.streamID)
+		f.addPaths()
+		for path, n := range counts {
+			if path == 0 {
+				n -= min(n, f.offset)
+			}
+			if f.sources[path] {
+				f.d.Report(scheduler.Report{PathID: path, Delivered: n})
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// addPaths makes every new active secondary a source and tells the
+// Distributor of paths that are gone.
+func (f *spreadFeed) addPaths() {
+	for _, p := range f.sess.AllPaths() {
+		if p.Primary {
+			continue
+		}
+		active := p.State == transport.PathActive || p.State == transport.PathDegraded
+		switch known, ok := f.sources[p.ID]; {
+		case active && !ok:
+			src := &relaySource{sess: f.sess, pathID: p.ID, streamID: f.streamID, object: f.object, offset: f.offset}
+			if f.d.AddSource(src) == nil {
+				f.sources[p.ID] = true
+			}
+		case !active && p.State != transport.PathPending && known:
+			f.sources[p.ID] = false
+			f.d.PathDown(p.ID)
+		}
+	}
+}
+
+// relaySource asks a secondary for ranges with relayed raw data.
+type relaySource struct {
+	sess     *Session
+	pathID   uint64
+	streamID uint64
+	object   string
+	offset   uint64
+}
+
+func (s *relaySource) PathID() uint64 { return s.pathID }
+
+func (s *relaySource) Send(_ context.Context, r scheduler.Range) error {
+	msg := appendRangeRequest(nil, s.object, s.offset+r.Start, r.End-r.Start, s.offset)
+	return s.sess.SendRawData(s.pathID, s.streamID, msg)
+}
+
+// offsetWriter shifts writes by the object's offset in the stream.
+type offsetWriter struct {
+	w   io.WriterAt
+	off int64
+}
+
+func (o offsetWriter) WriteAt(p []byte, off int64) (int, error) { return o.w.WriteAt(p, off+o.off) }
+
+// A range request, relayed from Spread to ServeRanges:
+// magic (1 byte) | stream offset (8) | length (8) | object offset (8) | object name.
+const (
+	rangeRequestMagic = 0x52 // 'R'
+	rangeRequestHead  = 1 + 8 + 8 + 8
+	maxObjectName     = 4096
+)
+
+func appendRangeRequest(b []byte, object string, off, n, base uint64) []byte {
+	b = append(b, rangeRequestMagic)
+	b = binary.BigEndian.AppendUint64(b, off)
+	b = binary.BigEndian.AppendUint64(b, n)
+	b = binary.BigEndian.AppendUint64(b, base)
+	return append(b, object...)
+}
+
+// rangeRequest is a decoded range request.
+type rangeRequest struct {
+	object    string
+	off, n    uint64 // the stream range to write
+	objectOff uint64 // where the object starts in the stream
+}
+
+// ErrBadRangeRequest is returned by ServeRanges for raw data that is not a
+// range request from Spread.
+var ErrBadRangeRequest = errors.New("kwik: raw data is not a range request from Spread")
+
+func parseRangeRequest(b []byte) (rangeRequest, error) {
+	if len(b) < rangeRequestHead || b[0] != rangeRequestMagic || len(b)-rangeRequestHead > maxObjectName {
+		return rangeRequest{}, ErrBadRangeRequest
+	}
+	r := rangeRequest{
+		off:       binary.BigEndian.Uint64(b[1:]),
+		n:         binary.BigEndian.Uint64(b[9:]),
+		objectOff: binary.BigEndian.Uint64(b[17:]),
+		object:    string(b[rangeRequestHead:]),
+	}
+	if r.off < r.objectOff || r.off+r.n < r.off || r.off+r.n > 1<<62 {
+		return rangeRequest{}, ErrBadRangeRequest
+	}
+	return r, nil
+}
+
+// ServeRanges is the secondary side of Spread: it answers every range
+// request relayed to sess by writing the bytes from the object open returns
+// into the client's stream, in the order the requests came, until ctx ends
+// or the session closes. open is called once per request; content it
+// returns that implements io.Closer is closed after use.
+func ServeRanges(ctx context.Context, sess *Session, open func(object string) (io.ReaderAt, error)) error {
+	if sess.Role() != RoleSecondary {
+		return ErrNotSecondary
+	}
+	queues := make(map[uint64]chan rangeRequest) // one writer per client stream
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for {
+		msg, err := sess.AcceptRawData(ctx)
+		if err != nil {
+			return err
+		}
+		req, err := parseRangeRequest(msg.Data)
+		if err != nil {
+			sess.Logger().Warn("ignoring raw data", "stream", msg.StreamID, "err", err)
+			continue
+		}
+		q := queues[msg.StreamID]
+		if q == nil {
+			w, err := sess.StreamWriter(msg.StreamID)
+			if err != nil {
+				return err
+			}
+			q = make(chan rangeRequest, 1024)
+			queues[msg.StreamID] = q
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				serveStream(ctx, sess, w, q, open)
+			}()
+		}
+		select {
+		case q <- req:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// serveStream writes the requested ranges into one client stream, in order.
+func serveStream(ctx context.Context, sess *Session, w *Stream, q <-chan rangeRequest, open func(string) (io.ReaderAt, error)) {
+	buf := make([]byte, 64<<10)
+	log := sess.Logger()
+	for {
+		var req rangeRequest
+		select {
+		case req = <-q:
+		case <-ctx.Done():
+			return
+		}
+		content, err := open(req.object)
+		if err != nil {
+			log.Warn("cannot serve range", "object", req.object, "err", err)
+			continue
+		}
+		for off, end := req.off, req.off+req.n; off < end; {
+			n := min(uint64(len(buf)), end-off)
+			m, err := content.ReadAt(buf[:n], int64(off-req.objectOff))
+			if m > 0 {
+				if _, werr := w.WriteAt(buf[:m], int64(off)); werr != nil {
+					log.Info("stream writer stopped", "stream", w.StreamID(), "err", werr)
+					closeContent(content)
+					return
+				}
+				off += uint64(m)
+			}
+			if err != nil && (err != io.EOF || m == 0) {
+				log.Warn("reading range", "object", req.object, "err", err)
+				break
+			}
+		}
+		closeContent(content)
+	}
+}
+
+func closeContent(r io.ReaderAt) {
+	if c, ok := r.(io.Closer); ok {
+		c.Close()
+	}
+}

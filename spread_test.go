@@ -1,0 +1,124 @@
+package kwik_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/pkg/emulator"
+)
+
+// TestSpreadUnequalPaths delivers an object over three emulated paths of
+// unequal rates with Spread and ServeRanges, and checks every byte.
+func TestSpreadUnequalPaths(t *testing.T) {
+	const size = 6 << 20
+	rates := []int64{8e6, 16e6, 32e6} // bits per second: primary, secondary 1, secondary 2
+	ctx := testContext(t, 60*time.Second)
+	object := payload(42, size)
+	conf := &kwik.Config{ServerGroupKey: groupKey}
+
+	primary := listen(t, conf)
+	var links []*emulator.Link
+	addLink := func(target string, rate int64) string {
+		l, err := emulator.Listen(ctx, "127.0.0.1:0", target, emulator.LinkConfig{Rate: rate, Delay: 5 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		links = append(links, l)
+		return l.Addr().String()
+	}
+	primaryAddr := addLink(primary.Addr().String(), rates[0])
+	var wg sync.WaitGroup
+	var secondaryAddrs []string
+	for _, rate := range rates[1:] {
+		ln := listen(t, conf)
+		secondaryAddrs = append(secondaryAddrs, addLink(ln.Addr().String(), rate))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sess, err := ln.Accept(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer sess.CloseWithError(0, "")
+			kwik.ServeRanges(ctx, sess, func(name string) (io.ReaderAt, error) {
+				return bytes.NewReader(object), nil
+			})
+		}()
+	}
+	t.Cleanup(func() { // after the secondaries saw the client close, below
+		for _, l := range links {
+			l.Close()
+		}
+	})
+
+	serveErr := make(chan error, 1)
+	go func() {
+		sess, err := primary.Accept(ctx)
+		if err != nil {
+			serveErr <- err
+			return
+		}
+		defer sess.CloseWithError(0, "")
+		str, err := sess.AcceptStream(ctx)
+		if err != nil {
+			serveErr <- err
+			return
+		}
+		io.ReadAll(str)
+		for _, addr := range secondaryAddrs {
+			if _, err := sess.AddPath(ctx, addr, nil); err != nil {
+				serveErr <- err
+				return
+			}
+		}
+		err = kwik.Spread(ctx, sess, str, "object", bytes.NewReader(object), size, nil)
+		if err == nil {
+			err = str.CloseWithSize(size)
+		}
+		if err == nil {
+			counts, _ := sess.Deliveries(uint64(str.StreamID()))
+			for _, p := range sess.AllPaths() {
+				t.Logf("path %d (%s): %d bytes", p.ID, p.Address, counts[p.ID])
+				if counts[p.ID] == 0 {
+					t.Errorf("path %d delivered nothing", p.ID)
+				}
+			}
+		}
+		serveErr <- err
+		<-sess.Context().Done() // the client closes once it has read everything
+	}()
+
+	client, err := kwik.Dial(ctx, primaryAddr, testTLS.Client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		client.CloseWithError(0, "")
+		wg.Wait()
+	})
+	start := time.Now()
+	sum, n, err := fetch(ctx, client, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	if n != size || sum != sha256.Sum256(object) {
+		t.Fatalf("read %d bytes; SHA-256 matches: %v", n, sum == sha256.Sum256(object))
+	}
+	if err := <-serveErr; err != nil {
+		t.Fatal(err)
+	}
+	client.CloseWithError(0, "")
+	var total float64
+	for _, r := range rates {
+		total += float64(r)
+	}
+	t.Logf("goodput %.1f Mbit/s of %.0f Mbit/s (%.2f), setup included", float64(size*8)/elapsed.Seconds()/1e6, total/1e6, float64(size*8)/elapsed.Seconds()/total)
+}
+
