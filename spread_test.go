@@ -121,4 +121,3 @@ func TestSpreadUnequalPaths(t *testing.T) {
 	}
 	t.Logf("goodput %.1f Mbit/s of %.0f Mbit/s (%.2f), setup included", float64(size*8)/elapsed.Seconds()/1e6, total/1e6, float64(size*8)/elapsed.Seconds()/total)
 }
-
