@@ -391,3 +391,29 @@ func TestVersionMismatchAndGarbage(t *testing.T) {
 		t.Fatal("wrong role")
 	}
 }
+
+// TestPeerClosesSession: the server closes with an application code; the
+// client's blocked Read and later calls return that code.
+func TestPeerClosesSession(t *testing.T) {
+	client, server := pair(t, nil)
+	ctx := testContext(t, 10*time.Second)
+	str, _ := client.OpenStreamSync(ctx)
+	str.Write([]byte("hi"))
+	if _, err := server.AcceptStream(ctx); err != nil {
+		t.Fatal(err)
+	}
+	readErr := make(chan error, 1)
+	go func() {
+		_, err := str.Read(make([]byte, 1))
+		readErr <- err
+	}()
+	server.CloseWithError(42, "going away")
+	var appErr *kwik.ApplicationError
+	if err := <-readErr; !errors.As(err, &appErr) || appErr.ErrorCode != 42 || !appErr.Remote || appErr.ErrorMessage != "going away" {
+		t.Fatalf("Read after the peer closed = %v; want remote application error 42", err)
+	}
+	<-client.Context().Done()
+	if _, err := client.AcceptStream(ctx); !errors.As(err, &appErr) {
+		t.Fatalf("AcceptStream after close = %v", err)
+	}
+}

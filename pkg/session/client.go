@@ -54,7 +54,7 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (
 	s.peerWindow = sh.InitialStreamWindow
 	s.ids.peerMax = sh.MaxStreams
 	path := transport.NewPath(0, addr, true, conn)
-	s.primary = &pathConn{Path: path, ctrl: ch, data: data.NewSender(conn, c.LanesPerPath, path.CountSent)}
+	s.primary = newPathConn(path, ch, data.NewSender(conn, c.LanesPerPath, path.CountSent))
 	cs := &clientState{
 		s:           s,
 		tls:         tlsConf,
@@ -73,6 +73,8 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (
 		s.wg.Add(1)
 		go cs.reportLoop(c.ReportInterval)
 	}
+	s.wg.Add(1)
+	go cs.livenessLoop(c.KeepAlivePeriod)
 	s.log.Debug("session established", "primary", addr)
 	return s, nil
 }
@@ -118,6 +120,7 @@ func (cs *clientState) handleSecondary(pc *pathConn) func(wire.Frame) error {
 		case *wire.Ping:
 			pc.ctrl.Send(&wire.Pong{Seq: f.Seq})
 		case *wire.Pong:
+			cs.pong(pc)
 		default:
 			return protocolError("secondary path %d sent %v, which a client does not accept from a secondary", pc.ID(), f.Type())
 		}
@@ -151,7 +154,7 @@ func (cs *clientState) addPath(f *wire.AddPath) {
 			return
 		}
 		path := transport.NewPath(f.PathID, f.Address, false, conn)
-		pc := &pathConn{Path: path, ctrl: ch, data: data.NewSender(conn, s.conf.LanesPerPath, path.CountSent)}
+		pc := newPathConn(path, ch, data.NewSender(conn, s.conf.LanesPerPath, path.CountSent))
 		cs.mu.Lock()
 		if s.Err() != nil {
 			cs.mu.Unlock()

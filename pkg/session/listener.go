@@ -206,7 +206,7 @@ func (l *Listener) handshake(conn *quic.Conn) (*Session, error) {
 	s.peerWindow = hello.InitialStreamWindow
 	s.ids.peerMax = hello.MaxStreams
 	path := transport.NewPath(reply.PathID, conn.RemoteAddr().String(), role == RolePrimary, conn)
-	s.primary = &pathConn{Path: path, ctrl: ch, data: data.NewSender(conn, l.conf.LanesPerPath, path.CountSent)}
+	s.primary = newPathConn(path, ch, data.NewSender(conn, l.conf.LanesPerPath, path.CountSent))
 	if role == RolePrimary {
 		s.startPrimary(ch)
 	} else {

@@ -85,7 +85,11 @@ func (ss *serverState) handle(f wire.Frame) error {
 	case *wire.DeliveryReport:
 		ss.mu.Lock()
 		for _, d := range f.Deliveries {
-			ss.deliveries[deliveryKey{d.PathID, d.StreamID}] = d.Bytes
+			key := deliveryKey{d.PathID, d.StreamID}
+			if p := ss.paths[d.PathID]; p != nil && d.Bytes > ss.deliveries[key] {
+				p.Touch() // the path delivered something since the last report
+			}
+			ss.deliveries[key] = d.Bytes
 		}
 		ss.wakeReports()
 		ss.mu.Unlock()
@@ -126,11 +130,9 @@ func (ss *serverState) pathStatus(f *wire.PathStatus) error {
 	default:
 		return protocolError("PATH_STATUS with unknown status %d", f.Status)
 	}
+	p.Touch()
 	if !p.SetState(state, err) {
 		return nil
-	}
-	if f.Status != wire.PathActive && f.Status != wire.PathDegraded {
-		p.Touch()
 	}
 	if w != nil && (f.Status == wire.PathActive || f.Status == wire.PathFailed) {
 		ss.mu.Lock()
@@ -257,9 +259,15 @@ func (s *Session) pathInfos(keep func(transport.PathState) bool) []transport.Pat
 	}
 	var out []transport.PathInfo
 	for _, p := range paths {
-		if info := p.Info(); keep(info.State) {
-			out = append(out, info)
+		info := p.Info()
+		if !keep(info.State) {
+			continue
 		}
+		if s.server != nil && !info.Primary {
+			// A secondary's bytes are known from the client's reports.
+			info.Stats.BytesSent = s.server.deliveredThrough(info.ID)
+		}
+		out = append(out, info)
 	}
 	slices.SortFunc(out, func(a, b transport.PathInfo) int { return int(a.ID) - int(b.ID) })
 	return out
@@ -341,6 +349,19 @@ func (s *Session) Deliveries(streamID uint64) (map[uint64]uint64, <-chan struct{
 		}
 	}
 	return out, ss.reportSig
+}
+
+// deliveredThrough sums what the client reported receiving through a path.
+func (ss *serverState) deliveredThrough(pathID uint64) uint64 {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	var n uint64
+	for k, b := range ss.deliveries {
+		if k.path == pathID {
+			n += b
+		}
+	}
+	return n
 }
 
 // RequestReport asks the client for a delivery report now.

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/quic-go/quic-go"
 
@@ -78,8 +80,15 @@ type Session struct {
 // pathConn is a path with its control channel and data sender.
 type pathConn struct {
 	*transport.Path
-	ctrl *control.Channel
-	data *data.Sender
+	ctrl     *control.Channel
+	data     *data.Sender
+	lastPong atomic.Int64 // unix nanoseconds of the last PONG (client side)
+}
+
+func newPathConn(p *transport.Path, ctrl *control.Channel, d *data.Sender) *pathConn {
+	pc := &pathConn{Path: p, ctrl: ctrl, data: d}
+	pc.lastPong.Store(time.Now().UnixNano())
+	return pc
 }
 
 func newSession(role Role, conf *Config, sessionID []byte) (*Session, error) {
@@ -248,6 +257,9 @@ func (s *Session) handleStreamControl(f wire.Frame) (ok bool, err error) {
 		s.primary.ctrl.Send(&wire.Pong{Seq: f.Seq})
 		return true, nil
 	case *wire.Pong:
+		if s.client != nil {
+			s.client.pong(s.primary)
+		}
 		return true, nil
 	}
 	return false, nil
