@@ -116,6 +116,8 @@ func (cs *clientState) handleSecondary(pc *pathConn) func(wire.Frame) error {
 				}
 			case data.StreamUnknown:
 				cs.reject(pc.ID(), f.StreamID, &data.UnknownStreamError{StreamID: f.StreamID})
+			case data.StreamClosed: // finished here: nothing more is needed
+				pc.ctrl.Send(&wire.StopSending{StreamID: f.StreamID, ErrorCode: wire.NoError})
 			}
 		case *wire.Ping:
 			pc.ctrl.Send(&wire.Pong{Seq: f.Seq})

@@ -95,7 +95,7 @@ func (c *Config) withDefaults() (*Config, error) {
 	check(out.KeepAlivePeriod > 0, "KeepAlivePeriod is %v, want > 0", out.KeepAlivePeriod)
 	check(out.MaxIdleTimeout > 0, "MaxIdleTimeout is %v, want > 0", out.MaxIdleTimeout)
 	check(out.MaxIncomingStreams > 0, "MaxIncomingStreams is %d, want > 0", out.MaxIncomingStreams)
-	check(out.LanesPerPath > 0 && out.LanesPerPath <= 64, "LanesPerPath is %d, want 1..64", out.LanesPerPath)
+	check(out.LanesPerPath > 0 && out.LanesPerPath <= maxLanesPerPath, "LanesPerPath is %d, want 1..%d", out.LanesPerPath, maxLanesPerPath)
 	check(out.MaxFrameSize > 0 && out.MaxFrameSize <= wire.MaxStreamPayload, "MaxFrameSize is %d, want 1..%d", out.MaxFrameSize, wire.MaxStreamPayload)
 	check(out.PathTokenTTL > 0, "PathTokenTTL is %v, want > 0", out.PathTokenTTL)
 	check(out.EventBuffer > 0, "EventBuffer is %d, want > 0", out.EventBuffer)
@@ -111,6 +111,9 @@ func (c *Config) withDefaults() (*Config, error) {
 	}
 	return &out, errors.Join(errs...)
 }
+
+// maxLanesPerPath bounds Config.LanesPerPath.
+const maxLanesPerPath = 64
 
 func setDefault[T comparable](v *T, def T) {
 	var zero T

@@ -20,7 +20,9 @@ func (c *Config) quicConfig() *quic.Config {
 		KeepAlivePeriod:      c.KeepAlivePeriod,
 		MaxIdleTimeout:       c.MaxIdleTimeout,
 		HandshakeIdleTimeout: c.HandshakeTimeout,
-		MaxLanes:             int64(c.LanesPerPath) + 8,
+		// Peers may configure more lanes than we do: allow the most any
+		// Config accepts.
+		MaxLanes: maxLanesPerPath,
 	})
 }
 
