@@ -209,11 +209,11 @@ func ServeRanges(ctx context.Context, sess *Session, open func(object string) (i
 	if sess.Role() != RoleSecondary {
 		return ErrNotSecondary
 	}
-	queues := make(map[uint64]chan rangeRequest) // one writer per client stream
+	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	rs := &rangeServer{sess: sess, open: open, queues: make(map[uint64]*rangeQueue)}
 	for {
 		msg, err := sess.AcceptRawData(ctx)
 		if err != nil {
@@ -224,62 +224,123 @@ func ServeRanges(ctx context.Context, sess *Session, open func(object string) (i
 			sess.Logger().Warn("ignoring raw data", "stream", msg.StreamID, "err", err)
 			continue
 		}
-		q := queues[msg.StreamID]
-		if q == nil {
+		if q := rs.enqueue(msg.StreamID, req); q != nil {
 			w, err := sess.StreamWriter(msg.StreamID)
 			if err != nil {
 				return err
 			}
-			q = make(chan rangeRequest, 1024)
-			queues[msg.StreamID] = q
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				serveStream(ctx, sess, w, q, open)
+				rs.serve(ctx, msg.StreamID, w, q)
 			}()
-		}
-		select {
-		case q <- req:
-		case <-ctx.Done():
-			return ctx.Err()
 		}
 	}
 }
 
-// serveStream writes the requested ranges into one client stream, in order.
-func serveStream(ctx context.Context, sess *Session, w *Stream, q <-chan rangeRequest, open func(string) (io.ReaderAt, error)) {
-	buf := make([]byte, 64<<10)
-	log := sess.Logger()
-	for {
-		var req rangeRequest
-		select {
-		case req = <-q:
-		case <-ctx.Done():
-			return
+// rangeServer holds, per client stream, the range requests waiting for
+// that stream's writer.
+type rangeServer struct {
+	sess *Session
+	open func(string) (io.ReaderAt, error)
+
+	mu     sync.Mutex
+	queues map[uint64]*rangeQueue
+}
+
+// rangeQueue is one stream's requests, in arrival order.
+type rangeQueue struct {
+	reqs []rangeRequest
+	wake chan struct{} // signalled when reqs grows
+}
+
+// enqueue adds req to its stream's queue and returns the queue if it is new
+// (the caller then starts its writer).
+func (rs *rangeServer) enqueue(streamID uint64, req rangeRequest) *rangeQueue {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	q := rs.queues[streamID]
+	fresh := q == nil
+	if fresh {
+		q = &rangeQueue{wake: make(chan struct{}, 1)}
+		rs.queues[streamID] = q
+	}
+	q.reqs = append(q.reqs, req)
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	if fresh {
+		return q
+	}
+	return nil
+}
+
+// next pops the oldest request, or forgets the queue when it is empty and
+// the stream's writer is finished.
+func (rs *rangeServer) next(streamID uint64, q *rangeQueue, finished bool) (rangeRequest, bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if len(q.reqs) == 0 {
+		if finished {
+			delete(rs.queues, streamID)
 		}
-		content, err := open(req.object)
-		if err != nil {
-			log.Warn("cannot serve range", "object", req.object, "err", err)
+		return rangeRequest{}, false
+	}
+	req := q.reqs[0]
+	q.reqs = q.reqs[1:]
+	return req, true
+}
+
+// serve writes the requested ranges into one client stream, in order, until
+// the client has the whole stream (the writer's context ends) or ctx ends.
+func (rs *rangeServer) serve(ctx context.Context, streamID uint64, w *Stream, q *rangeQueue) {
+	buf := make([]byte, 64<<10)
+	for {
+		finished := w.Context().Err() != nil
+		req, ok := rs.next(streamID, q, finished)
+		if !ok {
+			if finished {
+				return // the queue is forgotten: a later request starts afresh
+			}
+			select {
+			case <-q.wake:
+			case <-w.Context().Done():
+			case <-ctx.Done():
+				return
+			}
 			continue
 		}
-		for off, end := req.off, req.off+req.n; off < end; {
-			n := min(uint64(len(buf)), end-off)
-			m, err := content.ReadAt(buf[:n], int64(off-req.objectOff))
-			if m > 0 {
-				if _, werr := w.WriteAt(buf[:m], int64(off)); werr != nil {
-					log.Info("stream writer stopped", "stream", w.StreamID(), "err", werr)
-					closeContent(content)
-					return
-				}
-				off += uint64(m)
-			}
-			if err != nil && (err != io.EOF || m == 0) {
-				log.Warn("reading range", "object", req.object, "err", err)
-				break
-			}
+		if err := rs.write(w, req, buf); err != nil {
+			rs.sess.Logger().Info("stream writer stopped", "stream", streamID, "err", err)
+			return
 		}
-		closeContent(content)
 	}
+}
+
+// write copies one requested range from its object into the stream.
+func (rs *rangeServer) write(w *Stream, req rangeRequest, buf []byte) error {
+	content, err := rs.open(req.object)
+	if err != nil {
+		rs.sess.Logger().Warn("cannot serve range", "object", req.object, "err", err)
+		return nil // the primary will see the range missing and resend it
+	}
+	defer closeContent(content)
+	for off, end := req.off, req.off+req.n; off < end; {
+		n := min(uint64(len(buf)), end-off)
+		m, err := content.ReadAt(buf[:n], int64(off-req.objectOff))
+		if m > 0 {
+			if _, werr := w.WriteAt(buf[:m], int64(off)); werr != nil {
+				return werr
+			}
+			off += uint64(m)
+		}
+		if err != nil && (err != io.EOF || m == 0) {
+			rs.sess.Logger().Warn("reading range", "object", req.object, "err", err)
+			return nil
+		}
+	}
+	return nil
 }
 
 func closeContent(r io.ReaderAt) {
