@@ -104,10 +104,9 @@ func (c *Channel) ReadFrame(ctx context.Context) (wire.Frame, error) {
 }
 
 // deadlineFrom makes ctx's deadline and cancellation interrupt the stream.
+// The stream's own deadline is only set once ctx is done, so that the
+// interrupted call sees ctx.Err() and reports it rather than a bare timeout.
 func (c *Channel) deadlineFrom(ctx context.Context, set func(time.Time) error) (stop func()) {
-	if d, ok := ctx.Deadline(); ok {
-		set(d)
-	}
 	cancel := context.AfterFunc(ctx, func() { set(time.Unix(1, 0)) })
 	return func() {
 		cancel()

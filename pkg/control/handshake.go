@@ -30,6 +30,10 @@ func ClientHandshake(ctx context.Context, ch *Channel, hello *wire.ClientHello) 
 		return nil, fmt.Errorf("kwik: sending the handshake: %w", err)
 	}
 	f, err := ch.ReadFrame(ctx)
+	var werr *wire.Error
+	if errors.As(err, &werr) {
+		return nil, &HandshakeError{Code: wire.ProtocolViolation, Reason: "malformed handshake answer: " + werr.Error()}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("kwik: reading the server's handshake: %w", err)
 	}

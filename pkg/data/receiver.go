@@ -97,17 +97,28 @@ func readLane(ctx context.Context, str *quic.ReceiveStream, h Handler) error {
 			buf := h.Buffer(hdr.Length)
 			if _, err := io.ReadFull(r, buf); err != nil {
 				h.PutBuffer(buf)
-				return fmt.Errorf("kwik: reading a frame of stream %d: %w", hdr.StreamID, err)
+				return payloadError(hdr, err)
 			}
 			if err := h.Deliver(hdr, buf); err != nil {
 				return err
 			}
 		case errors.Is(err, ErrDiscard):
 			if _, err := r.Discard(hdr.Length); err != nil {
-				return err
+				return payloadError(hdr, err)
 			}
 		default:
 			return err
 		}
 	}
+}
+
+// payloadError is the error of a lane that broke inside a frame's payload.
+// A lane the peer ended there was cut short: a protocol violation, not an
+// internal error of this side.
+func payloadError(h wire.StreamHeader, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &PathError{Code: wire.ProtocolViolation,
+			Reason: fmt.Sprintf("lane ended inside a frame of stream %d (%d-byte payload)", h.StreamID, h.Length)}
+	}
+	return fmt.Errorf("kwik: reading a frame of stream %d: %w", h.StreamID, err)
 }

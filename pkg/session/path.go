@@ -110,5 +110,12 @@ func pathError(conn *quic.Conn, first error) error {
 	if errors.As(first, &werr) {
 		return &ConnectionError{Code: wire.ProtocolViolation, Reason: werr.Error()}
 	}
+	var serr *quic.StreamError
+	if errors.As(first, &serr) && serr.Remote {
+		// KWIK never resets its control stream or a lane: a peer that does
+		// broke the protocol, it is not a failure of this side.
+		return &ConnectionError{Code: wire.ProtocolViolation,
+			Reason: fmt.Sprintf("the peer reset stream %d (a control stream or lane) with code %d", serr.StreamID, serr.ErrorCode)}
+	}
 	return first
 }
