@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/internal/fileserve"
+)
+
+// defaultPort is the UDP port serve listens on and get dials by default.
+const defaultPort = "4433"
+
+var serveCommand = &command{
+	name:    "serve",
+	summary: "serve the files of a directory, as a primary or a secondary server",
+	usage: `
+Usage: kwik serve --role primary|secondary --root DIR [flags]
+
+Serves the regular files under DIR (never a path outside it: "..", absolute
+paths and symbolic links that leave DIR are refused).
+
+A primary answers "kwik get" clients. It adds every --secondary to each
+client's session and spreads each file it sends over itself and those
+secondaries, in small pieces, to whichever path drains fastest; it re-sends
+what a secondary that dies leaves missing. A secondary serves the ranges a
+primary asks for; give it a copy of the same files under the same names.
+
+Servers of one group share a secret key (--group-key-file, or the hex key in
+$KWIK_GROUP_KEY). Without --cert/--key a server runs in development mode: it
+makes a self-signed certificate and prints its pin, and it makes a group key
+when none is given and prints it for the other servers.
+
+Start the secondaries first, then the primary with their addresses and pins:
+
+	kwik serve --role secondary --root /srv/files --listen :4434
+	    pin: 5d1c…   group-key: 8e2f…
+	KWIK_GROUP_KEY=8e2f… kwik serve --role primary --root /srv/files \
+	    --secondary mirror1.example:4434=5d1c…
+	    pin: 77ab…
+	kwik get --pin 77ab… primary.example:4433 big.iso
+
+Stop a server with Ctrl-C (SIGINT) or SIGTERM.
+`,
+	flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
+		o := &serveOptions{}
+		fs.StringVar(&o.role, "role", "", "`ROLE`: primary or secondary (required)")
+		fs.StringVar(&o.root, "root", "", "`DIR`, the directory whose files are served (required)")
+		fs.StringVar(&o.listen, "listen", ":"+defaultPort, "UDP `ADDR` to listen on")
+		fs.Var(&o.secondaries, "secondary", "`ADDR[=PIN]` of a secondary the primary adds to each session (repeatable);\nPIN is that server's \"pin:\" line, without it clients verify its certificate")
+		fs.StringVar(&o.certFile, "cert", "", "TLS certificate chain `FILE` (PEM); with neither --cert nor --key, a self-signed\ndevelopment certificate is made and its pin printed")
+		fs.StringVar(&o.keyFile, "key", "", "TLS private key `FILE` (PEM)")
+		fs.StringVar(&o.groupKeyFile, "group-key-file", "", "`FILE` holding the server-group key in hex (else $"+groupKeyEnv+")")
+		fs.Var(&o.chunk, "chunk", "piece `SIZE` the primary hands to one path at a time (default: chosen per file)")
+		fs.DurationVar(&o.idle, "idle-timeout", 5*time.Second, "how long a silent path lives before it counts as dead")
+		fs.BoolVar(&o.verbose, "verbose", false, "log debug records to stderr")
+		return o.run
+	},
+}
+
+// serveOptions are serve's flags.
+type serveOptions struct {
+	role, root, listen string
+	secondaries        stringList
+	certFile, keyFile  string
+	groupKeyFile       string
+	chunk              byteSize
+	idle               time.Duration
+	verbose            bool
+}
+
+func (o *serveOptions) run(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %q: serve takes only flags", args)
+	}
+	if o.role != "primary" && o.role != "secondary" {
+		return usagef("--role must be primary or secondary, not %q", o.role)
+	}
+	if o.root == "" {
+		return usagef("--root DIR is required: the directory whose files are served")
+	}
+	if o.role == "secondary" && len(o.secondaries) > 0 {
+		return usagef("--secondary is for a primary; a secondary is told what to send by the primary")
+	}
+	remotes, err := parseRemotes(o.secondaries)
+	if err != nil {
+		return err
+	}
+	root, err := filepath.Abs(o.root)
+	if err != nil {
+		return err
+	}
+	store, err := fileserve.OpenDir(root)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	cert, selfSigned, err := serverCert(o.certFile, o.keyFile, o.listen)
+	if err != nil {
+		return err
+	}
+	key, err := loadGroupKey(o.groupKeyFile, e.getenv)
+	if err != nil {
+		return err
+	}
+	needKey := o.role == "secondary" || len(remotes) > 0
+	generated := false
+	switch {
+	case key == nil && needKey && selfSigned:
+		key, generated = newGroupKey(), true
+	case key == nil && needKey:
+		return usagef("a %s with secondaries needs the group key its servers share: --group-key-file FILE or $%s (hex; e.g. openssl rand -hex 32)", o.role, groupKeyEnv)
+	}
+
+	log := newLogger(e.stderr, o.verbose)
+	conf := &kwik.Config{ServerGroupKey: key, MaxIdleTimeout: o.idle, Logger: log}
+	ln, err := kwik.Listen(o.listen, &tls.Config{Certificates: []tls.Certificate{cert}}, conf)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w", o.listen, err)
+	}
+	defer ln.Close()
+
+	srv := &fileserve.Server{Logger: log}
+	if o.role == "primary" {
+		srv.Primary = &fileserve.Primary{Store: store, Secondaries: remotes, PieceSize: uint64(o.chunk), Logger: log}
+	} else {
+		srv.Secondary = &fileserve.Secondary{Store: store, Logger: log}
+	}
+
+	w := e.stdout
+	fmt.Fprintf(w, "role: %s\nroot: %s\n", o.role, root)
+	pin := formatPin(pinOf(cert))
+	if selfSigned {
+		fmt.Fprintf(w, "pin: %s  (self-signed development certificate: clients pass --pin %s)\n", pin, pin)
+	} else {
+		fmt.Fprintf(w, "pin: %s\n", pin)
+	}
+	if generated {
+		fmt.Fprintf(w, "group-key: %x  (generated: start the other servers of this group with %s=%x)\n", key, groupKeyEnv, key)
+	}
+	for _, r := range remotes {
+		if r.Pin != nil {
+			fmt.Fprintf(w, "secondary: %s  pin %s\n", r.Addr, formatPin(r.Pin))
+		} else {
+			fmt.Fprintf(w, "secondary: %s  (clients verify its certificate)\n", r.Addr)
+		}
+	}
+	fmt.Fprintf(w, "listening: %s\n", ln.Addr()) // the last line: supervisors wait for it
+
+	err = srv.Serve(ctx, ln)
+	if err == nil && ctx.Err() != nil {
+		fmt.Fprintln(e.stderr, "kwik serve: stopped")
+	}
+	return err
+}
+
+// parseRemotes reads the --secondary flags: ADDR or ADDR=PIN.
+func parseRemotes(list []string) ([]fileserve.Remote, error) {
+	var remotes []fileserve.Remote
+	for _, s := range list {
+		addr, pinText, hasPin := strings.Cut(s, "=")
+		addr = withDefaultPort(strings.TrimSpace(addr))
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return nil, usagef("--secondary %q: want HOST:PORT or HOST:PORT=PIN", s)
+		}
+		r := fileserve.Remote{Addr: addr}
+		if hasPin {
+			pin, err := parsePin(pinText)
+			if err != nil {
+				return nil, usagef("--secondary %s: %v", addr, err)
+			}
+			r.Pin = pin
+		}
+		remotes = append(remotes, r)
+	}
+	return remotes, nil
+}
+
+// withDefaultPort adds kwik's default port to an address without one.
+func withDefaultPort(addr string) string {
+	if _, _, err := net.SplitHostPort(addr); err == nil {
+		return addr
+	}
+	if strings.Count(addr, ":") > 1 && !strings.HasPrefix(addr, "[") { // a bare IPv6 address
+		return net.JoinHostPort(addr, defaultPort)
+	}
+	return net.JoinHostPort(strings.Trim(addr, "[]"), defaultPort)
+}

@@ -1,0 +1,177 @@
+package fileserve
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kwik-transport/kwik"
+)
+
+// defaultRequestTimeout bounds how long a client may take to send its
+// request and close its side of the stream.
+const defaultRequestTimeout = 10 * time.Second
+
+// Remote is a secondary server that a primary adds to each of its sessions.
+type Remote struct {
+	Addr string // host:port as the client will dial it
+	Pin  []byte // SHA-256 of its public key (kwik.PublicKeyPin); nil: the client verifies its certificate
+}
+
+// Transfer describes an object a primary has started to send.
+type Transfer struct {
+	Session  *kwik.Session
+	StreamID uint64
+	Name     string
+	Size     int64
+	Offset   int64 // where the object starts in the stream: the header's length
+}
+
+// Primary answers requests on a primary server's sessions: it adds its
+// secondaries to each session and spreads each requested object over them
+// and itself with kwik.Spread, which re-sends what a dead path leaves
+// missing.
+type Primary struct {
+	// Store holds the objects offered; the secondaries must offer the same
+	// objects under the same names.
+	Store Store
+	// Secondaries are added to every session, concurrently; one that cannot
+	// be reached is logged and left out.
+	Secondaries []Remote
+	// PieceSize is the unit of work Spread hands to a path; zero lets it
+	// choose from the object's size.
+	PieceSize uint64
+	// Window bounds how far past the lowest byte the client still misses
+	// a piece may be handed out (kwik.SpreadConfig.Window). It must stay
+	// below the stream window clients grant, or a path's writes block on
+	// flow control with recovery work queued behind them. Zero means half
+	// of StreamWindow, which suits clients configured with ClientConfig.
+	Window uint64
+	// RequestTimeout bounds how long a client may take to send its request.
+	// Zero means 10 s.
+	RequestTimeout time.Duration
+	// OnTransfer, if not nil, is called as each transfer starts, before any
+	// byte of the object is sent. It must not block.
+	OnTransfer func(Transfer)
+	// Logger receives warnings and debug records; nil discards them.
+	Logger *slog.Logger
+}
+
+// ServeSession serves sess, a primary session, until the client closes it
+// or ctx ends, then closes it. The session stays open after the last
+// transfer so that the client reads every byte before it closes.
+func (p *Primary) ServeSession(ctx context.Context, sess *kwik.Session) {
+	log := logger(p.Logger).With("client", sess.RemoteAddr().String())
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, r := range p.Secondaries {
+		wg.Go(func() {
+			info, err := sess.AddPath(ctx, r.Addr, r.Pin)
+			if err != nil {
+				if ctx.Err() == nil && sess.Err() == nil {
+					log.Warn("cannot add a secondary; serving without it", "secondary", r.Addr, "err", err)
+				}
+				return
+			}
+			log.Debug("secondary added", "secondary", r.Addr, "path", info.ID)
+		})
+	}
+	for {
+		str, err := sess.AcceptStream(ctx)
+		if err != nil {
+			break
+		}
+		wg.Go(func() { p.serveStream(ctx, sess, str, log) })
+	}
+	code, msg := closeReason(ctx)
+	cancel()
+	wg.Wait()
+	sess.CloseWithError(code, msg)
+}
+
+// serveStream answers one request.
+func (p *Primary) serveStream(ctx context.Context, sess *kwik.Session, str *kwik.Stream, log *slog.Logger) {
+	timeout := p.RequestTimeout
+	if timeout <= 0 {
+		timeout = defaultRequestTimeout
+	}
+	str.SetReadDeadline(time.Now().Add(timeout))
+	req, err := io.ReadAll(io.LimitReader(str, int64(maxRequestLen)+1))
+	if err != nil {
+		log.Info("reading the request", "stream", str.StreamID(), "err", err)
+		str.CancelWrite(codeRefused)
+		return
+	}
+	name, err := ParseRequest(req)
+	var obj Object
+	if err == nil {
+		obj, err = p.Store.Open(name)
+	}
+	if err != nil {
+		log.Info("request refused", "stream", str.StreamID(), "name", name, "err", err)
+		code := codeOf(err)
+		// The code already says what the sentinel would.
+		msg := strings.TrimPrefix(err.Error(), code.sentinel().Error()+": ")
+		refusal := Header{Err: &RemoteError{Code: code, Message: msg}}
+		if _, err := str.Write(refusal.Append(nil)); err == nil {
+			str.Close()
+		}
+		return
+	}
+	defer obj.Close()
+	size := obj.Size()
+	head := Header{Size: size}.Append(nil)
+	if _, err := str.Write(head); err != nil {
+		log.Info("writing the header", "stream", str.StreamID(), "err", err)
+		return
+	}
+	offset := int64(len(head))
+	if p.OnTransfer != nil {
+		p.OnTransfer(Transfer{Session: sess, StreamID: uint64(str.StreamID()), Name: name, Size: size, Offset: offset})
+	}
+	log.Debug("sending", "stream", str.StreamID(), "name", name, "size", size)
+	if size > 0 {
+		err = kwik.Spread(ctx, sess, str, name, obj, size, &kwik.SpreadConfig{Offset: offset, PieceSize: p.PieceSize, Window: p.window(), Logger: p.Logger})
+	}
+	if err == nil {
+		err = str.CloseWithSize(offset + size)
+	}
+	if err == nil {
+		log.Info("sent", "stream", str.StreamID(), "name", name, "size", size, "paths", deliveries(sess, uint64(str.StreamID()), offset))
+		return
+	}
+	if ctx.Err() == nil && sess.Err() == nil {
+		log.Warn("transfer failed", "stream", str.StreamID(), "name", name, "err", err)
+	}
+	str.CancelWrite(codeTransferFailed)
+}
+
+// deliveries describes how many bytes of a stream the client received
+// through each path, as "path=bytes" pairs by path ID; the primary's count
+// leaves out the header.
+func deliveries(sess *kwik.Session, streamID uint64, header int64) string {
+	counts, _ := sess.Deliveries(streamID)
+	ids := slices.Sorted(maps.Keys(counts))
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		n := counts[id]
+		if id == 0 {
+			n -= min(n, uint64(header))
+		}
+		parts[i] = fmt.Sprintf("%d=%d", id, n)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (p *Primary) window() uint64 {
+	if p.Window > 0 {
+		return p.Window
+	}
+	return StreamWindow / 2
+}

@@ -1,0 +1,107 @@
+package fileserve
+
+import (
+	"bufio"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestRequestRoundTrip(t *testing.T) {
+	for _, name := range []string{"a", "dir/file.bin", "with space", "ünïcode/ファイル", strings.Repeat("x", MaxNameLen)} {
+		b, err := AppendRequest(nil, name)
+		if err != nil {
+			t.Fatalf("AppendRequest(%q): %v", name, err)
+		}
+		got, err := ParseRequest(b)
+		if err != nil || got != name {
+			t.Errorf("ParseRequest(%q) = %q, %v; want %q", b, got, err, name)
+		}
+	}
+}
+
+func TestParseRequestRejects(t *testing.T) {
+	for _, tc := range []struct{ in, why string }{
+		{"", "empty"},
+		{"GET a", "no newline"},
+		{"PUT a\n", "wrong verb"},
+		{"GET \n", "empty name"},
+		{"GET a\nb\n", "newline inside"},
+		{"GET a\x00b\n", "NUL"},
+		{"GET \xff\n", "not UTF-8"},
+		{"GET " + strings.Repeat("x", MaxNameLen+1) + "\n", "too long"},
+	} {
+		_, err := ParseRequest([]byte(tc.in))
+		var pe *ProtocolError
+		if !errors.As(err, &pe) || !errors.Is(err, ErrBadRequest) {
+			t.Errorf("%s: ParseRequest(%q) = %v; want a *ProtocolError matching ErrBadRequest", tc.why, tc.in, err)
+		}
+	}
+	if _, err := AppendRequest(nil, "a\nb"); err == nil {
+		t.Error("AppendRequest accepted a name with a newline")
+	}
+}
+
+func TestHeaderRoundTrip(t *testing.T) {
+	for _, h := range []Header{
+		{Size: 0},
+		{Size: 1 << 40},
+		{Size: MaxSize},
+		{Err: &RemoteError{Code: CodeNotFound, Message: `no such file: "x"`}},
+		{Err: &RemoteError{Code: CodeForbidden, Message: ""}},
+		{Err: &RemoteError{Code: CodeInternal, Message: "disk on fire"}},
+	} {
+		b := h.Append(nil)
+		got, err := ReadHeader(bufio.NewReader(strings.NewReader(string(b) + "trailing body")))
+		if err != nil {
+			t.Fatalf("ReadHeader(%q): %v", b, err)
+		}
+		if got.Size != h.Size || (got.Err == nil) != (h.Err == nil) || (h.Err != nil && *got.Err != *h.Err) {
+			t.Errorf("header %q decoded as %+v; want %+v", b, got, h)
+		}
+	}
+}
+
+func TestHeaderMessageIsOneBoundedLine(t *testing.T) {
+	msg := "line one\nline two\r" + strings.Repeat("é", maxMessageLen) // 2 bytes a rune: cut mid-rune
+	b := Header{Err: &RemoteError{Code: CodeForbidden, Message: msg}}.Append(nil)
+	if strings.Count(string(b), "\n") != 1 || len(b) > maxHeaderLen {
+		t.Fatalf("header of %d bytes with %d newlines; want one line of at most %d", len(b), strings.Count(string(b), "\n"), maxHeaderLen)
+	}
+	h, err := ParseHeader(b[:len(b)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h.Err.Message, "line one line two ") || strings.ContainsRune(h.Err.Message, '\uFFFD') {
+		t.Errorf("message %q: want the newlines as spaces and no broken rune", h.Err.Message[:40])
+	}
+}
+
+func TestParseHeaderRejects(t *testing.T) {
+	for _, in := range []string{
+		"", "OK", "OK ", "OK -1", "OK +5", "OK 007", "OK 1e3", "OK 4611686018427387904",
+		"ERR", "ERR nope message", "HTTP/1.1 200 OK", strings.Repeat("E", maxHeaderLen),
+	} {
+		if h, err := ParseHeader([]byte(in)); err == nil {
+			t.Errorf("ParseHeader(%q) = %+v; want an error", in, h)
+		}
+	}
+	// A header that never ends is cut off after maxHeaderLen bytes.
+	_, err := ReadHeader(bufio.NewReader(strings.NewReader(strings.Repeat("x", 10*maxHeaderLen))))
+	var pe *ProtocolError
+	if !errors.As(err, &pe) {
+		t.Errorf("ReadHeader of an endless line: %v; want a *ProtocolError", err)
+	}
+}
+
+func TestRemoteErrorMatchesSentinels(t *testing.T) {
+	for code, want := range map[Code]error{CodeNotFound: ErrNotFound, CodeForbidden: ErrForbidden, CodeBadRequest: ErrBadRequest, CodeInternal: ErrInternal} {
+		err := error(&RemoteError{Code: code})
+		if !errors.Is(err, want) {
+			t.Errorf("RemoteError{%s} does not match %v", code, want)
+		}
+		if codeOf(want) != code {
+			t.Errorf("codeOf(%v) = %s; want %s", want, codeOf(want), code)
+		}
+	}
+}
