@@ -1,0 +1,64 @@
+package bench
+
+import (
+	"bufio"
+	"io"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Samples are the values one benchmark reported over its runs, by unit
+// ("ns/op", "MB/s", "ratio", …).
+type Samples map[string][]float64
+
+// Median returns the median of the unit's values, and false if there are
+// none.
+func (s Samples) Median(unit string) (float64, bool) {
+	v := slices.Clone(s[unit])
+	if len(v) == 0 {
+		return 0, false
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2], true
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2, true
+}
+
+// procsSuffix is the -GOMAXPROCS suffix go test adds to benchmark names.
+var procsSuffix = regexp.MustCompile(`-\d+$`)
+
+// ReadBenchmarks collects the result lines of Go benchmark output, by
+// benchmark name without "Benchmark" and the -GOMAXPROCS suffix. Other
+// lines are ignored.
+func ReadBenchmarks(r io.Reader) (map[string]Samples, error) {
+	out := make(map[string]Samples)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		// Name, iterations, then value-unit pairs.
+		if len(f) < 4 || len(f)%2 != 0 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		if _, err := strconv.ParseInt(f[1], 10, 64); err != nil {
+			continue
+		}
+		name := procsSuffix.ReplaceAllString(strings.TrimPrefix(f[0], "Benchmark"), "")
+		s := out[name]
+		if s == nil {
+			s = make(Samples)
+			out[name] = s
+		}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				continue
+			}
+			s[f[i+1]] = append(s[f[i+1]], v)
+		}
+	}
+	return out, sc.Err()
+}

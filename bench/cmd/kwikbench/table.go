@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/kwik-transport/kwik/bench"
+)
+
+// tableCmd reads Go benchmark output files and prints the markdown table of
+// every claim, its comparison point from the same run, and its target.
+func tableCmd(_ context.Context, args []string) error {
+	fs := flag.NewFlagSet("table", flag.ExitOnError)
+	fs.Parse(args)
+	all := make(map[string]bench.Samples)
+	for _, name := range fs.Args() {
+		f, err := os.Open(name)
+		if err != nil {
+			return err
+		}
+		got, err := bench.ReadBenchmarks(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		for k, v := range got {
+			all[k] = v
+		}
+	}
+	if len(all) == 0 {
+		return errors.New("no benchmark results in the files given")
+	}
+	writeTable(os.Stdout, all)
+	return nil
+}
+
+// results are the benchmarks of one run, by name.
+type results map[string]bench.Samples
+
+// median returns a metric's median, or NaN-free zero and false.
+func (r results) median(name, unit string) (float64, bool) {
+	s, ok := r[name]
+	if !ok {
+		return 0, false
+	}
+	return s.Median(unit)
+}
+
+// under returns the names that start with prefix, sorted.
+func (r results) under(prefix string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(r)) {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func writeTable(w io.Writer, all map[string]bench.Samples) {
+	r := results(all)
+	fmt.Fprintln(w, "| claim | configuration | KWIK | comparison point (same run) | ratio | target | met |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	row := func(claim, conf, kwik, ref string, ratio float64, target string, met bool) {
+		verdict := yesNo(met)
+		if target == "" {
+			target, verdict = "—", "—"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %.3f | %s | %s |\n", claim, conf, kwik, ref, ratio, target, verdict)
+	}
+
+	for _, name := range r.under("Presentation/") {
+		chunk := strings.TrimPrefix(name, "Presentation/")
+		p, ok1 := r.median(name, "MB/s")
+		m, ok2 := r.median("Memcpy/"+chunk, "MB/s")
+		if ok1 && ok2 {
+			row("presentation vs memcpy", chunk, mbps(p), "memcpy "+mbps(m), p/m, "", true)
+		}
+	}
+	for _, streams := range []string{"1", "16"} {
+		k, ok1 := r.median("Transfer/streams="+streams+"/transport=kwik", "MB/s")
+		q, ok2 := r.median("Transfer/streams="+streams+"/transport=quic-go", "MB/s")
+		if ok1 && ok2 {
+			row("single path vs quic-go", "loopback, 256 MiB, "+streams+" stream(s)", mbps(k), "quic-go "+mbps(q), k/q, "≥ 0.90", k/q >= 0.9)
+		}
+	}
+	if names := r.under("Lanes/"); len(names) > 0 {
+		base, _ := r.median("Lanes/lanes=1", "MB/s")
+		for _, name := range names {
+			v, _ := r.median(name, "MB/s")
+			row("LanesPerPath", "16 streams × 16 MiB, "+strings.TrimPrefix(name, "Lanes/"), mbps(v), "lanes=1 "+mbps(base), v/base, "", true)
+		}
+	}
+	for _, name := range r.under("Aggregate/") {
+		aggregateRow(row, r, name, "emulator, "+strings.TrimPrefix(name, "Aggregate/"), 0)
+	}
+	for _, name := range r.under("Netns/paths=") {
+		label := strings.TrimPrefix(name, "Netns/")
+		set := label[:strings.Index(label+"/", "/")]
+		var tcp float64 // sum of the paths' calibrated TCP goodput
+		for _, c := range r.under("Netns/calibrate/" + set + "/") {
+			v, _ := r.median(c, "tcp-Mbit/s")
+			tcp += v
+		}
+		aggregateRow(row, r, name, "tc tbf netns, "+label, tcp)
+	}
+	for _, name := range r.under("Scale/") {
+		v, _ := r.median(name, "MB/s")
+		live, _ := r.median(name, "peak-live-MiB")
+		heap, _ := r.median(name, "peak-heap-MiB")
+		bound, _ := r.median(name, "bound-MiB")
+		row("scale", strings.TrimPrefix(name, "Scale/")+", 256 MiB in all",
+			fmt.Sprintf("%s; peak heap in use %.1f MiB (live at GCs %.1f)", mbps(v), heap, live),
+			fmt.Sprintf("bound %.1f MiB", bound), heap/bound, "in use ≤ bound", heap <= bound)
+	}
+	if s, ok := r["SlowReader"]; ok {
+		live, _ := s.Median("peak-live-MiB")
+		heap, _ := s.Median("peak-heap-MiB")
+		buffered, _ := s.Median("peak-buffered-MiB")
+		window, _ := s.Median("window-MiB")
+		v, _ := s.Median("MB/s")
+		row("memory", fmt.Sprintf("1 slow reader at %s", mbps(v)),
+			fmt.Sprintf("peak live %.1f MiB (buffered %.1f, in use %.1f)", live, buffered, heap),
+			fmt.Sprintf("window %.0f MiB", window), live/window,
+			fmt.Sprintf("live ≤ window + %d MiB", memoryConstant), live <= window+memoryConstant)
+	}
+}
+
+// memoryConstant is what the client holds besides its receive window: quic-go's
+// connection state and packet buffers, TLS, the buffer pool's slack.
+const memoryConstant = 4
+
+// aggregateRow prints one aggregation result. tcp, if not zero, is the sum
+// of the paths' calibrated TCP goodput in Mbit/s.
+func aggregateRow(row func(string, string, string, string, float64, string, bool), r results, name, conf string, tcp float64) {
+	good, _ := r.median(name, "goodput-Mbit/s")
+	sum, _ := r.median(name, "sum-Mbit/s")
+	ratio, _ := r.median(name, "ratio")
+	var shares []string
+	for i := 0; ; i++ {
+		v, ok := r.median(name, fmt.Sprintf("share-p%d", i))
+		if !ok {
+			break
+		}
+		shares = append(shares, fmt.Sprintf("%.0f%%", 100*v))
+	}
+	kwik := fmt.Sprintf("%.1f Mbit/s (shares %s)", good, strings.Join(shares, "/"))
+	ref := fmt.Sprintf("sum %.0f Mbit/s", sum)
+	if tcp > 0 {
+		ref += fmt.Sprintf(" (TCP through the same shaping: %.1f, ratio to it %.3f)", tcp, good/tcp)
+	}
+	target, want := "≥ 0.95", 0.95
+	if strings.Contains(name, "+") { // unequal rates
+		target, want = "≥ 0.93 (issue 6: ≥ 0.85)", 0.93
+	}
+	row("aggregation", conf, kwik, ref, ratio, target, ratio >= want)
+}
+
+func mbps(v float64) string { return fmt.Sprintf("%.0f MB/s", v) }
+
+func yesNo(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kwik-transport/kwik/bench"
+)
+
+// TestWriteTable renders benchmark results and checks the ratios and
+// verdicts of the rows that have a comparison point or a target.
+func TestWriteTable(t *testing.T) {
+	in := `BenchmarkTransfer/streams=1/transport=kwik-2 1 1 ns/op 190 MB/s
+BenchmarkTransfer/streams=1/transport=quic-go-2 1 1 ns/op 200 MB/s
+BenchmarkTransfer/streams=16/transport=kwik-2 1 1 ns/op 100 MB/s
+BenchmarkTransfer/streams=16/transport=quic-go-2 1 1 ns/op 200 MB/s
+BenchmarkAggregate/paths=3x50Mbit/window=default-2 1 1 ns/op 147 goodput-Mbit/s 150 sum-Mbit/s 0.98 ratio 0.34 share-p0 0.33 share-p1 0.33 share-p2
+BenchmarkNetns/calibrate/paths=10+50+100Mbit/path=0 1 1 ns/op 9.6 tcp-Mbit/s
+BenchmarkNetns/calibrate/paths=10+50+100Mbit/path=1 1 1 ns/op 48 tcp-Mbit/s
+BenchmarkNetns/calibrate/paths=10+50+100Mbit/path=2 1 1 ns/op 96 tcp-Mbit/s
+BenchmarkNetns/paths=10+50+100Mbit/window=default 1 1 ns/op 120 goodput-Mbit/s 160 sum-Mbit/s 0.75 ratio
+BenchmarkSlowReader-2 1 1 ns/op 100 MB/s 18 peak-live-MiB 16 window-MiB
+`
+	all, err := bench.ReadBenchmarks(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	writeTable(&out, all)
+	got := out.String()
+	for _, want := range []string{
+		"| single path vs quic-go | loopback, 256 MiB, 1 stream(s) | 190 MB/s | quic-go 200 MB/s | 0.950 | ≥ 0.90 | yes |",
+		"| single path vs quic-go | loopback, 256 MiB, 16 stream(s) | 100 MB/s | quic-go 200 MB/s | 0.500 | ≥ 0.90 | **no** |",
+		"| aggregation | emulator, paths=3x50Mbit/window=default | 147.0 Mbit/s (shares 34%/33%/33%) | sum 150 Mbit/s | 0.980 | ≥ 0.95 | yes |",
+		"(TCP through the same shaping: 153.6, ratio to it 0.781) | 0.750 | ≥ 0.93 (issue 6: ≥ 0.85) | **no** |",
+		"| memory | 1 slow reader at 100 MB/s | peak live 18.0 MiB",
+		"| window 16 MiB | 1.125 | live ≤ window + 4 MiB | yes |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("table lacks %q; got:\n%s", want, got)
+		}
+	}
+}
