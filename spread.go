@@ -64,7 +64,7 @@ func Spread(ctx context.Context, sess *Session, str *Stream, object string, cont
 	if err := d.AddSource(primary); err != nil {
 		return err
 	}
-	f := &spreadFeed{sess: sess, d: d, streamID: streamID, object: object, offset: uint64(c.Offset), sources: map[uint64]bool{0: true}}
+	f := &spreadFeed{sess: sess, str: str, d: d, streamID: streamID, object: object, offset: uint64(c.Offset), sources: map[uint64]bool{0: true}}
 	f.addPaths()
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -85,6 +85,7 @@ func Spread(ctx context.Context, sess *Session, str *Stream, object string, cont
 // Distributor's reports, new sources and lost paths.
 type spreadFeed struct {
 	sess     *Session
+	str      *Stream
 	d        *scheduler.Distributor
 	streamID uint64
 	object   string
@@ -95,6 +96,10 @@ type spreadFeed struct {
 func (f *spreadFeed) feed(ctx context.Context) {
 	for {
 		counts, changed := f.sess.Deliveries(f.streamID)
+		limit, credit := f.str.SendLimit()
+		if limit > f.offset {
+			f.d.SetReceiverLimit(limit - f.offset)
+		}
 		f.addPaths()
 		for path, n := range counts {
 			if path == 0 {
@@ -106,6 +111,7 @@ func (f *spreadFeed) feed(ctx context.Context) {
 		}
 		select {
 		case <-changed:
+		case <-credit:
 		case <-ctx.Done():
 			return
 		}

@@ -10,16 +10,29 @@ import (
 
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/pkg/emulator"
+	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
 // TestSpreadUnequalPaths delivers an object over three emulated paths of
 // unequal rates with Spread and ServeRanges, and checks every byte.
 func TestSpreadUnequalPaths(t *testing.T) {
-	const size = 6 << 20
-	rates := []int64{8e6, 16e6, 32e6} // bits per second: primary, secondary 1, secondary 2
+	testSpread(t, 6<<20, []int64{8e6, 16e6, 32e6}, 0)
+}
+
+// TestSpreadSecondaryDies cuts the fastest secondary a third of the way in,
+// with the client's default windows: its pieces go to the other paths and
+// nothing waits behind a write blocked on credit.
+func TestSpreadSecondaryDies(t *testing.T) {
+	testSpread(t, 6<<20, []int64{8e6, 16e6, 32e6}, 2<<20)
+}
+
+// testSpread runs Spread over a primary and secondaries behind links of the
+// given rates (bits per second; the first is the primary's). With killAt >
+// 0 the last link is cut once the client has read killAt bytes.
+func testSpread(t *testing.T, size int, rates []int64, killAt int) {
 	ctx := testContext(t, 60*time.Second)
 	object := payload(42, size)
-	conf := &kwik.Config{ServerGroupKey: groupKey}
+	conf := &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: 2 * time.Second, KeepAlivePeriod: 200 * time.Millisecond}
 
 	primary := listen(t, conf)
 	var links []*emulator.Link
@@ -77,14 +90,14 @@ func TestSpreadUnequalPaths(t *testing.T) {
 				return
 			}
 		}
-		err = kwik.Spread(ctx, sess, str, "object", bytes.NewReader(object), size, nil)
+		err = kwik.Spread(ctx, sess, str, "object", bytes.NewReader(object), int64(size), nil)
 		if err == nil {
-			err = str.CloseWithSize(size)
+			err = str.CloseWithSize(int64(size))
 		}
 		if err == nil {
 			counts, _ := sess.Deliveries(uint64(str.StreamID()))
 			for _, p := range sess.AllPaths() {
-				t.Logf("path %d (%s): %d bytes", p.ID, p.Address, counts[p.ID])
+				t.Logf("path %d (%s, %v): %d bytes", p.ID, p.Address, p.State, counts[p.ID])
 				if counts[p.ID] == 0 {
 					t.Errorf("path %d delivered nothing", p.ID)
 				}
@@ -94,7 +107,12 @@ func TestSpreadUnequalPaths(t *testing.T) {
 		<-sess.Context().Done() // the client closes once it has read everything
 	}()
 
-	client, err := kwik.Dial(ctx, primaryAddr, testTLS.Client, nil)
+	// A stream window far below the object keeps sources close to the
+	// client's credit limit, where a blocked write could hold back others.
+	client, err := kwik.Dial(ctx, primaryAddr, testTLS.Client, &kwik.Config{
+		MaxIdleTimeout: 2 * time.Second, KeepAlivePeriod: 200 * time.Millisecond,
+		Presentation: &presentation.PresentationConfig{MaxStreamWindow: 1 << 20},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +121,11 @@ func TestSpreadUnequalPaths(t *testing.T) {
 		wg.Wait()
 	})
 	start := time.Now()
-	sum, n, err := fetch(ctx, client, 0, nil)
+	var kill func()
+	if killAt > 0 {
+		kill = links[len(links)-1].Kill
+	}
+	sum, n, err := fetch(ctx, client, killAt, kill)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -303,6 +303,9 @@ func (m *dataPresentationManager) SenderBlocked(streamID uint64, limit uint64) e
 		return streamErr(streamID, ErrStreamClosed)
 	}
 	cur := s.limit
+	if cur <= limit && s.growOnBlockedLocked() {
+		cur = s.limit
+	}
 	if cur > limit {
 		s.advertised = cur
 	} else {

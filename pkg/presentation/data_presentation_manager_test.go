@@ -397,3 +397,46 @@ func TestManagerEOF(t *testing.T) {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// TestSenderBlockedGrowsWindowBehindGap: a sender stuck at the limit while
+// the reader has nothing to read (bytes wait behind a gap) doubles the
+// window at once, once per limit; a reader that is behind does not.
+func TestSenderBlockedGrowsWindowBehindGap(t *testing.T) {
+	const win = 64 << 10
+	m := newTestManager(t, &PresentationConfig{InitialStreamWindow: win, MinStreamWindow: win, MaxStreamWindow: 4 * win})
+	mustCreate(t, m, 0)
+	mustCreate(t, m, 4)
+	var limits []uint64
+	m.SetLimitCallback(func(id, limit uint64) {
+		if id == 0 {
+			limits = append(limits, limit)
+		}
+	})
+	// Everything but the first byte arrived: the reader waits at the gap.
+	if err := m.WriteToStream(0, 1, pattern(win - 1), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SenderBlocked(0, win); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(limits, []uint64{2 * win}) {
+		t.Fatalf("limits advertised %v, want [%d]", limits, 2*win)
+	}
+	// A late report at the old limit is answered, but grows nothing.
+	if err := m.SenderBlocked(0, win); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := m.StreamLimit(0); l != 2*win {
+		t.Fatalf("a second report at the old limit moved the limit to %d", l)
+	}
+	// Stream 4: the bytes are readable and unread; the reader is behind.
+	if err := m.WriteToStream(4, 0, pattern(win), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SenderBlocked(4, win); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := m.StreamLimit(4); l != win {
+		t.Fatalf("stream with an idle reader grew its limit to %d", l)
+	}
+}

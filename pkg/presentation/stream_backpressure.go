@@ -9,11 +9,20 @@ import (
 // buffered byte count already is, and reported to the BackpressureManager
 // only on transitions, so the hot path takes no shared lock.
 
-// checkBackpressureOnWriteLocked starts backpressure when the stream
-// buffered its high-water share of its window.
+// Backpressure measures the bytes the reader could read now and has not:
+// bytes waiting behind a gap say nothing about the reader (several paths
+// always leave gaps), and the window bounds them anyway.
+
+// readableLocked is how many bytes a read could return now.
+func (s *streamBuffer) readableLocked() uint64 {
+	return s.received.nextMissing(s.readPos) - s.readPos
+}
+
+// checkBackpressureOnWriteLocked starts backpressure when the readable
+// bytes reach the high-water share of the stream's window.
 func (s *streamBuffer) checkBackpressureOnWriteLocked(eff *effects) {
 	cfg := s.config()
-	if s.bpActive || float64(s.buffered) < cfg.BackpressureHighWater*float64(s.window) {
+	if s.bpActive || float64(s.readableLocked()) < cfg.BackpressureHighWater*float64(s.window) {
 		return
 	}
 	reason := BackpressureReasonBufferFull
@@ -25,7 +34,7 @@ func (s *streamBuffer) checkBackpressureOnWriteLocked(eff *effects) {
 
 // checkBackpressureOnReadLocked stops it below the low-water share.
 func (s *streamBuffer) checkBackpressureOnReadLocked(eff *effects) {
-	if !s.bpActive || float64(s.buffered) > s.config().BackpressureLowWater*float64(s.window) {
+	if !s.bpActive || float64(s.readableLocked()) > s.config().BackpressureLowWater*float64(s.window) {
 		return
 	}
 	s.setBackpressureLocked(eff, false, BackpressureReasonNone)

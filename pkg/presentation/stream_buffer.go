@@ -101,7 +101,8 @@ type streamBuffer struct {
 	epochOffset               uint64
 	lastRead                  int64
 	bpActive                  bool
-	senderBlocked             bool // advertise the next increase at once
+	senderBlocked             bool   // advertise the next increase at once
+	grownAt                   uint64 // limit at which a blocked sender last grew the window
 
 	gap gapState
 	st  streamCounters

@@ -68,3 +68,27 @@ func (s *streamBuffer) autoTuneLocked(now int64) {
 	target := min(2*s.window, cfg.MaxStreamWindow)
 	s.window = s.m.rwm.grow(s.id, s.window, target)
 }
+
+// growOnBlockedLocked doubles the window when a sender is stuck at the
+// current limit while the reader is not behind: the window, not the reader,
+// is what holds the transfer back (typically bytes of a slow path hold the
+// read position while faster paths wait for credit). It grows at most once
+// per limit value, and not under backpressure.
+func (s *streamBuffer) growOnBlockedLocked() bool {
+	if s.m == nil || s.bpActive || s.grownAt == s.limit {
+		return false
+	}
+	cfg := s.config()
+	if s.window >= cfg.MaxStreamWindow || s.readableLocked() > s.window/4 || !s.m.mayGrow(s.meta.Priority) {
+		return false
+	}
+	s.grownAt = s.limit
+	grown := s.m.rwm.grow(s.id, s.window, min(2*s.window, cfg.MaxStreamWindow))
+	if grown <= s.window {
+		return false
+	}
+	s.window = grown
+	s.limit = max(s.limit, min(s.readPos+s.window, maxOffset))
+	s.advertised = s.limit
+	return true
+}

@@ -50,6 +50,9 @@ func (pl *plan) next(now time.Time) []assignment {
 // there is one, but it ends beyond the receiver's window.
 func (pl *plan) nextPiece() (pc *piece, blocked bool) {
 	limit := satAdd(pl.lowestIncomplete(), pl.cfg.Window)
+	if pl.recvLimit != 0 {
+		limit = min(limit, pl.recvLimit)
+	}
 	if pc := pl.retry.peek(); pc != nil {
 		if pc.r.End > limit {
 			return nil, true
@@ -64,6 +67,11 @@ func (pl *plan) nextPiece() (pc *piece, blocked bool) {
 		return nil, true
 	}
 	return &piece{r: r}, false
+}
+
+// setReceiverLimit records the receiver's flow-control limit; it only grows.
+func (pl *plan) setReceiverLimit(limit uint64) {
+	pl.recvLimit = max(pl.recvLimit, limit)
 }
 
 // takeNext removes pc, as returned by nextPiece, from the work to hand out.

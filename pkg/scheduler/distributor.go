@@ -115,6 +115,17 @@ func (d *Distributor) pathDownLocked(id uint64) error {
 	return nil
 }
 
+// SetReceiverLimit tells the Distributor the receiver's flow-control limit,
+// in offsets of the object: no piece ending beyond it is handed out, so no
+// source ever blocks on credit while lower pieces wait behind it. Without it
+// only Config.Window applies. The limit only grows; lower values are ignored.
+func (d *Distributor) SetReceiverLimit(limit uint64) {
+	d.mu.Lock()
+	d.pl.setReceiverLimit(limit)
+	d.mu.Unlock()
+	d.notify()
+}
+
 // Stats returns a snapshot of the distribution's progress.
 func (d *Distributor) Stats() Stats {
 	d.mu.Lock()

@@ -247,3 +247,26 @@ func TestPlanStalledPathIsDuplicatedAtDeadline(t *testing.T) {
 		t.Error("path 1 not stalled at the deadline")
 	}
 }
+
+func TestPlanRespectsReceiverLimit(t *testing.T) {
+	pl := newTestPlan(t, Config{Size: 10 << 20, PieceSize: 1 << 20}, 0, 1, 2)
+	pl.setReceiverLimit(2 << 20)
+	as := pl.next(t0)
+	for _, a := range as {
+		if a.r.End > 2<<20 {
+			t.Fatalf("piece %v handed out beyond the receiver's limit of 2 MiB", a.r)
+		}
+	}
+	if pl.fresh != 2<<20 {
+		t.Fatalf("fresh offset %d after a 2 MiB limit, want %d", pl.fresh, 2<<20)
+	}
+	pl.setReceiverLimit(1 << 20) // a lower limit is ignored
+	pl.setReceiverLimit(4 << 20)
+	more := pl.next(t0)
+	if pl.fresh != 4<<20 {
+		t.Fatalf("fresh offset %d after raising the limit to 4 MiB (got %v)", pl.fresh, byPath(more))
+	}
+	if err := checkInvariants(pl); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -394,6 +394,14 @@ func (s *Stream) SetDeadline(t time.Time) error {
 	return nil
 }
 
+// SendLimit returns the absolute offset the peer lets this side write up
+// to, and a channel closed when it (or the write side's state) changes.
+func (s *Stream) SendLimit() (uint64, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limit, s.credit
+}
+
 // UpdateLimit raises the send credit to limit (MAX_STREAM_DATA).
 func (s *Stream) UpdateLimit(limit uint64) {
 	s.mu.Lock()
