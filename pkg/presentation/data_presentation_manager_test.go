@@ -413,7 +413,7 @@ func TestSenderBlockedGrowsWindowBehindGap(t *testing.T) {
 		}
 	})
 	// Everything but the first byte arrived: the reader waits at the gap.
-	if err := m.WriteToStream(0, 1, pattern(win - 1), nil); err != nil {
+	if err := m.WriteToStream(0, 1, pattern(win-1), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.SenderBlocked(0, win); err != nil {

@@ -13,17 +13,17 @@ type plan struct {
 	cfg Config
 	log *slog.Logger
 
-	paths  []*pathState // sorted by ID, dead ones included
-	byID   map[uint64]*pathState
-	alive  int
-	fresh  uint64 // first offset never handed out
+	paths []*pathState // sorted by ID, dead ones included
+	byID  map[uint64]*pathState
+	alive int
+	fresh uint64 // first offset never handed out
 	// recvLimit, when known, is the receiver's flow-control limit in object
 	// offsets: a piece ending beyond it would block its source's writes,
 	// and a source that delivers in order would then hold everything
 	// queued behind it. 0 means unknown (only Window applies).
 	recvLimit uint64
-	retry  retryQueue
-	undone uint64 // bytes of the object not yet complete
+	retry     retryQueue
+	undone    uint64 // bytes of the object not yet complete
 	// pending holds every handed-out piece from the lowest incomplete one
 	// on, in offset order; completed pieces are trimmed from its front.
 	pending []*piece
