@@ -93,7 +93,7 @@ var randomBase = func() []byte {
 // payload returns n (≤ 4 MiB) pseudo-random bytes that depend on seed. The
 // slice is shared: do not modify it.
 func payload(seed uint64, n int) []byte {
-	off := int(seed*7919) % (len(randomBase) - n)
+	off := int(seed * 7919 % uint64(len(randomBase)-n))
 	return randomBase[off : off+n : off+n]
 }
 

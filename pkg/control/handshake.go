@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/quic-go/quic-go"
+
 	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
@@ -33,6 +35,12 @@ func ClientHandshake(ctx context.Context, ch *Channel, hello *wire.ClientHello) 
 	var werr *wire.Error
 	if errors.As(err, &werr) {
 		return nil, &HandshakeError{Code: wire.ProtocolViolation, Reason: "malformed handshake answer: " + werr.Error()}
+	}
+	var appErr *quic.ApplicationError
+	if errors.As(err, &appErr) && appErr.Remote && appErr.ErrorCode < quic.ApplicationErrorCode(wire.ApplicationCodeBase) {
+		// The server refused and closed the connection; its CLOSE frame may
+		// not have made it, but the connection close carries the same.
+		return nil, &HandshakeError{Code: wire.ErrorCode(appErr.ErrorCode), Reason: appErr.ErrorMessage, Remote: true}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("kwik: reading the server's handshake: %w", err)

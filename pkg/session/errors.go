@@ -51,7 +51,9 @@ func closeCode(err error) (quic.ApplicationErrorCode, string) {
 	switch {
 	case err == nil:
 		return quic.ApplicationErrorCode(wire.NoError), ""
-	case errors.As(err, &appErr) && !appErr.Remote:
+	case errors.As(err, &appErr):
+		// The application's code, ours or the peer's: a session the primary
+		// closed with code c closes the secondary paths with c too.
 		return quic.ApplicationErrorCode(wire.ApplicationCode(uint64(appErr.ErrorCode))), appErr.ErrorMessage
 	case errors.As(err, &connErr):
 		return quic.ApplicationErrorCode(connErr.Code), connErr.Reason

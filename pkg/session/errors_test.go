@@ -22,7 +22,7 @@ func TestCloseCode(t *testing.T) {
 		{&ConnectionError{Code: wire.FlowControlError, Reason: "too far"}, 5, "too far"},
 		{fmt.Errorf("path 2: %w", &ConnectionError{Code: wire.ProtocolViolation, Reason: "bad frame"}), 2, "bad frame"},
 		{errors.New("out of memory"), 1, "out of memory"},
-		{&quic.ApplicationError{ErrorCode: 5, Remote: true}, 1, "Application error 0x5 (remote)"},
+		{&quic.ApplicationError{ErrorCode: 5, ErrorMessage: "bye", Remote: true}, 0x105, "bye"},
 	} {
 		code, msg := closeCode(tc.err)
 		if code != tc.code || msg != tc.msg {

@@ -54,6 +54,10 @@ func dialPath(ctx context.Context, conf *Config, addr string, tlsConf *tls.Confi
 			code, reason = herr.Code, herr.Reason
 		}
 		conn.CloseWithError(quic.ApplicationErrorCode(code), control.TruncateReason(reason))
+		var appErr *quic.ApplicationError
+		if errors.As(err, &appErr) {
+			err = fromQUIC(appErr) // the server application's own code, not the wire's
+		}
 		return nil, nil, nil, fmt.Errorf("kwik: handshake with %s: %w", addr, err)
 	}
 	return conn, ch, sh, nil
