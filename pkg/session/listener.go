@@ -164,6 +164,7 @@ func (l *Listener) handshake(conn *quic.Conn) (*Session, error) {
 		conn.CloseWithError(quic.ApplicationErrorCode(wire.ProtocolViolation), "no control stream")
 		return nil, err
 	}
+	str.SetPriority(controlUrgency, false)
 	ch := control.NewChannel(str, 0)
 	role := RolePrimary
 	var sessionID []byte

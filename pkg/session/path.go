@@ -26,6 +26,11 @@ func (c *Config) quicConfig() *quic.Config {
 	})
 }
 
+// controlUrgency puts control frames ahead of stream data in quic-go's
+// packet scheduler: a relayed range request or a credit update that waits
+// behind a path's queued data delays every path that depends on it.
+const controlUrgency = 0
+
 // dialPath opens a QUIC connection and its control stream, and runs the
 // client side of the KWIK handshake.
 func dialPath(ctx context.Context, conf *Config, addr string, tlsConf *tls.Config, pin []byte, hello *wire.ClientHello) (*quic.Conn, *control.Channel, *wire.ServerHello, error) {
@@ -44,6 +49,7 @@ func dialPath(ctx context.Context, conf *Config, addr string, tlsConf *tls.Confi
 		conn.CloseWithError(quic.ApplicationErrorCode(wire.InternalError), "")
 		return nil, nil, nil, fmt.Errorf("kwik: opening the control stream to %s: %w", addr, err)
 	}
+	str.SetPriority(controlUrgency, false)
 	ch := control.NewChannel(str, 0)
 	hello.Version = wire.Version
 	sh, err := control.ClientHandshake(ctx, ch, hello)
