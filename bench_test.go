@@ -122,6 +122,38 @@ func request(size int) []byte {
 	return req[:]
 }
 
+// serveStreams answers every stream accept returns with serveWrites, on
+// goroutines counted in wg, until accept fails (the connection closed).
+func serveStreams[S io.ReadWriteCloser](wg *sync.WaitGroup, accept func(context.Context) (S, error)) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			str, err := accept(context.Background())
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				serveWrites(str, str)
+			}()
+		}
+	}()
+}
+
+// openRequest opens a stream and asks for size bytes on it.
+func openRequest[S io.ReadWriteCloser](ctx context.Context, open func(context.Context) (S, error), size int) (io.Reader, error) {
+	str, err := open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := str.Write(request(size)); err != nil {
+		return nil, err
+	}
+	return str, str.Close()
+}
+
 // kwikPair is a KWIK client and server session on loopback.
 type kwikPair struct {
 	client, server *kwik.Session
@@ -145,33 +177,12 @@ func newKwikPair(b *testing.B, conf *kwik.Config) *kwikPair {
 		b.Fatal(err)
 	}
 	p.server = <-accepted
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		for {
-			str, err := p.server.AcceptStream(ctx)
-			if err != nil {
-				return
-			}
-			p.wg.Add(1)
-			go func() {
-				defer p.wg.Done()
-				serveWrites(str, str)
-			}()
-		}
-	}()
+	serveStreams(&p.wg, p.server.AcceptStream)
 	return p
 }
 
 func (p *kwikPair) open(ctx context.Context, size int) (io.Reader, error) {
-	str, err := p.client.OpenStreamSync(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := str.Write(request(size)); err != nil {
-		return nil, err
-	}
-	return str, str.Close()
+	return openRequest(ctx, p.client.OpenStreamSync, size)
 }
 
 func (p *kwikPair) close() {
@@ -212,33 +223,12 @@ func newQuicPair(b *testing.B) *quicPair {
 		b.Fatal(err)
 	}
 	p.server = <-accepted
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		for {
-			str, err := p.server.AcceptStream(ctx)
-			if err != nil {
-				return
-			}
-			p.wg.Add(1)
-			go func() {
-				defer p.wg.Done()
-				serveWrites(str, str)
-			}()
-		}
-	}()
+	serveStreams(&p.wg, p.server.AcceptStream)
 	return p
 }
 
 func (p *quicPair) open(ctx context.Context, size int) (io.Reader, error) {
-	str, err := p.client.OpenStreamSync(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := str.Write(request(size)); err != nil {
-		return nil, err
-	}
-	return str, str.Close()
+	return openRequest(ctx, p.client.OpenStreamSync, size)
 }
 
 func (p *quicPair) close() {
