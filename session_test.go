@@ -21,43 +21,7 @@ import (
 
 func TestEcho(t *testing.T) {
 	client, server := pair(t, nil)
-	ctx := testContext(t, 10*time.Second)
-
-	done := make(chan error, 1)
-	go func() {
-		str, err := server.AcceptStream(ctx)
-		if err != nil {
-			done <- err
-			return
-		}
-		_, err = io.Copy(str, str)
-		if err == nil {
-			err = str.Close()
-		}
-		done <- err
-	}()
-
-	str, err := client.OpenStreamSync(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg := []byte("hello, several servers")
-	if _, err := str.Write(msg); err != nil {
-		t.Fatal(err)
-	}
-	if err := str.Close(); err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(str)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, msg) {
-		t.Fatalf("echo = %q, want %q", got, msg)
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	echo(t, testContext(t, 10*time.Second), client, server, 1000)
 }
 
 // TestManyStreamsBothWays opens streams from both sides at once, each
