@@ -327,34 +327,23 @@ func soakFetch(ctx context.Context, sess *kwik.Session, name string, slow bool, 
 // soakPrimary serves every session: the setup stream adds the paths, every
 // other stream gets its object through Spread.
 func soakPrimary(ctx context.Context, t *testing.T, ln *kwik.Listener) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		sess, err := ln.Accept(ctx)
-		if err != nil {
-			return
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer sess.CloseWithError(0, "")
-			var streams sync.WaitGroup
-			defer streams.Wait()
-			for {
-				str, err := sess.AcceptStream(ctx)
-				if err != nil {
-					return
-				}
-				streams.Add(1)
-				go func() {
-					defer streams.Done()
-					if err := soakServe(ctx, sess, str); err != nil && sess.Err() == nil && ctx.Err() == nil {
-						t.Errorf("primary: stream %d: %v", str.StreamID(), err)
-					}
-				}()
+	soakAccept(ctx, ln, func(sess *kwik.Session) {
+		var streams sync.WaitGroup
+		defer streams.Wait()
+		for {
+			str, err := sess.AcceptStream(ctx)
+			if err != nil {
+				return
 			}
-		}()
-	}
+			streams.Add(1)
+			go func() {
+				defer streams.Done()
+				if err := soakServe(ctx, sess, str); err != nil && sess.Err() == nil && ctx.Err() == nil {
+					t.Errorf("primary: stream %d: %v", str.StreamID(), err)
+				}
+			}()
+		}
+	})
 }
 
 func soakServe(ctx context.Context, sess *kwik.Session, str *kwik.Stream) error {
@@ -387,26 +376,15 @@ func soakServe(ctx context.Context, sess *kwik.Session, str *kwik.Stream) error 
 
 // soakSecondary answers range requests on every session until ctx ends.
 func soakSecondary(ctx context.Context, ln *kwik.Listener) {
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		sess, err := ln.Accept(ctx)
-		if err != nil {
-			return
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer sess.CloseWithError(0, "")
-			kwik.ServeRanges(ctx, sess, func(name string) (io.ReaderAt, error) {
-				obj, err := soakObject(name)
-				if err != nil {
-					return nil, err
-				}
-				return bytes.NewReader(obj), nil
-			})
-		}()
-	}
+	soakAccept(ctx, ln, func(sess *kwik.Session) {
+		kwik.ServeRanges(ctx, sess, func(name string) (io.ReaderAt, error) {
+			obj, err := soakObject(name)
+			if err != nil {
+				return nil, err
+			}
+			return bytes.NewReader(obj), nil
+		})
+	})
 }
 
 // peakLiveHeap samples the live heap (as marked by the latest GC) until
@@ -440,4 +418,24 @@ func startPeakLiveHeap() *peakLiveHeap {
 func (h *peakLiveHeap) stop() uint64 {
 	close(h.done)
 	return <-h.peak
+}
+
+// soakAccept runs handle on every session ln accepts, each on its own
+// goroutine, closes the session when handle returns, and returns once ctx
+// ended and every handler returned.
+func soakAccept(ctx context.Context, ln *kwik.Listener, handle func(*kwik.Session)) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		sess, err := ln.Accept(ctx)
+		if err != nil {
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer sess.CloseWithError(0, "")
+			handle(sess)
+		}()
+	}
 }
