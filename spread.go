@@ -59,12 +59,11 @@ func Spread(ctx context.Context, sess *Session, str *Stream, object string, cont
 	if err != nil {
 		return err
 	}
-	streamID := uint64(str.StreamID())
 	primary := scheduler.WriterSource(0, offsetWriter{str, c.Offset}, content)
 	if err := d.AddSource(primary); err != nil {
 		return err
 	}
-	f := &spreadFeed{sess: sess, str: str, d: d, streamID: streamID, object: object, offset: uint64(c.Offset), sources: map[uint64]bool{0: true}}
+	f := &spreadFeed{sess: sess, str: str, d: d, object: object, offset: uint64(c.Offset), sources: map[uint64]bool{0: true}}
 	f.addPaths()
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -84,18 +83,17 @@ func Spread(ctx context.Context, sess *Session, str *Stream, object string, cont
 // spreadFeed turns the session's delivery reports and path states into the
 // Distributor's reports, new sources and lost paths.
 type spreadFeed struct {
-	sess     *Session
-	str      *Stream
-	d        *scheduler.Distributor
-	streamID uint64
-	object   string
-	offset   uint64          // the primary's bytes before the object
-	sources  map[uint64]bool // path ID → still a source
+	sess    *Session
+	str     *Stream
+	d       *scheduler.Distributor
+	object  string
+	offset  uint64          // the primary's bytes before the object
+	sources map[uint64]bool // path ID → still a source
 }
 
 func (f *spreadFeed) feed(ctx context.Context) {
 	for {
-		counts, changed := f.sess.Deliveries(f.streamID)
+		counts, changed := f.sess.Deliveries(uint64(f.str.StreamID()))
 		limit, credit := f.str.SendLimit()
 		if limit > f.offset {
 			f.d.SetReceiverLimit(limit - f.offset)
@@ -128,7 +126,7 @@ func (f *spreadFeed) addPaths() {
 		active := p.State == transport.PathActive || p.State == transport.PathDegraded
 		switch known, ok := f.sources[p.ID]; {
 		case active && !ok:
-			src := &relaySource{sess: f.sess, pathID: p.ID, streamID: f.streamID, object: f.object, offset: f.offset}
+			src := &relaySource{sess: f.sess, pathID: p.ID, streamID: uint64(f.str.StreamID()), object: f.object, offset: f.offset}
 			if f.d.AddSource(src) == nil {
 				f.sources[p.ID] = true
 			}

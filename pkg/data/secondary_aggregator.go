@@ -36,9 +36,11 @@ func NewSecondaryStreamAggregator(dpm presentation.DataPresentationManager, deli
 	return &SecondaryStreamAggregator{dpm: dpm, deliveries: deliveries, lookup: lookup, reject: reject}
 }
 
-// ForPath returns the Handler for the lanes of one secondary path.
-func (a *SecondaryStreamAggregator) ForPath(pathID uint64) Handler {
-	return &secondaryLanes{a: a, pathID: pathID}
+// ForPath returns the Handler for the lanes of one secondary path;
+// received, if not nil, is told the payload bytes of every frame (the
+// path's statistics).
+func (a *SecondaryStreamAggregator) ForPath(pathID uint64, received func(n int)) Handler {
+	return &secondaryLanes{a: a, pathID: pathID, received: received}
 }
 
 // UnknownStreamError is the reason a secondary is given when it writes into
@@ -51,8 +53,9 @@ func (e *UnknownStreamError) Error() string {
 
 // secondaryLanes is the Handler of one secondary path.
 type secondaryLanes struct {
-	a      *SecondaryStreamAggregator
-	pathID uint64
+	a        *SecondaryStreamAggregator
+	pathID   uint64
+	received func(n int)
 }
 
 func (s *secondaryLanes) Admit(h wire.StreamHeader) error {
@@ -74,6 +77,9 @@ func (s *secondaryLanes) PutBuffer(b []byte)  { s.a.dpm.PutBuffer(b) }
 
 func (s *secondaryLanes) Deliver(h wire.StreamHeader, payload []byte) error {
 	n := len(payload)
+	if s.received != nil {
+		s.received(n)
+	}
 	err := Write(s.a.dpm, s.pathID, h, payload)
 	var rej *RejectedError
 	if errors.As(err, &rej) {

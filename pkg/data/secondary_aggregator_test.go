@@ -71,7 +71,7 @@ func pooled(dpm presentation.DataPresentationManager, s string) []byte {
 
 func TestSecondaryAdmit(t *testing.T) {
 	a := newAggregatorSetup(t)
-	h := a.agg.ForPath(2)
+	h := a.agg.ForPath(2, nil)
 	limit, err := a.dpm.StreamLimit(0)
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +118,7 @@ func TestSecondaryAdmit(t *testing.T) {
 
 func TestSecondaryDeliverCountsAndStores(t *testing.T) {
 	a := newAggregatorSetup(t)
-	h := a.agg.ForPath(3)
+	h := a.agg.ForPath(3, nil)
 	hdr := wire.StreamHeader{StreamID: 0, Offset: 0, Length: 5}
 	if err := h.Deliver(hdr, pooled(a.dpm, "hello")); err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func TestSecondaryConflictRejectsNotClosesPath(t *testing.T) {
 	if err := Write(a.dpm, 0, wire.StreamHeader{StreamID: 0, Length: 8}, pooled(a.dpm, "original")); err != nil {
 		t.Fatal(err)
 	}
-	h := a.agg.ForPath(1)
+	h := a.agg.ForPath(1, nil)
 	if err := h.Deliver(wire.StreamHeader{StreamID: 0, Offset: 2, Length: 4}, pooled(a.dpm, "XXXX")); err != nil {
 		t.Fatalf("conflicting bytes closed the path: %v (only the stream is at fault)", err)
 	}

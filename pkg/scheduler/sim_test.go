@@ -139,8 +139,6 @@ type sim struct {
 	reported  []uint64
 	nextWake  time.Duration
 	res       simResult
-	// checks
-	lastWindow uint64
 }
 
 func newSim(t testing.TB, cfg simConfig) *sim {

@@ -165,22 +165,10 @@ func (cs *clientState) addPath(f *wire.AddPath) {
 		}
 		cs.secondaries[f.PathID] = pc
 		cs.mu.Unlock()
-		s.runPath(pc, ch, cs.handleSecondary(pc), countedLanes{cs.aggregator.ForPath(f.PathID), path}, func(err error) { cs.pathEnded(pc, err) })
+		s.runPath(pc, ch, cs.handleSecondary(pc), cs.aggregator.ForPath(f.PathID, path.CountReceived), func(err error) { cs.pathEnded(pc, err) })
 		s.log.Debug("secondary path active", "path", f.PathID, "addr", f.Address)
 		s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathActive})
 	}()
-}
-
-// countedLanes adds what a secondary path delivers to its statistics, as
-// primaryLanes does for the primary path.
-type countedLanes struct {
-	data.Handler
-	path *transport.Path
-}
-
-func (c countedLanes) Deliver(h wire.StreamHeader, payload []byte) error {
-	c.path.CountReceived(len(payload))
-	return c.Handler.Deliver(h, payload)
 }
 
 // removePath closes a secondary path on the primary's request.
@@ -232,7 +220,7 @@ func (cs *clientState) relay(f *wire.RawData) {
 		return
 	}
 	if err := pc.ctrl.Send(f); err != nil {
-		cs.s.errorf("relaying raw data", "path", f.PathID, "err", err)
+		cs.s.log.Warn("relaying raw data", "path", f.PathID, "err", err)
 	}
 }
 

@@ -27,8 +27,7 @@ type serverState struct {
 	nextReq    uint64
 	rangeWait  map[uint64]chan *wire.MissingRanges
 	deliveries map[deliveryKey]uint64
-	reportSig  chan struct{} // closed and replaced when a report arrives
-	closed     bool
+	reportSig  signal // a report arrived or a path changed state
 }
 
 type deliveryKey struct{ path, stream uint64 }
@@ -42,7 +41,6 @@ func (s *Session) startPrimary(ch *control.Channel) {
 		waiters:    make(map[uint64]chan error),
 		rangeWait:  make(map[uint64]chan *wire.MissingRanges),
 		deliveries: make(map[deliveryKey]uint64),
-		reportSig:  make(chan struct{}),
 	}
 	s.server = ss
 	s.runPath(s.primary, ch, ss.handle, primaryLanes{s}, s.closeWith)
@@ -55,8 +53,7 @@ func (ss *serverState) close() {
 		w <- ss.s.Err()
 		delete(ss.waiters, id)
 	}
-	close(ss.reportSig) // stays closed: waiters return at once from now on
-	ss.closed = true
+	ss.reportSig.end() // waiters return at once from now on
 	for _, p := range ss.paths {
 		p.SetState(transport.PathDead, ss.s.Err())
 	}
@@ -91,7 +88,7 @@ func (ss *serverState) handle(f wire.Frame) error {
 			}
 			ss.deliveries[key] = d.Bytes
 		}
-		ss.wakeReports()
+		ss.reportSig.notify()
 		ss.mu.Unlock()
 	default:
 		return protocolError("the client sent %v, which a primary does not accept", f.Type())
@@ -142,18 +139,9 @@ func (ss *serverState) pathStatus(f *wire.PathStatus) error {
 	}
 	ss.events.push(PathEvent{Path: p.Info()})
 	ss.mu.Lock()
-	ss.wakeReports()
+	ss.reportSig.notify()
 	ss.mu.Unlock()
 	return nil
-}
-
-// wakeReports tells Deliveries callers that something changed; ss.mu is held.
-func (ss *serverState) wakeReports() {
-	if ss.closed {
-		return
-	}
-	close(ss.reportSig)
-	ss.reportSig = make(chan struct{})
 }
 
 // AddPath asks the client to open a path to the secondary server at addr,
@@ -348,7 +336,7 @@ func (s *Session) Deliveries(streamID uint64) (map[uint64]uint64, <-chan struct{
 			out[k.path] = n
 		}
 	}
-	return out, ss.reportSig
+	return out, ss.reportSig.wait()
 }
 
 // deliveredThrough sums what the client reported receiving through a path.

@@ -27,8 +27,7 @@ type secondaryState struct {
 	mu      sync.Mutex
 	writers map[uint64]*stream.Stream
 	raw     []RawData
-	rawSig  chan struct{} // closed and replaced when raw grows
-	closed  bool
+	rawSig  signal // raw grew, or the session ended
 }
 
 func (s *Session) startSecondary(ch *control.Channel, groupKey []byte) {
@@ -36,7 +35,6 @@ func (s *Session) startSecondary(ch *control.Channel, groupKey []byte) {
 		s:       s,
 		verify:  control.NewRelayVerifier(groupKey, s.sessionID, s.primary.ID()),
 		writers: make(map[uint64]*stream.Stream),
-		rawSig:  make(chan struct{}),
 	}
 	s.secondary = sec
 	// The client never sends stream data to a secondary; lanes it opens
@@ -63,10 +61,7 @@ func (sec *secondaryState) close() {
 	for _, w := range sec.writers {
 		writers = append(writers, w)
 	}
-	if !sec.closed {
-		sec.closed = true
-		close(sec.rawSig)
-	}
+	sec.rawSig.end()
 	sec.mu.Unlock()
 	for _, w := range writers {
 		w.Shutdown(sec.s.Err())
@@ -91,8 +86,7 @@ func (sec *secondaryState) handle(f wire.Frame) error {
 		}
 		sec.mu.Lock()
 		sec.raw = append(sec.raw, RawData{StreamID: f.StreamID, Data: f.Data})
-		close(sec.rawSig)
-		sec.rawSig = make(chan struct{})
+		sec.rawSig.notify()
 		sec.mu.Unlock()
 	case *wire.Ping:
 		sec.s.primary.ctrl.Send(&wire.Pong{Seq: f.Seq})
@@ -124,7 +118,7 @@ func (s *Session) AcceptRawData(ctx context.Context) (RawData, error) {
 			sec.mu.Unlock()
 			return m, nil
 		}
-		sig := sec.rawSig
+		sig := sec.rawSig.wait()
 		sec.mu.Unlock()
 		if err := s.Err(); err != nil {
 			return RawData{}, err

@@ -66,9 +66,9 @@ type Session struct {
 	closeErr  error
 	streams   map[uint64]*stream.Stream
 	ids       streamIDs
-	openWait  chan struct{} // closed and replaced when the peer allows more streams
+	openWait  signal // the peer allows more streams, or the session ended
 	accepted  []*stream.Stream
-	acceptSig chan struct{} // closed and replaced when accepted grows
+	acceptSig signal // accepted grew, or the session ended
 
 	onClosed func() // told once the session is closed (a listener's count)
 
@@ -101,8 +101,6 @@ func newSession(role Role, conf *Config, sessionID []byte) (*Session, error) {
 		ctx:       ctx,
 		cancel:    cancel,
 		streams:   make(map[uint64]*stream.Stream),
-		openWait:  make(chan struct{}),
-		acceptSig: make(chan struct{}),
 	}
 	if role == RoleSecondary {
 		return s, nil
@@ -175,8 +173,8 @@ func (s *Session) closeWith(err error) {
 	for _, str := range s.streams {
 		streams = append(streams, str)
 	}
-	close(s.openWait)
-	close(s.acceptSig)
+	s.openWait.end()
+	s.acceptSig.end()
 	s.mu.Unlock()
 
 	s.log.Debug("session closing", "err", err)
@@ -246,10 +244,9 @@ func (s *Session) handleStreamControl(f wire.Frame) (ok bool, err error) {
 		return true, err
 	case *wire.MaxStreams:
 		s.mu.Lock()
-		if f.Count > s.ids.peerMax && s.closeErr == nil {
+		if f.Count > s.ids.peerMax {
 			s.ids.peerMax = f.Count
-			close(s.openWait)
-			s.openWait = make(chan struct{})
+			s.openWait.notify()
 		}
 		s.mu.Unlock()
 		return true, nil
@@ -264,6 +261,3 @@ func (s *Session) handleStreamControl(f wire.Frame) (ok bool, err error) {
 	}
 	return false, nil
 }
-
-// errorf logs a session problem that does not end the session.
-func (s *Session) errorf(msg string, args ...any) { s.log.Warn(msg, args...) }

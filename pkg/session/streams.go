@@ -35,16 +35,16 @@ func (ids *streamIDs) id(index uint64) uint64 { return index<<2 | ids.localBit }
 // OpenStream opens a stream without waiting; it fails with
 // ErrTooManyStreams when the peer's limit is reached.
 func (s *Session) OpenStream() (*stream.Stream, error) {
-	return s.openStream(nil)
+	return s.openStream(context.Background(), false)
 }
 
 // OpenStreamSync opens a stream, waiting while the peer's stream limit is
 // reached, until ctx ends.
 func (s *Session) OpenStreamSync(ctx context.Context) (*stream.Stream, error) {
-	return s.openStream(ctx)
+	return s.openStream(ctx, true)
 }
 
-func (s *Session) openStream(ctx context.Context) (*stream.Stream, error) {
+func (s *Session) openStream(ctx context.Context, wait bool) (*stream.Stream, error) {
 	if s.role == RoleSecondary {
 		return nil, fmt.Errorf("kwik: a secondary server cannot open streams; use StreamWriter to write into the client's: %w", ErrNotPrimary)
 	}
@@ -66,13 +66,13 @@ func (s *Session) openStream(ctx context.Context) (*stream.Stream, error) {
 			s.announceWindow(id)
 			return str, nil
 		}
-		wait := s.openWait
+		allowed := s.openWait.wait()
 		s.mu.Unlock()
-		if ctx == nil {
+		if !wait {
 			return nil, ErrTooManyStreams
 		}
 		select {
-		case <-wait:
+		case <-allowed:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -96,7 +96,7 @@ func (s *Session) AcceptStream(ctx context.Context) (*stream.Stream, error) {
 			s.mu.Unlock()
 			return nil, err
 		}
-		sig := s.acceptSig
+		sig := s.acceptSig.wait()
 		s.mu.Unlock()
 		select {
 		case <-sig:
@@ -182,8 +182,7 @@ func (s *Session) peerStream(id uint64) (*stream.Stream, error) {
 		s.accepted = append(s.accepted, str)
 		created = append(created, sid)
 	}
-	close(s.acceptSig)
-	s.acceptSig = make(chan struct{})
+	s.acceptSig.notify()
 	s.mu.Unlock()
 	for _, sid := range created {
 		s.announceWindow(sid)

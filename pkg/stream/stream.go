@@ -284,7 +284,7 @@ func (s *Stream) writeError(err error) error {
 // does not wait for the peer to read anything.
 func (s *Stream) Close() error {
 	if s.cfg.Recv == nil {
-		s.finishSend(nil) // a secondary's writer: nothing to tell the client
+		s.finishSend() // a secondary's writer: nothing to tell the client
 		return nil
 	}
 	s.mu.Lock()
@@ -356,7 +356,7 @@ func (s *Stream) CancelWrite(code quic.StreamErrorCode) {
 	if s.cfg.Recv != nil {
 		s.cfg.Control.Send(&wire.ResetStream{StreamID: s.cfg.ID, ErrorCode: wire.ApplicationCode(uint64(code)), FinalSize: final})
 	}
-	s.finishSend(nil)
+	s.finishSend()
 }
 
 // CancelRead abandons the read side: buffered data is dropped and the peer
@@ -423,7 +423,7 @@ func (s *Stream) HandleStopSending(code wire.ErrorCode, reason string) {
 			s.wakeWriters()
 		}
 		s.mu.Unlock()
-		s.finishSend(nil)
+		s.finishSend()
 		return
 	}
 	if s.sendErr != nil || s.complete {
@@ -437,7 +437,7 @@ func (s *Stream) HandleStopSending(code wire.ErrorCode, reason string) {
 	if s.cfg.Recv != nil {
 		s.cfg.Control.Send(&wire.ResetStream{StreamID: s.cfg.ID, ErrorCode: code, FinalSize: final})
 	}
-	s.finishSend(nil)
+	s.finishSend()
 }
 
 // HandleReset is the peer's RESET_STREAM: reads fail with its code at once.
@@ -493,14 +493,12 @@ func (s *Stream) finishRead(err error) {
 	s.maybeDone()
 }
 
-func (s *Stream) finishSend(cause error) {
+// finishSend marks the write side over: nothing more will be sent.
+func (s *Stream) finishSend() {
 	s.mu.Lock()
 	s.sendDone = true
 	s.mu.Unlock()
-	if cause == nil {
-		cause = io.EOF
-	}
-	s.cancelCtx(cause)
+	s.cancelCtx(io.EOF)
 	s.maybeDone()
 }
 

@@ -1,0 +1,37 @@
+package session
+
+// signal wakes every goroutine waiting for a change at once. Its owner's
+// mutex guards it: wait returns a channel closed at the next notify, or
+// already closed once the signal is ended for good, so that a waiter never
+// sleeps through the end of the session and a late notify is harmless.
+type signal struct {
+	ch    chan struct{}
+	ended bool
+}
+
+// wait returns the channel the next notify (or end) closes.
+func (g *signal) wait() <-chan struct{} {
+	if g.ch == nil {
+		g.ch = make(chan struct{})
+	}
+	return g.ch
+}
+
+// notify wakes the current waiters; after end it does nothing.
+func (g *signal) notify() {
+	if g.ended || g.ch == nil {
+		return
+	}
+	close(g.ch)
+	g.ch = nil
+}
+
+// end wakes the current and every future waiter.
+func (g *signal) end() {
+	if g.ended {
+		return
+	}
+	g.wait()
+	close(g.ch)
+	g.ended = true
+}
