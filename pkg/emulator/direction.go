@@ -119,7 +119,13 @@ func (d *direction) run(done <-chan struct{}) {
 		for p := d.line.peek(); p != nil && p.due <= now; p = d.line.peek() {
 			due = append(due, d.line.pop())
 		}
+		// Copy the head's due time under the lock: once unlocked, drain may
+		// free the packet and the pool hand it to enqueue for reuse.
+		var nextDue time.Duration
 		next := d.line.peek()
+		if next != nil {
+			nextDue = next.due
+		}
 		if len(due) > 0 {
 			d.sending++
 		}
@@ -137,7 +143,7 @@ func (d *direction) run(done <-chan struct{}) {
 			continue // sending took time: look again before sleeping
 		}
 		if next != nil {
-			timer.Reset(next.due - now)
+			timer.Reset(nextDue - now)
 		}
 		select {
 		case <-done:
