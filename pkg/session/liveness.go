@@ -15,7 +15,8 @@ const missedPongs = 3
 // control stream. A path that misses PONGs for a few keep-alive periods is
 // degraded, and the primary is told; the next PONG makes it active again.
 // Death itself is QUIC's idle timeout. The loop also gives the presentation
-// layer the primary path's RTT for window auto-tuning.
+// layer the largest RTT of the active paths for window auto-tuning: every
+// path's bytes share a stream's window, so it must cover the longest one.
 func (cs *clientState) livenessLoop(period time.Duration) {
 	s := cs.s
 	defer s.wg.Done()
@@ -28,11 +29,15 @@ func (cs *clientState) livenessLoop(period time.Duration) {
 			return
 		case now := <-t.C:
 			seq++
+			var rtt time.Duration
 			for _, pc := range cs.allPaths() {
 				cs.checkPath(pc, now, period)
 				pc.ctrl.Send(&wire.Ping{Seq: seq})
+				if st, _ := pc.State(); st == transport.PathActive {
+					rtt = max(rtt, pc.Conn().ConnectionStats().SmoothedRTT)
+				}
 			}
-			if rtt := s.primary.Conn().ConnectionStats().SmoothedRTT; rtt > 0 {
+			if rtt > 0 {
 				s.dpm.SetRTT(rtt)
 			}
 		}
