@@ -55,6 +55,10 @@ func Spread(ctx context.Context, sess *Session, str *Stream, object string, cont
 		PieceSize: c.PieceSize,
 		Window:    c.Window,
 		Logger:    c.Logger,
+		// Pieces wait for the client's credit rather than block a path's
+		// writes; saying so lets the client widen a window that is too
+		// small for the paths' combined rate and spread of delays.
+		OnReceiverLimit: func(uint64) { str.DataBlocked() },
 	})
 	if err != nil {
 		return err

@@ -303,7 +303,8 @@ func (m *dataPresentationManager) SenderBlocked(streamID uint64, limit uint64) e
 		return streamErr(streamID, ErrStreamClosed)
 	}
 	cur := s.limit
-	if cur <= limit && s.growOnBlockedLocked() {
+	// A limit above ours was never advertised: no reason to grow.
+	if limit <= cur && s.growOnBlockedLocked(limit) {
 		cur = s.limit
 	}
 	if cur > limit {

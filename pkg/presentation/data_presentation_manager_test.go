@@ -398,9 +398,10 @@ type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
-// TestSenderBlockedGrowsWindowBehindGap: a sender stuck at the limit while
+// TestSenderBlockedGrowsWindowBehindGap: a sender stuck at a limit while
 // the reader has nothing to read (bytes wait behind a gap) doubles the
-// window at once, once per limit; a reader that is behind does not.
+// window at once, once per reported limit, even a limit that lags ours; a
+// reader that is behind does not.
 func TestSenderBlockedGrowsWindowBehindGap(t *testing.T) {
 	const win = 64 << 10
 	m := newTestManager(t, &PresentationConfig{InitialStreamWindow: win, MinStreamWindow: win, MaxStreamWindow: 4 * win})
@@ -428,6 +429,32 @@ func TestSenderBlockedGrowsWindowBehindGap(t *testing.T) {
 	}
 	if l, _ := m.StreamLimit(0); l != 2*win {
 		t.Fatalf("a second report at the old limit moved the limit to %d", l)
+	}
+	// A limit that was never advertised grows nothing.
+	if err := m.SenderBlocked(0, 5*win); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := m.StreamLimit(0); l != 2*win {
+		t.Fatalf("a report at a limit never advertised moved the limit to %d", l)
+	}
+	// The gap fills and the reader catches up to half a window behind the
+	// bytes: the limit slides to 2.5 windows. The sender, which has not
+	// seen that yet, reports itself blocked at 2 windows: the window doubles
+	// again, since the reader is not behind.
+	if err := m.WriteToStream(0, 0, pattern(1), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := m.ReadFromStream(0, make([]byte, win/2)); n != win/2 || err != nil {
+		t.Fatalf("read %d, %v", n, err)
+	}
+	if l, _ := m.StreamLimit(0); l != 2*win+win/2 {
+		t.Fatalf("limit %d after reading half a window, want %d", l, 2*win+win/2)
+	}
+	if err := m.SenderBlocked(0, 2*win); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := m.StreamLimit(0); l != 4*win+win/2 {
+		t.Fatalf("a sender blocked at a lagging limit moved the limit to %d, want %d", l, 4*win+win/2)
 	}
 	// Stream 4: the bytes are readable and unread; the reader is behind.
 	if err := m.WriteToStream(4, 0, pattern(win), nil); err != nil {

@@ -102,7 +102,7 @@ type streamBuffer struct {
 	lastRead                  int64
 	bpActive                  bool
 	senderBlocked             bool   // advertise the next increase at once
-	grownAt                   uint64 // limit at which a blocked sender last grew the window
+	grownAt                   uint64 // 1 + the blocked sender's limit that last grew the window
 
 	gap gapState
 	st  streamCounters

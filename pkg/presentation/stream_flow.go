@@ -48,8 +48,8 @@ func (s *streamBuffer) updateLimitLocked(eff *effects, now int64) {
 }
 
 // autoTuneLocked doubles the window when the reader consumed half a window
-// or more at a rate that drains a whole window in less than about 2 RTT,
-// as quic-go does, unless the stream or the session is under backpressure.
+// or more at a rate that drains a whole window in less than 4 RTT, as
+// quic-go does, unless the stream or the session is under backpressure.
 func (s *streamBuffer) autoTuneLocked(now int64) {
 	consumed := s.readPos - s.epochOffset
 	if consumed < s.window/2 || s.m == nil {
@@ -62,27 +62,29 @@ func (s *streamBuffer) autoTuneLocked(now int64) {
 		return
 	}
 	rtt := float64(s.m.rtt())
-	if float64(elapsed) >= 2*rtt*float64(consumed)/float64(s.window) {
+	if float64(elapsed) >= 4*rtt*float64(consumed)/float64(s.window) {
 		return
 	}
 	target := min(2*s.window, cfg.MaxStreamWindow)
 	s.window = s.m.rwm.grow(s.id, s.window, target)
 }
 
-// growOnBlockedLocked doubles the window when a sender is stuck at the
-// current limit while the reader is not behind: the window, not the reader,
-// is what holds the transfer back (typically bytes of a slow path hold the
-// read position while faster paths wait for credit). It grows at most once
-// per limit value, and not under backpressure.
-func (s *streamBuffer) growOnBlockedLocked() bool {
-	if s.m == nil || s.bpActive || s.grownAt == s.limit {
+// growOnBlockedLocked doubles the window when a sender reports that it is
+// stuck at senderLimit while the reader is not behind: the window, not the
+// reader, is what holds the transfer back (typically bytes of a slow path
+// hold the read position while faster paths wait for credit). The sender's
+// limit may lag the current one by an advertisement in flight; with a
+// larger window it would have been higher too. It grows at most once per
+// reported limit, and not under backpressure.
+func (s *streamBuffer) growOnBlockedLocked(senderLimit uint64) bool {
+	if s.m == nil || s.bpActive || senderLimit < s.grownAt {
 		return false
 	}
 	cfg := s.config()
 	if s.window >= cfg.MaxStreamWindow || s.readableLocked() > s.window/4 || !s.m.mayGrow(s.meta.Priority) {
 		return false
 	}
-	s.grownAt = s.limit
+	s.grownAt = senderLimit + 1
 	grown := s.m.rwm.grow(s.id, s.window, min(2*s.window, cfg.MaxStreamWindow))
 	if grown <= s.window {
 		return false

@@ -22,6 +22,7 @@ const (
 // holds things up, if they would finish it at least a report interval sooner.
 func (pl *plan) next(now time.Time) []assignment {
 	pl.out = pl.out[:0]
+	pl.creditWanted = 0
 	if pl.done() || pl.alive == 0 {
 		return pl.out
 	}
@@ -38,35 +39,51 @@ func (pl *plan) next(now time.Time) []assignment {
 			pl.assign(p, pc, now, fallback)
 			continue
 		}
-		if !pl.duplicateOne(now, fallback, blocked) {
+		// The receiver's limit, not the paths, holds the transfer back.
+		if blocked == byReceiver && pl.creditWanted == 0 && pl.bestPath(pl.cfg.PieceSize, now, fallback) != nil {
+			pl.creditWanted = pl.recvLimit
+		}
+		if !pl.duplicateOne(now, fallback, blocked != notBlocked) {
 			break
 		}
 	}
 	return pl.out
 }
 
+// blockage says why nextPiece has no piece although bytes are left.
+type blockage uint8
+
+const (
+	notBlocked blockage = iota
+	byWindow            // beyond Config.Window from the lowest incomplete offset
+	byReceiver          // beyond the limit the receiver advertised
+)
+
 // nextPiece returns the next piece to hand out without taking it: the lowest
-// retry piece, else a new piece at the fresh offset. blocked reports that
-// there is one, but it ends beyond the receiver's window.
-func (pl *plan) nextPiece() (pc *piece, blocked bool) {
-	limit := satAdd(pl.lowestIncomplete(), pl.cfg.Window)
-	if pl.recvLimit != 0 {
-		limit = min(limit, pl.recvLimit)
+// retry piece, else a new piece at the fresh offset. When there is one but
+// it ends beyond the receiver's window, it returns nil and why.
+func (pl *plan) nextPiece() (*piece, blockage) {
+	pc := pl.retry.peek()
+	var end uint64
+	switch {
+	case pc != nil:
+		end = pc.r.End
+	case pl.fresh < pl.cfg.Size:
+		end = min(satAdd(pl.fresh, pl.cfg.PieceSize), pl.cfg.Size)
+	default:
+		return nil, notBlocked
 	}
-	if pc := pl.retry.peek(); pc != nil {
-		if pc.r.End > limit {
-			return nil, true
-		}
-		return pc, false
+	window := satAdd(pl.lowestIncomplete(), pl.cfg.Window)
+	switch {
+	case pl.recvLimit != 0 && end > pl.recvLimit && pl.recvLimit < window:
+		return nil, byReceiver
+	case end > window:
+		return nil, byWindow
 	}
-	if pl.fresh >= pl.cfg.Size {
-		return nil, false
+	if pc == nil {
+		pc = &piece{r: Range{Start: pl.fresh, End: end}}
 	}
-	r := Range{Start: pl.fresh, End: min(satAdd(pl.fresh, pl.cfg.PieceSize), pl.cfg.Size)}
-	if r.End > limit {
-		return nil, true
-	}
-	return &piece{r: r}, false
+	return pc, notBlocked
 }
 
 // setReceiverLimit records the receiver's flow-control limit; it only grows.

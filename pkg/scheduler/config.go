@@ -62,6 +62,12 @@ type Config struct {
 	// InitialRates optionally gives starting estimates of paths' rates in
 	// bytes per second, by path ID. They are refined from reports at once.
 	InitialRates map[uint64]uint64
+	// OnReceiverLimit, if set, is called from Run, once per limit value,
+	// when a path could take more work but the next piece ends beyond the
+	// limit given to SetReceiverLimit: the receiver's window, not the
+	// paths, holds the transfer back. A caller tells the receiver so, as
+	// QUIC's STREAM_DATA_BLOCKED does, and it may widen the window.
+	OnReceiverLimit func(limit uint64)
 	// Logger receives debug records about path events and duplication.
 	// Nil discards them.
 	Logger *slog.Logger

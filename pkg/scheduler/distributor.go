@@ -14,8 +14,9 @@ import (
 // sources, call Run, and feed it Report and PathDown from other goroutines.
 // All methods are safe for concurrent use.
 type Distributor struct {
-	log  *slog.Logger
-	wake chan struct{} // a report or event arrived; capacity 1
+	log             *slog.Logger
+	wake            chan struct{} // a report or event arrived; capacity 1
+	onReceiverLimit func(limit uint64)
 
 	mu      sync.Mutex
 	pl      *plan
@@ -49,10 +50,11 @@ func NewDistributor(cfg Config) (*Distributor, error) {
 		return nil, err
 	}
 	return &Distributor{
-		log:     cfg.Logger,
-		wake:    make(chan struct{}, 1),
-		pl:      newPlan(cfg),
-		sources: make(map[uint64]*sourceEntry),
+		log:             cfg.Logger,
+		wake:            make(chan struct{}, 1),
+		onReceiverLimit: cfg.OnReceiverLimit,
+		pl:              newPlan(cfg),
+		sources:         make(map[uint64]*sourceEntry),
 	}, nil
 }
 

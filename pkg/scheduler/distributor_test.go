@@ -345,3 +345,42 @@ func TestWriterSourceShortContent(t *testing.T) {
 		t.Fatalf("fail got %v, want an unexpected EOF reading content", got)
 	}
 }
+
+// TestDistributorAsksForCredit: a receiver that widens its limit only when
+// told that the limit holds the paths back still gets the whole object, and
+// is told once per limit value.
+func TestDistributorAsksForCredit(t *testing.T) {
+	content := randomContent(t, 4<<20)
+	size := uint64(len(content))
+	var asked []uint64
+	var d *Distributor
+	d, err := NewDistributor(Config{Size: size, PieceSize: 256 << 10, OnReceiverLimit: func(limit uint64) {
+		asked = append(asked, limit) // Run's goroutine only
+		d.SetReceiverLimit(limit + 512<<10)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.SetReceiverLimit(512 << 10)
+	c := newMemClient(size)
+	c.d = d
+	if err := d.AddSource(WriterSource(0, pathWriter{c: c, id: 0}, bytes.NewReader(content))); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Run(testContext(t)); err != nil {
+		t.Fatalf("Run: %v (asked for credit at %v)", err, asked)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !bytes.Equal(c.data, content) {
+		t.Fatal("received object differs from the content")
+	}
+	if len(asked) == 0 || len(asked) > int(size/(512<<10)) {
+		t.Fatalf("asked for credit at %v: want once per 512 KiB limit below %d", asked, size)
+	}
+	for i, l := range asked {
+		if l != uint64(i+1)*512<<10 {
+			t.Fatalf("asked for credit at %v: want the limits 512 KiB apart, each once", asked)
+		}
+	}
+}

@@ -22,8 +22,11 @@ type plan struct {
 	// and a source that delivers in order would then hold everything
 	// queued behind it. 0 means unknown (only Window applies).
 	recvLimit uint64
-	retry     retryQueue
-	undone    uint64 // bytes of the object not yet complete
+	// creditWanted is the receiver limit that held back the last call to
+	// next while a path had room for more, or 0.
+	creditWanted uint64
+	retry        retryQueue
+	undone       uint64 // bytes of the object not yet complete
 	// pending holds every handed-out piece from the lowest incomplete one
 	// on, in offset order; completed pieces are trimmed from its front.
 	pending []*piece

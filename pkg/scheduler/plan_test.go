@@ -270,3 +270,27 @@ func TestPlanRespectsReceiverLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPlanAsksForCredit: pieces held back by the receiver's limit while a
+// path has room are reported, so that the receiver may widen its window;
+// not when no path has room, nor when Config.Window holds them back.
+func TestPlanAsksForCredit(t *testing.T) {
+	pl := newTestPlan(t, Config{Size: 10 << 20, PieceSize: 1 << 20, Window: 4 << 20}, 0, 1)
+	pl.setReceiverLimit(2 << 20)
+	pl.next(t0)
+	if pl.creditWanted != 2<<20 {
+		t.Fatalf("two paths with room for two pieces each, limit 2 MiB: credit wanted %d, want %d", pl.creditWanted, 2<<20)
+	}
+	pl.setReceiverLimit(8 << 20) // beyond Window from the lowest incomplete offset
+	pl.next(t0)
+	if pl.creditWanted != 0 || pl.fresh != 4<<20 {
+		t.Fatalf("Window holds pieces back at %d: credit wanted %d, want 0", pl.fresh, pl.creditWanted)
+	}
+
+	pl = newTestPlan(t, Config{Size: 10 << 20, PieceSize: 1 << 20}, 0)
+	pl.setReceiverLimit(2 << 20) // the only path's two pieces in flight fill it
+	pl.next(t0)
+	if pl.creditWanted != 0 {
+		t.Fatalf("no path has room: credit wanted %d, want 0", pl.creditWanted)
+	}
+}

@@ -49,13 +49,19 @@ func (d *Distributor) Run(ctx context.Context) error {
 	timer.Stop()
 	defer timer.Stop()
 	var sends []send
+	var announced uint64 // the receiver limit last passed to OnReceiverLimit
 	for {
 		var wait time.Duration
+		var credit uint64
 		var done bool
 		var err error
-		sends, wait, done, err = d.step(sends[:0])
+		sends, wait, credit, done, err = d.step(sends[:0])
 		if done || err != nil {
 			return err
+		}
+		if credit > announced && d.onReceiverLimit != nil {
+			announced = credit
+			d.onReceiverLimit(credit)
 		}
 		if d.sendAll(runCtx, sends) {
 			continue // a path failed: reassign its work at once
@@ -76,17 +82,18 @@ func (d *Distributor) Run(ctx context.Context) error {
 }
 
 // step runs the plan once. It appends to buf what to send and returns how
-// long to wait for the next deadline (0: wait for an event only); done is set
-// when the object is complete, and err when no source is left.
-func (d *Distributor) step(buf []send) (sends []send, wait time.Duration, done bool, err error) {
+// long to wait for the next deadline (0: wait for an event only) and the
+// receiver limit that holds paths back, if any; done is set when the object
+// is complete, and err when no source is left.
+func (d *Distributor) step(buf []send) (sends []send, wait time.Duration, credit uint64, done bool, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	pl := d.pl
 	if pl.done() {
-		return buf, 0, true, nil
+		return buf, 0, 0, true, nil
 	}
 	if pl.alive == 0 {
-		return buf, 0, false, fmt.Errorf("%w: %d of %d bytes undelivered", ErrNoSources, pl.undone, pl.cfg.Size)
+		return buf, 0, 0, false, fmt.Errorf("%w: %d of %d bytes undelivered", ErrNoSources, pl.undone, pl.cfg.Size)
 	}
 	now := time.Now()
 	for _, a := range pl.next(now) {
@@ -95,7 +102,7 @@ func (d *Distributor) step(buf []send) (sends []send, wait time.Duration, done b
 	if t, ok := pl.deadline(now); ok {
 		wait = max(t.Sub(now), time.Millisecond)
 	}
-	return buf, wait, false, nil
+	return buf, wait, pl.creditWanted, false, nil
 }
 
 // sendAll sends each assignment; it reports whether a send failed (and so

@@ -234,13 +234,8 @@ func (s *Stream) waitCredit(off uint64) (uint64, error) {
 			s.mu.Unlock()
 			return limit, nil
 		}
-		credit, limit := s.credit, s.limit
-		announce := s.blockedAt != limit+1
-		s.blockedAt = limit + 1
-		s.mu.Unlock()
-		if announce {
-			s.cfg.Control.Send(&wire.StreamDataBlocked{StreamID: s.cfg.ID, Limit: limit})
-		}
+		credit := s.credit
+		s.announceBlockedLocked()
 		select {
 		case <-credit:
 		case <-s.writeDeadline.done():
@@ -400,6 +395,32 @@ func (s *Stream) SendLimit() (uint64, <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.limit, s.credit
+}
+
+// DataBlocked tells the peer that this side has bytes to send beyond its
+// current limit (QUIC's STREAM_DATA_BLOCKED), once per limit value. Write
+// does so itself when it waits for credit; a sender that holds its bytes
+// back before reaching the limit, as kwik.Spread does, calls it so that the
+// receiver may widen the stream's window.
+func (s *Stream) DataBlocked() {
+	s.mu.Lock()
+	if s.complete || s.sendErr != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.announceBlockedLocked()
+}
+
+// announceBlockedLocked unlocks s.mu and sends STREAM_DATA_BLOCKED unless it
+// was sent for the current limit already.
+func (s *Stream) announceBlockedLocked() {
+	limit := s.limit
+	announce := s.blockedAt != limit+1
+	s.blockedAt = limit + 1
+	s.mu.Unlock()
+	if announce {
+		s.cfg.Control.Send(&wire.StreamDataBlocked{StreamID: s.cfg.ID, Limit: limit})
+	}
 }
 
 // UpdateLimit raises the send credit to limit (MAX_STREAM_DATA).

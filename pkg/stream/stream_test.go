@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,28 @@ func TestBlockedAnnouncedOncePerLimit(t *testing.T) {
 	s.str.UpdateLimit(1 << 20)
 	if r := wait(t, w); r.err != nil || r.n != 30 {
 		t.Fatalf("Write = %d, %v", r.n, r.err)
+	}
+}
+
+// TestDataBlocked: a sender holding bytes back announces the limit once per
+// value, and not once the peer has everything.
+func TestDataBlocked(t *testing.T) {
+	s := newStreamSetup(t, 10, 0, false)
+	s.str.DataBlocked()
+	s.str.DataBlocked()
+	s.str.UpdateLimit(20)
+	s.str.DataBlocked()
+	s.str.HandleStopSending(wire.NoError, "")
+	s.str.UpdateLimit(30)
+	s.str.DataBlocked()
+	var limits []uint64
+	for _, f := range s.ctrl.sent() {
+		if b, ok := f.(*wire.StreamDataBlocked); ok {
+			limits = append(limits, b.Limit)
+		}
+	}
+	if !slices.Equal(limits, []uint64{10, 20}) {
+		t.Fatalf("STREAM_DATA_BLOCKED sent at %v, want [10 20]", limits)
 	}
 }
 
