@@ -16,7 +16,7 @@ const (
 //
 // Pieces are handed out in offset order, each to the path with room that is
 // expected to deliver it first. A path has room while its undelivered work is
-// below what it drains in one command latency plus one report interval, plus
+// below what it drains in twice a command latency and report interval, plus
 // one piece. When no piece can be handed out (all are out, or the next one is
 // beyond the receiver's window), paths with room duplicate the piece that
 // holds things up, if they would finish it at least a report interval sooner.
@@ -109,7 +109,13 @@ func (pl *plan) hasRoom(p *pathState, now time.Time) bool {
 	ps := pl.cfg.PieceSize
 	target := minPiecesInFlight * ps
 	if p.est.rateKnown {
-		ahead := p.est.latencyOr(pl.cfg.ReportInterval) + pl.cfg.ReportInterval
+		// Twice the command latency and report interval: the latency
+		// estimate follows the quickest commands (it only falls while a path
+		// is busy), while a command relayed through the primary's path waits
+		// behind that path's queue, which comes and goes. With one allowance
+		// a fast secondary behind a slow primary ran dry about a tenth of
+		// the time.
+		ahead := 2 * (p.est.latencyOr(pl.cfg.ReportInterval) + pl.cfg.ReportInterval)
 		// Capped by the window before the conversion, which could overflow.
 		drain := min(p.est.rate*ahead.Seconds(), float64(pl.cfg.Window))
 		target = max(target, uint64(drain)+ps)

@@ -4,8 +4,8 @@
 //
 // The object is cut into small pieces that are handed out in offset order to
 // whichever path is expected to drain soonest. Each path is kept supplied
-// with just enough work to cover its measured command latency plus one
-// report interval, so no path idles and none holds much of the object. The
+// with enough work to cover twice its measured command latency and report
+// interval, so no path idles and none holds much of the object. The
 // receiver reports, per path, how many bytes it has received through it;
 // because a path delivers its pieces in the order they were assigned, that
 // count says exactly which pieces are complete. When nothing is left to hand

@@ -40,6 +40,26 @@ func TestSimEfficiency(t *testing.T) {
 	}
 }
 
+// TestSimSlowPrimaryQueue: on paths of 1 ms, the commands for the
+// secondaries are relayed through a slow primary path whose queue fills and
+// drains with the primary's own data, so their latency swings by 50 ms. The
+// fast secondary must not run dry whenever the queue is full.
+func TestSimSlowPrimaryQueue(t *testing.T) {
+	paths := simPaths(10, 50, 100)
+	for i := range paths {
+		paths[i].delay = time.Millisecond
+	}
+	cfg := simConfig{size: 64 << 20, window: 16 << 20, paths: paths, relayQueue: 50 * time.Millisecond}
+	r := newSim(t, cfg).run(time.Minute)
+	t.Logf("efficiency %.3f: %s", r.efficiency(), r.describe(cfg))
+	if r.efficiency() < 0.95 {
+		t.Errorf("efficiency %.3f, want at least 0.95", r.efficiency())
+	}
+	if idle := r.srcs[2].idle; idle >= time.Millisecond {
+		t.Errorf("the 100 Mbit/s secondary sat idle for %v after its first command", idle)
+	}
+}
+
 // TestSimProportionalShares checks that each path carries about its share
 // of the sum of rates, although the plan is never told the rates.
 func TestSimProportionalShares(t *testing.T) {

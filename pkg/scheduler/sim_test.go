@@ -45,7 +45,15 @@ type simConfig struct {
 	report     time.Duration
 	paths      []simPathConfig
 	hints      map[uint64]uint64
+	// relayQueue, if non-zero, is the most a relayed command waits in the
+	// primary path's bottleneck queue, which the primary's own data fills
+	// and drains in a sawtooth of period relayQueuePeriod, as a loss-based
+	// congestion controller does.
+	relayQueue time.Duration
 }
+
+// relayQueuePeriod is the period of simConfig.relayQueue's sawtooth.
+const relayQueuePeriod = 300 * time.Millisecond
 
 // simResult is what a simulated transfer measured.
 type simResult struct {
@@ -138,6 +146,9 @@ type sim struct {
 	delivered []uint64
 	reported  []uint64
 	nextWake  time.Duration
+	// commandAt is when each path's last command arrives: commands share
+	// the primary's control stream, so they never overtake one another.
+	commandAt []time.Duration
 	res       simResult
 }
 
@@ -155,6 +166,7 @@ func newSim(t testing.TB, cfg simConfig) *sim {
 	s := &sim{t: t, cfg: cfg, pl: newPlan(c), nextWake: -1}
 	s.delivered = make([]uint64, len(cfg.paths))
 	s.reported = make([]uint64, len(cfg.paths))
+	s.commandAt = make([]time.Duration, len(cfg.paths))
 	var sum float64
 	for i, pc := range cfg.paths {
 		s.srcs = append(s.srcs, &simSource{cfg: pc, limit: cfg.window, idleSince: -1})
@@ -280,8 +292,13 @@ func (s *sim) schedule() {
 		delay := time.Duration(0)
 		if a.path != 0 {
 			delay = s.cfg.paths[0].delay + s.cfg.paths[a.path].delay
+			if q := s.cfg.relayQueue; q > 0 {
+				delay += q * (s.now % relayQueuePeriod) / relayQueuePeriod
+			}
 		}
-		s.push(&simEvent{at: s.now + delay, kind: evCommand, path: int(a.path), r: a.r})
+		at := max(s.now+delay, s.commandAt[a.path])
+		s.commandAt[a.path] = at
+		s.push(&simEvent{at: at, kind: evCommand, path: int(a.path), r: a.r})
 	}
 	if d, ok := s.pl.deadline(now); ok {
 		at := d.Sub(time.Unix(simEpochS, 0))
