@@ -520,6 +520,9 @@ func TestHostileClientAtSecondary(t *testing.T) {
 			p.send(&wire.AddPath{PathID: 2, Address: "127.0.0.1:1"})
 		}, "ADD_PATH, which a secondary does not accept"},
 		{"garbage control frame", func(t *testing.T, p *rawPeer) { p.sendBytes([]byte{0x3f, 0x00}) }, "not a control frame type"},
+		{"REMOVE_PATH for another path", func(t *testing.T, p *rawPeer) {
+			p.send(&wire.RemovePath{PathID: nextPath + 100})
+		}, "REMOVE_PATH for path"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, sess := join(t)

@@ -85,6 +85,7 @@ var (
 	ErrNotSecondary   = session.ErrNotSecondary
 	ErrNoGroupKey     = session.ErrNoGroupKey
 	ErrUnknownPath    = session.ErrUnknownPath
+	ErrPathRemoved    = session.ErrPathRemoved
 	ErrTooManyStreams = session.ErrTooManyStreams
 	ErrListenerClosed = session.ErrListenerClosed
 )

@@ -6,7 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -267,3 +270,55 @@ func testMultiServer(t *testing.T, kill bool) {
 func TestMultiServerDelivery(t *testing.T) { testMultiServer(t, false) }
 
 func TestMultiServerSecondaryDies(t *testing.T) { testMultiServer(t, true) }
+
+// TestRemovePathClosesLingeringSecondary: a secondary told that its path
+// was removed (AcceptRawData returns ErrPathRemoved) but which keeps its
+// session open is closed by the client after MaxIdleTimeout.
+func TestRemovePathClosesLingeringSecondary(t *testing.T) {
+	ctx := testContext(t, 20*time.Second)
+	conf := &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: 500 * time.Millisecond, KeepAlivePeriod: 100 * time.Millisecond}
+	secondary := listen(t, conf)
+	client, server := pair(t, conf)
+	accepted := make(chan *kwik.Session, 1)
+	go func() {
+		s, err := secondary.Accept(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		accepted <- s
+	}()
+	path, err := server.AddPath(ctx, secondary.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := <-accepted
+	if sec == nil {
+		t.FailNow()
+	}
+	defer sec.CloseWithError(0, "")
+	if err := server.RemovePath(path.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := server.SendRawData(path.ID, 0, []byte("late")); err == nil {
+		t.Error("SendRawData to a removed path succeeded")
+	}
+	if _, err := sec.AcceptRawData(ctx); !errors.Is(err, kwik.ErrPathRemoved) {
+		t.Fatalf("AcceptRawData on a removed path: %v, want ErrPathRemoved", err)
+	}
+	select {
+	case <-sec.Context().Done():
+	case <-ctx.Done():
+		t.Fatal("the client never closed a removed path whose secondary lingered")
+	}
+	if err := context.Cause(sec.Context()); !strings.Contains(fmt.Sprint(err), "did not close it") {
+		t.Errorf("secondary closed with %v, want the client's reason for closing a lingering path", err)
+	}
+	for _, p := range client.AllPaths() {
+		if p.ID == path.ID && p.State != kwik.PathRemoved {
+			t.Errorf("client sees the path as %v, want removed", p.State)
+		}
+	}
+	if err := server.RemovePath(path.ID); err != nil {
+		t.Errorf("removing a path again: %v, want nil", err)
+	}
+}

@@ -211,8 +211,10 @@ func parseRangeRequest(b []byte) (rangeRequest, error) {
 // ServeRanges is the secondary side of Spread: it answers every range
 // request relayed to sess by writing the bytes from the object open returns
 // into the client's stream, in the order the requests came, until ctx ends
-// or the session closes. open is called once per request; content it
-// returns that implements io.Closer is closed after use.
+// or the session closes. When the primary removes the path, it writes every
+// range already requested and returns nil; the caller then closes sess.
+// open is called once per request; content it returns that implements
+// io.Closer is closed after use.
 func ServeRanges(ctx context.Context, sess *Session, open func(object string) (io.ReaderAt, error)) error {
 	if sess.Role() != RoleSecondary {
 		return ErrNotSecondary
@@ -224,6 +226,11 @@ func ServeRanges(ctx context.Context, sess *Session, open func(object string) (i
 	rs := &rangeServer{sess: sess, open: open, queues: make(map[uint64]*rangeQueue)}
 	for {
 		msg, err := sess.AcceptRawData(ctx)
+		if errors.Is(err, ErrPathRemoved) {
+			rs.drain()
+			wg.Wait()
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -252,8 +259,9 @@ type rangeServer struct {
 	sess *Session
 	open func(string) (io.ReaderAt, error)
 
-	mu     sync.Mutex
-	queues map[uint64]*rangeQueue
+	mu       sync.Mutex
+	queues   map[uint64]*rangeQueue
+	draining bool // no request will come: writers stop once their queue is empty
 }
 
 // rangeQueue is one stream's requests, in arrival order.
@@ -284,20 +292,34 @@ func (rs *rangeServer) enqueue(streamID uint64, req rangeRequest) *rangeQueue {
 	return nil
 }
 
-// next pops the oldest request, or forgets the queue when it is empty and
-// the stream's writer is finished.
-func (rs *rangeServer) next(streamID uint64, q *rangeQueue, finished bool) (rangeRequest, bool) {
+// drain makes every stream's writer return once its queue is empty.
+func (rs *rangeServer) drain() {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.draining = true
+	for _, q := range rs.queues {
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// next pops the oldest request. When there is none it reports whether the
+// writer is done: its stream is finished (the queue is then forgotten) or
+// no request will come.
+func (rs *rangeServer) next(streamID uint64, q *rangeQueue, finished bool) (req rangeRequest, ok, done bool) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if len(q.reqs) == 0 {
 		if finished {
 			delete(rs.queues, streamID)
 		}
-		return rangeRequest{}, false
+		return rangeRequest{}, false, finished || rs.draining
 	}
-	req := q.reqs[0]
+	req = q.reqs[0]
 	q.reqs = q.reqs[1:]
-	return req, true
+	return req, true, false
 }
 
 // serve writes the requested ranges into one client stream, in order, until
@@ -305,11 +327,10 @@ func (rs *rangeServer) next(streamID uint64, q *rangeQueue, finished bool) (rang
 func (rs *rangeServer) serve(ctx context.Context, streamID uint64, w *Stream, q *rangeQueue) {
 	buf := make([]byte, 64<<10)
 	for {
-		finished := w.Context().Err() != nil
-		req, ok := rs.next(streamID, q, finished)
+		req, ok, done := rs.next(streamID, q, w.Context().Err() != nil)
 		if !ok {
-			if finished {
-				return // the queue is forgotten: a later request starts afresh
+			if done {
+				return // a forgotten queue starts afresh at a later request
 			}
 			select {
 			case <-q.wake:

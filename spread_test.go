@@ -143,3 +143,114 @@ func testSpread(t *testing.T, size int, rates []int64, killAt int) {
 	}
 	t.Logf("goodput %.1f Mbit/s of %.0f Mbit/s (%.2f), setup included", float64(size*8)/elapsed.Seconds()/1e6, total/1e6, float64(size*8)/elapsed.Seconds()/total)
 }
+
+// TestRemovePathDrains removes the fastest secondary a third of the way in.
+// The secondary writes every range it was already asked for and
+// ServeRanges returns nil, the path ends as removed rather than dead on
+// both sides, and the client still gets every byte.
+func TestRemovePathDrains(t *testing.T) {
+	ctx := testContext(t, 60*time.Second)
+	const size = 6 << 20
+	object := payload(43, size)
+	conf := &kwik.Config{ServerGroupKey: groupKey}
+	link := func(target string, rate int64) string {
+		l, err := emulator.Listen(ctx, "127.0.0.1:0", target, emulator.LinkConfig{Rate: rate, Delay: 5 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		return l.Addr().String()
+	}
+	primary, secondary := listen(t, conf), listen(t, conf)
+	primaryAddr := link(primary.Addr().String(), 8e6)
+	secondaryAddr := link(secondary.Addr().String(), 32e6)
+
+	served := make(chan error, 1)
+	go func() {
+		sess, err := secondary.Accept(ctx)
+		if err != nil {
+			served <- err
+			return
+		}
+		defer sess.CloseWithError(0, "")
+		served <- kwik.ServeRanges(ctx, sess, func(string) (io.ReaderAt, error) { return bytes.NewReader(object), nil })
+	}()
+
+	removeNow := make(chan struct{})
+	serveErr := make(chan error, 1)
+	primaryDone := make(chan struct{})
+	var removed kwik.PathInfo
+	go func() {
+		defer close(primaryDone)
+		sess, err := primary.Accept(ctx)
+		if err != nil {
+			serveErr <- err
+			return
+		}
+		defer sess.CloseWithError(0, "")
+		str, err := sess.AcceptStream(ctx)
+		if err != nil {
+			serveErr <- err
+			return
+		}
+		io.ReadAll(str)
+		path, err := sess.AddPath(ctx, secondaryAddr, nil)
+		if err != nil {
+			serveErr <- err
+			return
+		}
+		spread := make(chan error, 1)
+		go func() { spread <- kwik.Spread(ctx, sess, str, "object", bytes.NewReader(object), size, nil) }()
+		select {
+		case <-removeNow:
+		case <-ctx.Done():
+		}
+		err = sess.RemovePath(path.ID)
+		if err == nil {
+			err = <-spread
+		}
+		if err == nil {
+			err = str.CloseWithSize(size)
+		}
+		for _, p := range sess.AllPaths() {
+			if p.ID == path.ID {
+				removed = p
+			}
+		}
+		serveErr <- err
+		select { // the client closes once it has read everything
+		case <-sess.Context().Done():
+		case <-ctx.Done():
+		}
+	}()
+
+	client, err := kwik.Dial(ctx, primaryAddr, testTLS.Client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, n, err := fetch(ctx, client, size/3, func() { close(removeNow) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != size || sum != sha256.Sum256(object) {
+		t.Fatalf("read %d bytes; SHA-256 matches: %v", n, sum == sha256.Sum256(object))
+	}
+	if err := <-serveErr; err != nil {
+		t.Fatal(err)
+	}
+	if removed.State != kwik.PathRemoved || removed.Err != nil {
+		t.Errorf("primary sees the removed path as %v (%v), want removed", removed.State, removed.Err)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("ServeRanges on the removed secondary: %v, want nil after draining", err)
+	}
+	// The client marked the path removed before telling the secondary.
+	for _, p := range client.AllPaths() {
+		if !p.Primary && p.State != kwik.PathRemoved {
+			t.Errorf("client sees path %d as %v, want removed", p.ID, p.State)
+		}
+	}
+	// Close while the links still carry the close to the primary.
+	client.CloseWithError(0, "")
+	<-primaryDone
+}

@@ -171,17 +171,35 @@ func (cs *clientState) addPath(f *wire.AddPath) {
 	}()
 }
 
-// removePath closes a secondary path on the primary's request.
+// removePath drains a secondary path on the primary's request: it relays
+// nothing more to it and tells the secondary, which finishes its work and
+// closes the path; one that does not is closed after MaxIdleTimeout.
 func (cs *clientState) removePath(id uint64) {
+	s := cs.s
 	cs.mu.Lock()
 	pc := cs.secondaries[id]
 	cs.mu.Unlock()
 	if pc == nil {
-		cs.s.primary.ctrl.Send(&wire.PathStatus{PathID: id, Status: wire.PathRemoved, Reason: "no such path"})
+		s.primary.ctrl.Send(&wire.PathStatus{PathID: id, Status: wire.PathRemoved, Reason: "no such path"})
 		return
 	}
-	pc.SetState(transport.PathRemoved, nil)
-	pc.Conn().CloseWithError(0, "path removed by the primary")
+	if !pc.SetState(transport.PathRemoved, nil) {
+		return // ending already
+	}
+	pc.ctrl.Send(&wire.RemovePath{PathID: id})
+	conn := pc.Conn()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTimer(s.conf.MaxIdleTimeout)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			conn.CloseWithError(0, "path removed by the primary; the secondary did not close it")
+		case <-conn.Context().Done():
+		case <-s.ctx.Done():
+		}
+	}()
 }
 
 // pathEnded forgets a secondary path and tells the primary.
@@ -218,6 +236,9 @@ func (cs *clientState) relay(f *wire.RawData) {
 	if pc == nil {
 		cs.s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathDead, Reason: "raw data for a path the client does not have"})
 		return
+	}
+	if st, _ := pc.State(); st == transport.PathRemoved {
+		return // sent before the primary removed the path; it knows
 	}
 	if err := pc.ctrl.Send(f); err != nil {
 		cs.s.log.Warn("relaying raw data", "path", f.PathID, "err", err)

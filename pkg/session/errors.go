@@ -22,6 +22,10 @@ var (
 	ErrNoGroupKey = errors.New("kwik: path management needs Config.ServerGroupKey, shared with the secondary servers")
 	// ErrUnknownPath is returned for a path ID the session does not have.
 	ErrUnknownPath = errors.New("kwik: unknown path")
+	// ErrPathRemoved is returned by AcceptRawData on a secondary whose path
+	// the primary removed, once the messages received before are taken:
+	// the secondary finishes the work they asked for and closes the session.
+	ErrPathRemoved = errors.New("kwik: the primary removed this path: finish the work already received, then close the session")
 	// ErrTooManyStreams is returned by OpenStream when the peer's stream
 	// limit is reached; OpenStreamSync waits instead.
 	ErrTooManyStreams = errors.New("kwik: too many open streams (the peer's limit); use OpenStreamSync to wait")

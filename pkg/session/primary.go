@@ -193,7 +193,13 @@ func (s *Session) AddPath(ctx context.Context, addr string, pin []byte) (transpo
 	}
 }
 
-// RemovePath asks the client to close a secondary path.
+// RemovePath drains and closes a secondary path. It returns at once: the
+// path is removed for this session from now on (SendRawData to it fails),
+// the client relays nothing more to it, and the secondary, whose
+// AcceptRawData then returns ErrPathRemoved, finishes the work it was given
+// and closes; bytes it writes meanwhile still reach the client. A secondary
+// that does not close within Config.MaxIdleTimeout is closed by the client.
+// Removing a path that already ended does nothing.
 func (s *Session) RemovePath(id uint64) error {
 	ss := s.server
 	if ss == nil {
@@ -207,6 +213,15 @@ func (s *Session) RemovePath(id uint64) error {
 	ss.mu.Unlock()
 	if p == nil {
 		return fmt.Errorf("%w %d", ErrUnknownPath, id)
+	}
+	switch st, _ := p.State(); {
+	case st == transport.PathPending:
+		return fmt.Errorf("kwik: path %d is still opening; remove it once AddPath has returned", id)
+	case st.Terminal():
+		return nil
+	}
+	if p.SetState(transport.PathRemoved, nil) {
+		ss.events.push(PathEvent{Path: p.Info()})
 	}
 	return s.primary.ctrl.Send(&wire.RemovePath{PathID: id})
 }

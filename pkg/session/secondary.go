@@ -27,7 +27,8 @@ type secondaryState struct {
 	mu      sync.Mutex
 	writers map[uint64]*stream.Stream
 	raw     []RawData
-	rawSig  signal // raw grew, or the session ended
+	rawSig  signal // raw grew, the path was removed, or the session ended
+	removed bool   // the client said the primary removed this path
 }
 
 func (s *Session) startSecondary(ch *control.Channel, groupKey []byte) {
@@ -88,6 +89,14 @@ func (sec *secondaryState) handle(f wire.Frame) error {
 		sec.raw = append(sec.raw, RawData{StreamID: f.StreamID, Data: f.Data})
 		sec.rawSig.notify()
 		sec.mu.Unlock()
+	case *wire.RemovePath:
+		if f.PathID != sec.s.primary.ID() {
+			return protocolError("REMOVE_PATH for path %d on path %d", f.PathID, sec.s.primary.ID())
+		}
+		sec.mu.Lock()
+		sec.removed = true
+		sec.rawSig.notify()
+		sec.mu.Unlock()
 	case *wire.Ping:
 		sec.s.primary.ctrl.Send(&wire.Pong{Seq: f.Seq})
 	case *wire.Pong:
@@ -104,7 +113,8 @@ func (sec *secondaryState) writer(id uint64) *stream.Stream {
 }
 
 // AcceptRawData returns the next message the primary relayed to this
-// secondary, waiting until ctx ends.
+// secondary, waiting until ctx ends. Once the primary has removed the path
+// and every message is taken, it returns ErrPathRemoved.
 func (s *Session) AcceptRawData(ctx context.Context) (RawData, error) {
 	sec := s.secondary
 	if sec == nil {
@@ -117,6 +127,10 @@ func (s *Session) AcceptRawData(ctx context.Context) (RawData, error) {
 			sec.raw = sec.raw[1:]
 			sec.mu.Unlock()
 			return m, nil
+		}
+		if sec.removed {
+			sec.mu.Unlock()
+			return RawData{}, ErrPathRemoved
 		}
 		sig := sec.rawSig.wait()
 		sec.mu.Unlock()
