@@ -235,7 +235,7 @@ func (s *Stream) waitCredit(off uint64) (uint64, error) {
 			return limit, nil
 		}
 		credit := s.credit
-		s.announceBlockedLocked()
+		s.unlockAndAnnounceBlocked()
 		select {
 		case <-credit:
 		case <-s.writeDeadline.done():
@@ -408,12 +408,12 @@ func (s *Stream) DataBlocked() {
 		s.mu.Unlock()
 		return
 	}
-	s.announceBlockedLocked()
+	s.unlockAndAnnounceBlocked()
 }
 
-// announceBlockedLocked unlocks s.mu and sends STREAM_DATA_BLOCKED unless it
+// unlockAndAnnounceBlocked unlocks s.mu and sends STREAM_DATA_BLOCKED unless it
 // was sent for the current limit already.
-func (s *Stream) announceBlockedLocked() {
+func (s *Stream) unlockAndAnnounceBlocked() {
 	limit := s.limit
 	announce := s.blockedAt != limit+1
 	s.blockedAt = limit + 1
