@@ -322,3 +322,39 @@ func TestRemovePathClosesLingeringSecondary(t *testing.T) {
 		t.Errorf("removing a path again: %v, want nil", err)
 	}
 }
+
+// TestAddPathGivenUpIsClosed: a path that the client finishes opening after
+// the primary's AddPath gave up on it is closed again, not left open.
+func TestAddPathGivenUpIsClosed(t *testing.T) {
+	ctx := testContext(t, 20*time.Second)
+	conf := &kwik.Config{ServerGroupKey: groupKey}
+	secondary := listen(t, conf)
+	slow, err := emulator.Listen(ctx, "127.0.0.1:0", secondary.Addr().String(), emulator.LinkConfig{Delay: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	_, server := pair(t, conf)
+	accepted := make(chan *kwik.Session, 1)
+	go func() {
+		s, err := secondary.Accept(ctx)
+		if err != nil {
+			t.Error(err)
+		}
+		accepted <- s
+	}()
+	actx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	info, err := server.AddPath(actx, slow.Addr().String(), nil)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) || info.State != kwik.PathFailed {
+		t.Fatalf("AddPath over a 200 ms round trip with 20 ms to spare: %v, %v", info.State, err)
+	}
+	sec := <-accepted // the client completes the join regardless
+	if sec == nil {
+		t.FailNow()
+	}
+	defer sec.CloseWithError(0, "")
+	if _, err := sec.AcceptRawData(ctx); !errors.Is(err, kwik.ErrPathRemoved) {
+		t.Fatalf("AcceptRawData on a path the primary gave up on: %v, want ErrPathRemoved", err)
+	}
+}

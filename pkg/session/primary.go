@@ -129,6 +129,11 @@ func (ss *serverState) pathStatus(f *wire.PathStatus) error {
 	}
 	p.Touch()
 	if !p.SetState(state, err) {
+		if st, _ := p.State(); st.Terminal() && state == transport.PathActive {
+			// The client finished opening a path after this side gave up
+			// on it (AddPath's context ended) or removed it: close it too.
+			ss.s.primary.ctrl.Send(&wire.RemovePath{PathID: f.PathID})
+		}
 		return nil
 	}
 	if w != nil && (f.Status == wire.PathActive || f.Status == wire.PathFailed) {
