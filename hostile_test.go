@@ -186,7 +186,9 @@ func TestHostileClientSession(t *testing.T) {
 		}, wire.ProtocolViolation, "the peer reset stream 2 (a control stream or lane) with code 9"},
 		{"control stream reset", func(t *testing.T, p *rawPeer) { p.ctrl.CancelWrite(9) }, wire.ProtocolViolation, "the peer reset stream 0 (a control stream or lane) with code 9"},
 		{"credit violation", func(t *testing.T, p *rawPeer) {
-			p.lane(streamFrame(t, 0, 0, data, false))
+			// More than a quarter of the 512 KiB window readable and unread:
+			// the window does not grow when the next frames jump ahead.
+			p.lane(streamFrame(t, 0, 0, make([]byte, 200<<10), false))
 			limit := p.next("MAX_STREAM_DATA", func(f wire.Frame) bool {
 				m, ok := f.(*wire.MaxStreamData)
 				return ok && m.StreamID == 0

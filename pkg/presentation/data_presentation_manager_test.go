@@ -398,13 +398,55 @@ type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
+// TestReorderGrowsWindow: bytes arriving in the last quarter of the window
+// while the reader waits at a gap grow the window at once: fourfold when
+// nothing is readable, else twofold. Bytes arriving in order, or short of
+// the last quarter, do not.
+func TestReorderGrowsWindow(t *testing.T) {
+	const win = 64 << 10
+	m := newTestManager(t, &PresentationConfig{InitialStreamWindow: win, MinStreamWindow: win, MaxStreamWindow: 16 * win})
+	var limits []uint64
+	m.SetLimitCallback(func(id, limit uint64) { limits = append(limits, id, limit) })
+	for _, id := range []uint64{0, 4} {
+		mustCreate(t, m, id)
+	}
+	write := func(id, off, n uint64) {
+		t.Helper()
+		if err := m.WriteToStream(id, off, pattern(int(n)), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Stream 0: a fast path's bytes reach the middle, then the last
+	// quarter, while the first byte is missing.
+	write(0, 1, win/2)
+	if len(limits) != 0 {
+		t.Fatalf("bytes short of the last quarter advertised %v", limits)
+	}
+	write(0, win-win/8, win/8)
+	if !slices.Equal(limits, []uint64{0, 4 * win}) {
+		t.Fatalf("bytes at the end of the window behind a gap advertised %v, want [0 %d]", limits, 4*win)
+	}
+	// The gap fills: half a window is readable, which is under a quarter
+	// of the new window. Bytes at its end double it.
+	write(0, 0, 1)
+	write(0, 4*win-win/8, win/8)
+	if l, _ := m.StreamLimit(0); l != 8*win {
+		t.Fatalf("limit %d after bytes at the end of 4 windows, want %d", l, 8*win)
+	}
+	// Stream 4: everything in order and unread: the reader is behind.
+	write(4, 0, win)
+	if l, _ := m.StreamLimit(4); l != win {
+		t.Fatalf("in-order bytes nobody reads grew the limit to %d", l)
+	}
+}
+
 // TestSenderBlockedGrowsWindowBehindGap: a sender stuck at a limit while
-// the reader has nothing to read (bytes wait behind a gap) doubles the
+// the reader has nothing to read (bytes wait behind a gap) grows the
 // window at once, once per reported limit, even a limit that lags ours; a
 // reader that is behind does not.
 func TestSenderBlockedGrowsWindowBehindGap(t *testing.T) {
 	const win = 64 << 10
-	m := newTestManager(t, &PresentationConfig{InitialStreamWindow: win, MinStreamWindow: win, MaxStreamWindow: 4 * win})
+	m := newTestManager(t, &PresentationConfig{InitialStreamWindow: win, MinStreamWindow: win, MaxStreamWindow: 16 * win})
 	mustCreate(t, m, 0)
 	mustCreate(t, m, 4)
 	var limits []uint64
@@ -413,48 +455,49 @@ func TestSenderBlockedGrowsWindowBehindGap(t *testing.T) {
 			limits = append(limits, limit)
 		}
 	})
-	// Everything but the first byte arrived: the reader waits at the gap.
-	if err := m.WriteToStream(0, 1, pattern(win-1), nil); err != nil {
+	// The first half but its first byte arrived: the reader waits at the
+	// gap with nothing readable, so the window grows fourfold.
+	if err := m.WriteToStream(0, 1, pattern(win/2-1), nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.SenderBlocked(0, win); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(limits, []uint64{2 * win}) {
-		t.Fatalf("limits advertised %v, want [%d]", limits, 2*win)
+	if !slices.Equal(limits, []uint64{4 * win}) {
+		t.Fatalf("limits advertised %v, want [%d]", limits, 4*win)
 	}
 	// A late report at the old limit is answered, but grows nothing.
 	if err := m.SenderBlocked(0, win); err != nil {
 		t.Fatal(err)
 	}
-	if l, _ := m.StreamLimit(0); l != 2*win {
+	if l, _ := m.StreamLimit(0); l != 4*win {
 		t.Fatalf("a second report at the old limit moved the limit to %d", l)
 	}
 	// A limit that was never advertised grows nothing.
 	if err := m.SenderBlocked(0, 5*win); err != nil {
 		t.Fatal(err)
 	}
-	if l, _ := m.StreamLimit(0); l != 2*win {
+	if l, _ := m.StreamLimit(0); l != 4*win {
 		t.Fatalf("a report at a limit never advertised moved the limit to %d", l)
 	}
-	// The gap fills and the reader catches up to half a window behind the
-	// bytes: the limit slides to 2.5 windows. The sender, which has not
-	// seen that yet, reports itself blocked at 2 windows: the window doubles
-	// again, since the reader is not behind.
+	// The gap fills and the reader reads all half window: the limit slides
+	// to 4.5 windows. The sender, which has not seen that yet, reports
+	// itself blocked at 4 windows: the window grows again, since nothing
+	// is readable.
 	if err := m.WriteToStream(0, 0, pattern(1), nil); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := m.ReadFromStream(0, make([]byte, win/2)); n != win/2 || err != nil {
 		t.Fatalf("read %d, %v", n, err)
 	}
-	if l, _ := m.StreamLimit(0); l != 2*win+win/2 {
-		t.Fatalf("limit %d after reading half a window, want %d", l, 2*win+win/2)
+	if l, _ := m.StreamLimit(0); l != 4*win+win/2 {
+		t.Fatalf("limit %d after reading half a window, want %d", l, 4*win+win/2)
 	}
-	if err := m.SenderBlocked(0, 2*win); err != nil {
+	if err := m.SenderBlocked(0, 4*win); err != nil {
 		t.Fatal(err)
 	}
-	if l, _ := m.StreamLimit(0); l != 4*win+win/2 {
-		t.Fatalf("a sender blocked at a lagging limit moved the limit to %d, want %d", l, 4*win+win/2)
+	if l, _ := m.StreamLimit(0); l != 16*win+win/2 {
+		t.Fatalf("a sender blocked at a lagging limit moved the limit to %d, want %d", l, 16*win+win/2)
 	}
 	// Stream 4: the bytes are readable and unread; the reader is behind.
 	if err := m.WriteToStream(4, 0, pattern(win), nil); err != nil {

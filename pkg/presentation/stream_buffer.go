@@ -222,6 +222,7 @@ func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, pb *po
 		}
 		s.received.add(off, end)
 		s.checkBackpressureOnWriteLocked(eff)
+		s.growOnReorderLocked(eff, end)
 	}
 	s.wakeReadersLocked()
 	s.checkGapLocked()

@@ -69,10 +69,27 @@ func (s *streamBuffer) autoTuneLocked(now int64) {
 	s.window = s.m.rwm.grow(s.id, s.window, target)
 }
 
-// growOnBlockedLocked doubles the window when a sender reports that it is
+// growOnReorderLocked grows the window when bytes arrive in its last
+// quarter while at most a quarter of it is readable: the bytes between wait
+// for a slower path, and the window, not the reader, holds the faster paths
+// back. It is the receiver's own view of a blocked sender, which it has one
+// round trip of a fast path after raising the limit, rather than after a
+// report that may queue behind a slow path's data.
+func (s *streamBuffer) growOnReorderLocked(eff *effects, end uint64) {
+	if s.finalKnown || end < s.limit-min(s.limit, s.window/4) {
+		return
+	}
+	if s.growOnBlockedLocked(s.limit) {
+		eff.advertise, eff.limit = true, s.limit
+	}
+}
+
+// growOnBlockedLocked grows the window when a sender reports that it is
 // stuck at senderLimit while the reader is not behind: the window, not the
 // reader, is what holds the transfer back (typically bytes of a slow path
-// hold the read position while faster paths wait for credit). The sender's
+// hold the read position while faster paths wait for credit). It doubles
+// the window, or quadruples it when nothing at all is readable, which
+// halves the round trips a starved reader waits through. The sender's
 // limit may lag the current one by an advertisement in flight; with a
 // larger window it would have been higher too. It grows at most once per
 // reported limit, and not under backpressure.
@@ -85,7 +102,11 @@ func (s *streamBuffer) growOnBlockedLocked(senderLimit uint64) bool {
 		return false
 	}
 	s.grownAt = senderLimit + 1
-	grown := s.m.rwm.grow(s.id, s.window, min(2*s.window, cfg.MaxStreamWindow))
+	factor := uint64(2)
+	if s.readableLocked() == 0 {
+		factor = 4
+	}
+	grown := s.m.rwm.grow(s.id, s.window, min(factor*s.window, cfg.MaxStreamWindow))
 	if grown <= s.window {
 		return false
 	}
