@@ -186,15 +186,16 @@ func TestHostileClientSession(t *testing.T) {
 		}, wire.ProtocolViolation, "the peer reset stream 2 (a control stream or lane) with code 9"},
 		{"control stream reset", func(t *testing.T, p *rawPeer) { p.ctrl.CancelWrite(9) }, wire.ProtocolViolation, "the peer reset stream 0 (a control stream or lane) with code 9"},
 		{"credit violation", func(t *testing.T, p *rawPeer) {
-			// More than a quarter of the 512 KiB window readable and unread:
-			// the window does not grow when the next frames jump ahead.
-			p.lane(streamFrame(t, 0, 0, make([]byte, 200<<10), false))
+			// More than a quarter of the 512 KiB window readable and unread,
+			// and the next frames behind it on the same lane: the window
+			// does not grow when they jump ahead.
+			lane := p.lane(streamFrame(t, 0, 0, make([]byte, 200<<10), false))
 			limit := p.next("MAX_STREAM_DATA", func(f wire.Frame) bool {
 				m, ok := f.(*wire.MaxStreamData)
 				return ok && m.StreamID == 0
 			}).(*wire.MaxStreamData).Limit
 			// Up to the limit is fine; one byte past it is not.
-			p.lane(streamFrame(t, 0, limit-10, make([]byte, 10), false), streamFrame(t, 0, limit, []byte{1}, false))
+			lane.Write(append(streamFrame(t, 0, limit-10, make([]byte, 10), false), streamFrame(t, 0, limit, []byte{1}, false)...))
 			p.expectClosed(wire.FlowControlError, fmt.Sprintf("data up to offset %d exceeds the advertised limit %d", limit+1, limit))
 		}, wire.FlowControlError, "exceeds the advertised limit"},
 	} {
