@@ -2,6 +2,7 @@ package kwik_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"io"
 	"sync"
@@ -35,55 +36,29 @@ func testSpread(t *testing.T, size int, rates []int64, killAt int) {
 	conf := &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: 2 * time.Second, KeepAlivePeriod: 200 * time.Millisecond}
 
 	primary := listen(t, conf)
-	var links []*emulator.Link
-	addLink := func(target string, rate int64) string {
-		l, err := emulator.Listen(ctx, "127.0.0.1:0", target, emulator.LinkConfig{Rate: rate, Delay: 5 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		links = append(links, l)
-		return l.Addr().String()
-	}
-	primaryAddr := addLink(primary.Addr().String(), rates[0])
+	primaryAddr := emulatedLink(t, ctx, primary, rates[0]).Addr().String()
 	var wg sync.WaitGroup
 	var secondaryAddrs []string
+	var last *emulator.Link
 	for _, rate := range rates[1:] {
 		ln := listen(t, conf)
-		secondaryAddrs = append(secondaryAddrs, addLink(ln.Addr().String(), rate))
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sess, err := ln.Accept(ctx)
-			if err != nil {
-				t.Error(err)
-				return
+		last = emulatedLink(t, ctx, ln, rate)
+		secondaryAddrs = append(secondaryAddrs, last.Addr().String())
+		wg.Go(func() {
+			if err := serveObject(ctx, ln, object); err != nil && ctx.Err() == nil {
+				t.Logf("secondary: %v", err)
 			}
-			defer sess.CloseWithError(0, "")
-			kwik.ServeRanges(ctx, sess, func(name string) (io.ReaderAt, error) {
-				return bytes.NewReader(object), nil
-			})
-		}()
+		})
 	}
-	t.Cleanup(func() { // after the secondaries saw the client close, below
-		for _, l := range links {
-			l.Close()
-		}
-	})
 
 	serveErr := make(chan error, 1)
 	go func() {
-		sess, err := primary.Accept(ctx)
+		sess, str, err := acceptRequest(ctx, primary)
 		if err != nil {
 			serveErr <- err
 			return
 		}
 		defer sess.CloseWithError(0, "")
-		str, err := sess.AcceptStream(ctx)
-		if err != nil {
-			serveErr <- err
-			return
-		}
-		io.ReadAll(str)
 		for _, addr := range secondaryAddrs {
 			if _, err := sess.AddPath(ctx, addr, nil); err != nil {
 				serveErr <- err
@@ -123,7 +98,7 @@ func testSpread(t *testing.T, size int, rates []int64, killAt int) {
 	start := time.Now()
 	var kill func()
 	if killAt > 0 {
-		kill = links[len(links)-1].Kill
+		kill = last.Kill
 	}
 	sum, n, err := fetch(ctx, client, killAt, kill)
 	if err != nil {
@@ -153,28 +128,12 @@ func TestRemovePathDrains(t *testing.T) {
 	const size = 6 << 20
 	object := payload(43, size)
 	conf := &kwik.Config{ServerGroupKey: groupKey}
-	link := func(target string, rate int64) string {
-		l, err := emulator.Listen(ctx, "127.0.0.1:0", target, emulator.LinkConfig{Rate: rate, Delay: 5 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { l.Close() })
-		return l.Addr().String()
-	}
 	primary, secondary := listen(t, conf), listen(t, conf)
-	primaryAddr := link(primary.Addr().String(), 8e6)
-	secondaryAddr := link(secondary.Addr().String(), 32e6)
+	primaryAddr := emulatedLink(t, ctx, primary, 8e6).Addr().String()
+	secondaryAddr := emulatedLink(t, ctx, secondary, 32e6).Addr().String()
 
 	served := make(chan error, 1)
-	go func() {
-		sess, err := secondary.Accept(ctx)
-		if err != nil {
-			served <- err
-			return
-		}
-		defer sess.CloseWithError(0, "")
-		served <- kwik.ServeRanges(ctx, sess, func(string) (io.ReaderAt, error) { return bytes.NewReader(object), nil })
-	}()
+	go func() { served <- serveObject(ctx, secondary, object) }()
 
 	removeNow := make(chan struct{})
 	serveErr := make(chan error, 1)
@@ -182,18 +141,12 @@ func TestRemovePathDrains(t *testing.T) {
 	var removed kwik.PathInfo
 	go func() {
 		defer close(primaryDone)
-		sess, err := primary.Accept(ctx)
+		sess, str, err := acceptRequest(ctx, primary)
 		if err != nil {
 			serveErr <- err
 			return
 		}
 		defer sess.CloseWithError(0, "")
-		str, err := sess.AcceptStream(ctx)
-		if err != nil {
-			serveErr <- err
-			return
-		}
-		io.ReadAll(str)
 		path, err := sess.AddPath(ctx, secondaryAddr, nil)
 		if err != nil {
 			serveErr <- err
@@ -253,4 +206,46 @@ func TestRemovePathDrains(t *testing.T) {
 	// Close while the links still carry the close to the primary.
 	client.CloseWithError(0, "")
 	<-primaryDone
+}
+
+// emulatedLink puts a link of rate bits per second and 5 ms of delay in
+// front of ln; it closes when the test ends, after cleanups registered
+// later (a client closing over it, say).
+func emulatedLink(t *testing.T, ctx context.Context, ln *kwik.Listener, rate int64) *emulator.Link {
+	t.Helper()
+	l, err := emulator.Listen(ctx, "127.0.0.1:0", ln.Addr().String(), emulator.LinkConfig{Rate: rate, Delay: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// serveObject accepts one secondary session on ln and serves object to it
+// with ServeRanges until that returns, then closes the session.
+func serveObject(ctx context.Context, ln *kwik.Listener, object []byte) error {
+	sess, err := ln.Accept(ctx)
+	if err != nil {
+		return err
+	}
+	defer sess.CloseWithError(0, "")
+	return kwik.ServeRanges(ctx, sess, func(string) (io.ReaderAt, error) { return bytes.NewReader(object), nil })
+}
+
+// acceptRequest accepts one client session on ln and reads its first
+// stream's request to the end.
+func acceptRequest(ctx context.Context, ln *kwik.Listener) (*kwik.Session, *kwik.Stream, error) {
+	sess, err := ln.Accept(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	str, err := sess.AcceptStream(ctx)
+	if err == nil {
+		_, err = io.ReadAll(str)
+	}
+	if err != nil {
+		sess.CloseWithError(0, "")
+		return nil, nil, err
+	}
+	return sess, str, nil
 }
