@@ -71,11 +71,16 @@ func testSpread(t *testing.T, size int, rates []int64, killAt int) {
 		}
 		if err == nil {
 			counts, _ := sess.Deliveries(uint64(str.StreamID()))
+			var goodput float64
 			for _, p := range sess.AllPaths() {
-				t.Logf("path %d (%s, %v): %d bytes", p.ID, p.Address, p.State, counts[p.ID])
+				t.Logf("path %d (%s, %v): %d bytes, lately %.1f Mbit/s", p.ID, p.Address, p.State, counts[p.ID], p.Stats.Goodput*8/1e6)
 				if counts[p.ID] == 0 {
 					t.Errorf("path %d delivered nothing", p.ID)
 				}
+				goodput += p.Stats.Goodput
+			}
+			if goodput == 0 { // the last bytes were reported just now
+				t.Error("no path shows any goodput right after the transfer")
 			}
 		}
 		serveErr <- err

@@ -27,6 +27,7 @@ type serverState struct {
 	nextReq    uint64
 	rangeWait  map[uint64]chan *wire.MissingRanges
 	deliveries map[deliveryKey]uint64
+	byPath     map[uint64]*pathDeliveries
 	reportSig  signal // a report arrived or a path changed state
 }
 
@@ -41,6 +42,7 @@ func (s *Session) startPrimary(ch *control.Channel) {
 		waiters:    make(map[uint64]chan error),
 		rangeWait:  make(map[uint64]chan *wire.MissingRanges),
 		deliveries: make(map[deliveryKey]uint64),
+		byPath:     make(map[uint64]*pathDeliveries),
 	}
 	s.server = ss
 	s.runPath(s.primary, ch, ss.handle, primaryLanes{s}, s.closeWith)
@@ -80,13 +82,22 @@ func (ss *serverState) handle(f wire.Frame) error {
 			ss.events.push(GapEvent{StreamID: f.StreamID, Missing: missingFromWire(f)})
 		}
 	case *wire.DeliveryReport:
+		now := time.Now()
 		ss.mu.Lock()
 		for _, d := range f.Deliveries {
 			key := deliveryKey{d.PathID, d.StreamID}
-			if p := ss.paths[d.PathID]; p != nil && d.Bytes > ss.deliveries[key] {
+			p := ss.paths[d.PathID]
+			old := ss.deliveries[key]
+			if p != nil && d.Bytes > old {
 				p.Touch() // the path delivered something since the last report
+				pd := ss.byPath[d.PathID]
+				if pd == nil {
+					pd = new(pathDeliveries)
+					ss.byPath[d.PathID] = pd
+				}
+				pd.add(now, d.Bytes-old)
 			}
-			ss.deliveries[key] = d.Bytes
+			ss.deliveries[key] = max(old, d.Bytes) // reports are cumulative
 		}
 		ss.reportSig.notify()
 		ss.mu.Unlock()
@@ -271,9 +282,12 @@ func (s *Session) pathInfos(keep func(transport.PathState) bool) []transport.Pat
 		if !keep(info.State) {
 			continue
 		}
-		if s.server != nil && !info.Primary {
-			// A secondary's bytes are known from the client's reports.
-			info.Stats.BytesSent = s.server.deliveredThrough(info.ID)
+		if s.server != nil {
+			sent, goodput := s.server.delivered(info.ID)
+			info.Stats.Goodput = goodput
+			if !info.Primary { // a secondary's bytes are known from the reports only
+				info.Stats.BytesSent = sent
+			}
 		}
 		out = append(out, info)
 	}
@@ -359,17 +373,16 @@ func (s *Session) Deliveries(streamID uint64) (map[uint64]uint64, <-chan struct{
 	return out, ss.reportSig.wait()
 }
 
-// deliveredThrough sums what the client reported receiving through a path.
-func (ss *serverState) deliveredThrough(pathID uint64) uint64 {
+// delivered returns what the client reported receiving through a path, in
+// all and per second lately.
+func (ss *serverState) delivered(pathID uint64) (total uint64, goodput float64) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	var n uint64
-	for k, b := range ss.deliveries {
-		if k.path == pathID {
-			n += b
-		}
+	pd := ss.byPath[pathID]
+	if pd == nil {
+		return 0, 0
 	}
-	return n
+	return pd.total, pd.goodput(time.Now())
 }
 
 // RequestReport asks the client for a delivery report now.

@@ -54,6 +54,10 @@ type PathStats struct {
 	BytesSent     uint64
 	BytesReceived uint64
 	SmoothedRTT   time.Duration
+	// Goodput is, on a primary server's session, the bytes per second the
+	// client reported receiving through the path over the last second; 0
+	// elsewhere.
+	Goodput float64
 }
 
 // Path is one quic-go connection of a KWIK session.
