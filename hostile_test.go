@@ -129,22 +129,6 @@ func TestHostileClientHandshake(t *testing.T) {
 	echo(t, ctx, c2, s2, 32<<10)
 }
 
-// joinRaw opens a raw client session to ln and returns it with the
-// server's side of it, which is closed when the test ends.
-func joinRaw(t *testing.T, ctx context.Context, ln *kwik.Listener) (*rawPeer, *kwik.Session) {
-	t.Helper()
-	p := dialRawPeer(t, ctx, ln.Addr().String())
-	if sh, cl := p.handshake(&wire.ClientHello{Version: wire.Version, MaxStreams: 10, InitialStreamWindow: 1 << 16}); sh == nil {
-		t.Fatalf("handshake refused: %+v", cl)
-	}
-	sess, err := ln.Accept(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sess.CloseWithError(0, "") })
-	return p, sess
-}
-
 // TestHostileClientSession: a raw client that completed the handshake and
 // then breaks the protocol — malformed or out-of-state control frames,
 // impossible stream IDs, offsets near 2^62, credit violations — has its
@@ -216,7 +200,7 @@ func TestHostileClientSession(t *testing.T) {
 		}, wire.FlowControlError, "exceeds the advertised limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p, sess := joinRaw(t, ctx, ln)
+			p, _, sess := joinRaw(t, ctx, ln)
 			tc.act(t, p)
 			p.expectClosed(tc.code, tc.reason)
 			expectSessionError(t, sess, tc.code, tc.reason)
@@ -227,7 +211,7 @@ func TestHostileClientSession(t *testing.T) {
 	// Bad bytes in one stream fail that stream only: the client is told
 	// with STOP_SENDING, its session goes on.
 	t.Run("stream-level violations", func(t *testing.T) {
-		p, sess := joinRaw(t, ctx, ln)
+		p, _, sess := joinRaw(t, ctx, ln)
 		p.lane(streamFrame(t, 0, 0, []byte("final"), true), streamFrame(t, 0, 5, []byte("past the end"), false),
 			streamFrame(t, 4, 0, []byte("AAAA"), false), streamFrame(t, 4, 2, []byte("BBBB"), false))
 		stops := p.stopSendings(0, 4)
@@ -264,16 +248,7 @@ func TestHostileClientReplaysToken(t *testing.T) {
 	primary := listen(t, conf)
 	secondary := listen(t, conf)
 	acceptAll(t, secondary)
-	client := dialRawPeer(t, ctx, primary.Addr().String())
-	sh, cl := client.handshake(&wire.ClientHello{Version: wire.Version, MaxStreams: 10, InitialStreamWindow: 1 << 16})
-	if sh == nil {
-		t.Fatalf("primary refused the raw client: %+v", cl)
-	}
-	server, err := primary.Accept(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.CloseWithError(0, "")
+	client, sh, server := joinRaw(t, ctx, primary)
 	added := make(chan error, 1)
 	go func() {
 		_, err := server.AddPath(ctx, secondary.Addr().String(), nil)

@@ -278,24 +278,13 @@ func TestRemovePathClosesLingeringSecondary(t *testing.T) {
 	ctx := testContext(t, 20*time.Second)
 	conf := &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: 500 * time.Millisecond, KeepAlivePeriod: 100 * time.Millisecond}
 	secondary := listen(t, conf)
+	accepted := acceptAll(t, secondary) // closed when the test ends, not before
 	client, server := pair(t, conf)
-	accepted := make(chan *kwik.Session, 1)
-	go func() {
-		s, err := secondary.Accept(ctx)
-		if err != nil {
-			t.Error(err)
-		}
-		accepted <- s
-	}()
 	path, err := server.AddPath(ctx, secondary.Addr().String(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sec := <-accepted
-	if sec == nil {
-		t.FailNow()
-	}
-	defer sec.CloseWithError(0, "")
+	sec := nextSession(t, accepted)
 	if err := server.RemovePath(path.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -334,26 +323,15 @@ func TestAddPathGivenUpIsClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer slow.Close()
+	accepted := acceptAll(t, secondary)
 	_, server := pair(t, conf)
-	accepted := make(chan *kwik.Session, 1)
-	go func() {
-		s, err := secondary.Accept(ctx)
-		if err != nil {
-			t.Error(err)
-		}
-		accepted <- s
-	}()
 	actx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	info, err := server.AddPath(actx, slow.Addr().String(), nil)
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) || info.State != kwik.PathFailed {
 		t.Fatalf("AddPath over a 200 ms round trip with 20 ms to spare: %v, %v", info.State, err)
 	}
-	sec := <-accepted // the client completes the join regardless
-	if sec == nil {
-		t.FailNow()
-	}
-	defer sec.CloseWithError(0, "")
+	sec := nextSession(t, accepted) // the client completes the join regardless
 	if _, err := sec.AcceptRawData(ctx); !errors.Is(err, kwik.ErrPathRemoved) {
 		t.Fatalf("AcceptRawData on a path the primary gave up on: %v, want ErrPathRemoved", err)
 	}

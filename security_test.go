@@ -329,6 +329,24 @@ func acceptAll(t *testing.T, ln *kwik.Listener) <-chan *kwik.Session {
 	return out
 }
 
+// joinRaw opens a raw client session to ln and returns it with the
+// server's hello and the server's side of the session, which is closed
+// when the test ends.
+func joinRaw(t *testing.T, ctx context.Context, ln *kwik.Listener) (*rawPeer, *wire.ServerHello, *kwik.Session) {
+	t.Helper()
+	p := dialRawPeer(t, ctx, ln.Addr().String())
+	sh, cl := p.handshake(&wire.ClientHello{Version: wire.Version, MaxStreams: 10, InitialStreamWindow: 1 << 16})
+	if sh == nil {
+		t.Fatalf("handshake refused: %+v", cl)
+	}
+	sess, err := ln.Accept(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.CloseWithError(0, "") })
+	return p, sh, sess
+}
+
 // nextSession returns the next session from acceptAll's channel.
 func nextSession(t *testing.T, ch <-chan *kwik.Session) *kwik.Session {
 	t.Helper()
@@ -485,16 +503,7 @@ func TestRelayedRawDataAuthenticated(t *testing.T) {
 	secondary := listen(t, conf)
 	secondarySessions := acceptAll(t, secondary)
 	// The client is raw: it relays what it wants.
-	client := dialRawPeer(t, ctx, primary.Addr().String())
-	sh, cl := client.handshake(&wire.ClientHello{Version: wire.Version, MaxStreams: 10, InitialStreamWindow: 1 << 16})
-	if sh == nil {
-		t.Fatalf("primary refused the raw client: %+v", cl)
-	}
-	server, err := primary.Accept(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { server.CloseWithError(0, "") })
+	client, sh, server := joinRaw(t, ctx, primary)
 
 	// addPath has the primary add a secondary path and joins it with the
 	// token the primary issued.
