@@ -285,8 +285,14 @@ func TestRemovePathClosesLingeringSecondary(t *testing.T) {
 		t.Fatal(err)
 	}
 	sec := nextSession(t, accepted)
+	_, changed := server.Deliveries(0)
 	if err := server.RemovePath(path.ID); err != nil {
 		t.Fatal(err)
+	}
+	select { // Spread learns of the removal through this
+	case <-changed:
+	default:
+		t.Error("RemovePath did not wake the waiters of Deliveries")
 	}
 	if err := server.SendRawData(path.ID, 0, []byte("late")); err == nil {
 		t.Error("SendRawData to a removed path succeeded")

@@ -139,7 +139,7 @@ func (ss *serverState) pathStatus(f *wire.PathStatus) error {
 		return protocolError("PATH_STATUS with unknown status %d", f.Status)
 	}
 	p.Touch()
-	if !p.SetState(state, err) {
+	if !ss.setPathState(p, state, err) {
 		if st, _ := p.State(); st.Terminal() && state == transport.PathActive {
 			// The client finished opening a path after this side gave up
 			// on it (AddPath's context ended) or removed it: close it too.
@@ -153,11 +153,21 @@ func (ss *serverState) pathStatus(f *wire.PathStatus) error {
 		ss.mu.Unlock()
 		w <- err
 	}
+	return nil
+}
+
+// setPathState moves p to state and, if that changed it, publishes the
+// change: a PathEvent, and a wake-up of Deliveries' waiters (Spread reacts
+// to paths that end).
+func (ss *serverState) setPathState(p *transport.Path, state transport.PathState, err error) bool {
+	if !p.SetState(state, err) {
+		return false
+	}
 	ss.events.push(PathEvent{Path: p.Info()})
 	ss.mu.Lock()
 	ss.reportSig.notify()
 	ss.mu.Unlock()
-	return nil
+	return true
 }
 
 // AddPath asks the client to open a path to the secondary server at addr,
@@ -190,7 +200,7 @@ func (s *Session) AddPath(ctx context.Context, addr string, pin []byte) (transpo
 
 	token := control.MintPathToken(s.conf.ServerGroupKey, s.sessionID, id, s.conf.PathTokenTTL, time.Now())
 	if err := s.primary.ctrl.Send(&wire.AddPath{PathID: id, Address: addr, Token: token, CertPin: pin}); err != nil {
-		p.SetState(transport.PathFailed, err)
+		ss.setPathState(p, transport.PathFailed, err)
 		return p.Info(), err
 	}
 	select {
@@ -203,7 +213,7 @@ func (s *Session) AddPath(ctx context.Context, addr string, pin []byte) (transpo
 		ss.mu.Lock()
 		delete(ss.waiters, id)
 		ss.mu.Unlock()
-		p.SetState(transport.PathFailed, ctx.Err())
+		ss.setPathState(p, transport.PathFailed, ctx.Err())
 		s.primary.ctrl.Send(&wire.RemovePath{PathID: id})
 		return p.Info(), ctx.Err()
 	}
@@ -236,9 +246,7 @@ func (s *Session) RemovePath(id uint64) error {
 	case st.Terminal():
 		return nil
 	}
-	if p.SetState(transport.PathRemoved, nil) {
-		ss.events.push(PathEvent{Path: p.Info()})
-	}
+	ss.setPathState(p, transport.PathRemoved, nil)
 	return s.primary.ctrl.Send(&wire.RemovePath{PathID: id})
 }
 
