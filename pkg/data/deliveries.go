@@ -6,26 +6,35 @@ import (
 	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
-// Deliveries counts, per path and stream, the payload bytes received. The
+// Deliveries counts, per stream and path, the payload bytes received. The
 // client reports them to the primary, whose scheduler learns from them how
-// fast each path delivers.
+// fast each path delivers. Only bytes a stream accepted are counted, so the
+// table holds at most open streams × paths; Forget drops a stream's
+// counters in O(paths).
 type Deliveries struct {
 	mu      sync.Mutex
-	bytes   map[deliveryKey]uint64
+	streams map[uint64]map[uint64]uint64 // stream → path → bytes
+	entries int
 	changed bool
 }
 
-type deliveryKey struct{ path, stream uint64 }
-
 // NewDeliveries returns an empty counter.
 func NewDeliveries() *Deliveries {
-	return &Deliveries{bytes: make(map[deliveryKey]uint64)}
+	return &Deliveries{streams: make(map[uint64]map[uint64]uint64)}
 }
 
 // Add counts n bytes of stream received through path.
 func (d *Deliveries) Add(path, stream uint64, n int) {
 	d.mu.Lock()
-	d.bytes[deliveryKey{path, stream}] += uint64(n)
+	byPath := d.streams[stream]
+	if byPath == nil {
+		byPath = make(map[uint64]uint64)
+		d.streams[stream] = byPath
+	}
+	if _, ok := byPath[path]; !ok {
+		d.entries++
+	}
+	byPath[path] += uint64(n)
 	d.changed = true
 	d.mu.Unlock()
 }
@@ -33,11 +42,8 @@ func (d *Deliveries) Add(path, stream uint64, n int) {
 // Forget drops the counters of a stream that is gone.
 func (d *Deliveries) Forget(stream uint64) {
 	d.mu.Lock()
-	for k := range d.bytes {
-		if k.stream == stream {
-			delete(d.bytes, k)
-		}
-	}
+	d.entries -= len(d.streams[stream])
+	delete(d.streams, stream)
 	d.mu.Unlock()
 }
 
@@ -50,9 +56,11 @@ func (d *Deliveries) Report(force bool) []wire.Delivery {
 		return nil
 	}
 	d.changed = false
-	out := make([]wire.Delivery, 0, len(d.bytes))
-	for k, n := range d.bytes {
-		out = append(out, wire.Delivery{PathID: k.path, StreamID: k.stream, Bytes: n})
+	out := make([]wire.Delivery, 0, d.entries)
+	for stream, byPath := range d.streams {
+		for path, n := range byPath {
+			out = append(out, wire.Delivery{PathID: path, StreamID: stream, Bytes: n})
+		}
 	}
 	return out
 }

@@ -21,6 +21,7 @@ type clientState struct {
 	tls        *tls.Config
 	deliveries *data.Deliveries
 	aggregator *data.SecondaryStreamAggregator
+	ranges     *rangesAnswerer
 
 	mu          sync.Mutex
 	secondaries map[uint64]*pathConn
@@ -66,6 +67,7 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (
 		cs.tls = c.SecondaryTLS
 	}
 	cs.aggregator = data.NewSecondaryStreamAggregator(s.dpm, cs.deliveries, s.streamStatus, cs.reject)
+	cs.ranges = newRangesAnswerer(cs.answerRanges)
 	s.client = cs
 	s.dpm.SetGapCallback(cs.reportGap)
 	s.runPath(s.primary, ch, cs.handlePrimary, primaryLanes{s}, s.closeWith)
@@ -75,6 +77,7 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (
 	}
 	s.wg.Add(1)
 	go cs.livenessLoop(c.KeepAlivePeriod)
+	s.wg.Go(func() { cs.ranges.run(s.ctx) })
 	s.log.Debug("session established", "primary", addr)
 	return s, nil
 }
@@ -93,7 +96,7 @@ func (cs *clientState) handlePrimary(f wire.Frame) error {
 	case *wire.RawData:
 		cs.relay(f)
 	case *wire.RangesRequest:
-		cs.answerRanges(f.RequestID, f.StreamID)
+		return cs.ranges.request(f.RequestID, f.StreamID)
 	case *wire.ReportRequest:
 		cs.sendReport(true)
 	default:
@@ -300,7 +303,8 @@ func (cs *clientState) allPaths() []*pathConn {
 	return out
 }
 
-// answerRanges tells the primary which bytes of a stream are missing.
+// answerRanges tells the primary which bytes of a stream are missing; the
+// rangesAnswerer calls it at a bounded rate.
 func (cs *clientState) answerRanges(requestID, streamID uint64) {
 	m, err := cs.s.dpm.MissingRanges(streamID)
 	f := &wire.MissingRanges{RequestID: requestID, StreamID: streamID}
@@ -312,6 +316,9 @@ func (cs *clientState) answerRanges(requestID, streamID uint64) {
 
 // reportGap tells the primary, unasked, about a gap nobody filled in time.
 func (cs *clientState) reportGap(g presentation.GapReport) {
+	if !cs.ranges.allow() {
+		return // reported again at the next gap timeout
+	}
 	m, err := cs.s.dpm.MissingRanges(g.StreamID)
 	if err != nil {
 		return

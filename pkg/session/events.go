@@ -31,14 +31,19 @@ func (GapEvent) isEvent()  {}
 type Missing struct {
 	ReadOffset uint64 // the client has read everything below this
 	FinalSize  int64  // -1 while the client does not know it
-	Ranges     []Range
+	// Ranges are the lowest missing ranges, sorted: at most
+	// wire.MaxRanges (4096), the most one answer carries.
+	Ranges []Range
+	// Truncated says that Ranges may stop short: the client may miss more
+	// above the last one. Ask again once these are re-sent.
+	Truncated bool
 }
 
 // Range is a half-open byte range [Start, End).
 type Range struct{ Start, End uint64 }
 
 func missingFromWire(f *wire.MissingRanges) Missing {
-	m := Missing{ReadOffset: f.ReadOffset, FinalSize: int64(f.FinalSize) - 1}
+	m := Missing{ReadOffset: f.ReadOffset, FinalSize: int64(f.FinalSize) - 1, Truncated: missingTruncated(f)}
 	for _, r := range f.Ranges {
 		m.Ranges = append(m.Ranges, Range{Start: r.Start, End: r.End})
 	}

@@ -5,6 +5,11 @@ import "time"
 // goodputWindow is how far back PathStats.Goodput looks.
 const goodputWindow = time.Second
 
+// goodputSamples bounds the samples a path keeps over goodputWindow: reports
+// closer together than goodputWindow/goodputSamples share one, so a client
+// that floods reports cannot grow the table.
+const goodputSamples = 64
+
 // pathDeliveries is what the client reported receiving through one path,
 // over all streams: the total, and the recent totals that give its goodput.
 type pathDeliveries struct {
@@ -21,7 +26,11 @@ type deliverySample struct {
 // add records that a report at now raised the path's total by n.
 func (d *pathDeliveries) add(now time.Time, n uint64) {
 	d.total += n
-	d.samples = append(d.samples, deliverySample{now, d.total})
+	if k := len(d.samples); k >= 2 && now.Sub(d.samples[k-2].at) < goodputWindow/goodputSamples {
+		d.samples[k-1] = deliverySample{now, d.total}
+	} else {
+		d.samples = append(d.samples, deliverySample{now, d.total})
+	}
 	// Keep one sample at or before the window's start, as its base.
 	start := now.Add(-goodputWindow)
 	i := 0

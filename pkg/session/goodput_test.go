@@ -42,3 +42,21 @@ func TestGoodput(t *testing.T) {
 		t.Errorf("goodput 100 ms after the first report: %.0f, want 50000", g)
 	}
 }
+
+// TestGoodputSamplesBounded: a flood of reports keeps at most
+// goodputSamples (+2) samples, and the goodput stays right.
+func TestGoodputSamplesBounded(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	var d pathDeliveries
+	// 100 000 reports of 10 bytes over 2 s: 500 000 B/s.
+	for i := range 100_000 {
+		d.add(t0.Add(time.Duration(i)*20*time.Microsecond), 10)
+	}
+	if len(d.samples) > goodputSamples+2 {
+		t.Fatalf("%d samples kept, want ≤ %d", len(d.samples), goodputSamples+2)
+	}
+	now := t0.Add(2 * time.Second)
+	if g := d.goodput(now); math.Abs(g-500_000) > 500_000/50 {
+		t.Fatalf("goodput %.0f B/s, want 500000", g)
+	}
+}

@@ -19,19 +19,20 @@ type serverState struct {
 	s      *Session
 	events *eventQueue
 
-	mu         sync.Mutex
-	nextPath   uint64
-	paths      map[uint64]*transport.Path // every path of the session, ever
-	waiters    map[uint64]chan error      // AddPath calls waiting for PATH_STATUS
-	relaySeq   uint64
-	nextReq    uint64
-	rangeWait  map[uint64]chan *wire.MissingRanges
-	deliveries map[deliveryKey]uint64
+	mu        sync.Mutex
+	nextPath  uint64
+	paths     map[uint64]*transport.Path // every path of the session, ever
+	waiters   map[uint64]chan error      // AddPath calls waiting for PATH_STATUS
+	relaySeq  uint64
+	nextReq   uint64
+	rangeWait map[uint64]chan *wire.MissingRanges
+	// deliveries holds the client's latest report, stream → path → bytes,
+	// for open streams and paths this primary added only, so that it
+	// stays within open streams × paths whatever the client sends.
+	deliveries map[uint64]map[uint64]uint64
 	byPath     map[uint64]*pathDeliveries
 	reportSig  signal // a report arrived or a path changed state
 }
-
-type deliveryKey struct{ path, stream uint64 }
 
 func (s *Session) startPrimary(ch *control.Channel) {
 	ss := &serverState{
@@ -41,7 +42,7 @@ func (s *Session) startPrimary(ch *control.Channel) {
 		paths:      map[uint64]*transport.Path{0: s.primary.Path},
 		waiters:    make(map[uint64]chan error),
 		rangeWait:  make(map[uint64]chan *wire.MissingRanges),
-		deliveries: make(map[deliveryKey]uint64),
+		deliveries: make(map[uint64]map[uint64]uint64),
 		byPath:     make(map[uint64]*pathDeliveries),
 	}
 	s.server = ss
@@ -82,29 +83,59 @@ func (ss *serverState) handle(f wire.Frame) error {
 			ss.events.push(GapEvent{StreamID: f.StreamID, Missing: missingFromWire(f)})
 		}
 	case *wire.DeliveryReport:
-		now := time.Now()
-		ss.mu.Lock()
-		for _, d := range f.Deliveries {
-			key := deliveryKey{d.PathID, d.StreamID}
-			p := ss.paths[d.PathID]
-			old := ss.deliveries[key]
-			if p != nil && d.Bytes > old {
-				p.Touch() // the path delivered something since the last report
-				pd := ss.byPath[d.PathID]
-				if pd == nil {
-					pd = new(pathDeliveries)
-					ss.byPath[d.PathID] = pd
-				}
-				pd.add(now, d.Bytes-old)
-			}
-			ss.deliveries[key] = max(old, d.Bytes) // reports are cumulative
-		}
-		ss.reportSig.notify()
-		ss.mu.Unlock()
+		return ss.deliveryReport(f)
 	default:
 		return protocolError("the client sent %v, which a primary does not accept", f.Type())
 	}
 	return nil
+}
+
+// deliveryReport records what the client says it received. An entry for
+// a path this primary never added is a protocol violation; one for a
+// stream that is not open is ignored, because a report may cross the end
+// of a stream (the client read it all, this side forgot it).
+func (ss *serverState) deliveryReport(f *wire.DeliveryReport) error {
+	now := time.Now()
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for _, d := range f.Deliveries {
+		p := ss.paths[d.PathID]
+		if p == nil {
+			return protocolError("DELIVERY_REPORT for path %d, which this primary never added", d.PathID)
+		}
+		// ss.mu is held across the check and the update, and forgetStream
+		// takes it after the stream left s.streams: no entry outlives its
+		// stream.
+		if !ss.s.streamOpen(d.StreamID) {
+			continue
+		}
+		byPath := ss.deliveries[d.StreamID]
+		if byPath == nil {
+			byPath = make(map[uint64]uint64)
+			ss.deliveries[d.StreamID] = byPath
+		}
+		old := byPath[d.PathID]
+		if d.Bytes <= old {
+			continue // reports are cumulative
+		}
+		p.Touch() // the path delivered something since the last report
+		pd := ss.byPath[d.PathID]
+		if pd == nil {
+			pd = new(pathDeliveries)
+			ss.byPath[d.PathID] = pd
+		}
+		pd.add(now, d.Bytes-old)
+		byPath[d.PathID] = d.Bytes
+	}
+	ss.reportSig.notify()
+	return nil
+}
+
+// forgetStream drops the reports of a stream that ended.
+func (ss *serverState) forgetStream(id uint64) {
+	ss.mu.Lock()
+	delete(ss.deliveries, id)
+	ss.mu.Unlock()
 }
 
 // pathStatus records what the client says about one of its paths.
@@ -372,11 +403,10 @@ func (s *Session) Deliveries(streamID uint64) (map[uint64]uint64, <-chan struct{
 	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	out := make(map[uint64]uint64)
-	for k, n := range ss.deliveries {
-		if k.stream == streamID {
-			out[k.path] = n
-		}
+	byPath := ss.deliveries[streamID]
+	out := make(map[uint64]uint64, len(byPath))
+	for path, n := range byPath {
+		out[path] = n
 	}
 	return out, ss.reportSig.wait()
 }

@@ -216,6 +216,14 @@ func (s *Session) streamStatus(id uint64) data.StreamStatus {
 	return data.StreamUnknown
 }
 
+// streamOpen reports whether stream id is open on this side.
+func (s *Session) streamOpen(id uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.streams[id]
+	return ok
+}
+
 // streamDone forgets a stream whose both directions are over, and lets the
 // peer open another one in its place.
 func (s *Session) streamDone(id uint64) {
@@ -234,6 +242,9 @@ func (s *Session) streamDone(id uint64) {
 	s.dpm.RemoveStreamBuffer(id)
 	if s.client != nil {
 		s.client.forgetStream(id)
+	}
+	if s.server != nil {
+		s.server.forgetStream(id)
 	}
 	if maxStreams > 0 {
 		s.primary.ctrl.Send(&wire.MaxStreams{Count: maxStreams})
