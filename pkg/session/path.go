@@ -90,7 +90,7 @@ func (s *Session) runPath(pc *pathConn, ch *control.Channel, handle func(wire.Fr
 			go func() { errc <- data.Receive(s.ctx, conn, lanes) }()
 		}
 		first := <-errc
-		err := pathError(conn, first)
+		err := pathError(conn.Context(), first)
 		code, msg := closeCode(err)
 		conn.CloseWithError(code, control.TruncateReason(msg))
 		for i := 1; i < workers; i++ {
@@ -102,11 +102,19 @@ func (s *Session) runPath(pc *pathConn, ch *control.Channel, handle func(wire.Fr
 
 // pathError decides why a path ended: the connection's own end (the peer
 // closed it, an idle timeout) wins over what it made a reader return.
-func pathError(conn *quic.Conn, first error) error {
+// connCtx is the connection's context.
+func pathError(connCtx context.Context, first error) error {
 	select {
-	case <-conn.Context().Done():
-		return fromQUIC(context.Cause(conn.Context()))
+	case <-connCtx.Done():
+		return fromQUIC(context.Cause(connCtx))
 	default:
+	}
+	// quic-go fails the connection's streams with its close error before it
+	// cancels the connection's context: a reader may return the peer's
+	// CONNECTION_CLOSE first, with the code as it is on the wire.
+	var appErr *quic.ApplicationError
+	if errors.As(first, &appErr) {
+		return fromQUIC(appErr)
 	}
 	var perr *data.PathError
 	if errors.As(first, &perr) {

@@ -52,7 +52,7 @@ func (d *deadline) done() <-chan struct{} {
 	return d.passed
 }
 
-func isClosed(ch chan struct{}) bool {
+func isClosed(ch <-chan struct{}) bool {
 	select {
 	case <-ch:
 		return true

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -41,39 +42,43 @@ func TestDeadlineSetAndReset(t *testing.T) {
 }
 
 func TestDeadlineMovedWhileWaiting(t *testing.T) {
-	d := newDeadline()
-	d.set(time.Now().Add(time.Hour))
-	waiting := d.done() // a caller already waiting
-	d.set(time.Now().Add(20 * time.Millisecond))
-	select {
-	case <-waiting:
-	case <-time.After(10 * time.Second):
-		t.Fatal("bringing the deadline forward did not reach a waiting caller")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		d := newDeadline()
+		d.set(time.Now().Add(time.Hour))
+		waiting := d.done() // a caller already waiting
+		d.set(time.Now().Add(20 * time.Millisecond))
+		select {
+		case <-waiting:
+		case <-time.After(10 * time.Second):
+			t.Fatal("bringing the deadline forward did not reach a waiting caller")
+		}
 
-	d.set(time.Now().Add(20 * time.Millisecond))
-	waiting = d.done()
-	d.set(time.Now().Add(time.Hour)) // pushed back before it fired
-	d.set(time.Now().Add(-time.Second))
-	if !passed(waiting) {
-		t.Fatal("a deadline moved to the past did not reach a waiting caller")
-	}
+		d.set(time.Now().Add(20 * time.Millisecond))
+		waiting = d.done()
+		d.set(time.Now().Add(time.Hour)) // pushed back before it fired
+		d.set(time.Now().Add(-time.Second))
+		if !passed(waiting) {
+			t.Fatal("a deadline moved to the past did not reach a waiting caller")
+		}
+	})
 }
 
 func TestDeadlineFiresThenResets(t *testing.T) {
-	d := newDeadline()
-	d.set(time.Now().Add(time.Millisecond))
-	select {
-	case <-d.done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("deadline never fired")
-	}
-	// Setting a new deadline after the timer fired must not block on it
-	// and must give a fresh channel.
-	d.set(time.Now().Add(time.Hour))
-	if passed(d.done()) {
-		t.Fatal("a new deadline after one fired has passed at once")
-	}
+	synctest.Test(t, func(t *testing.T) {
+		d := newDeadline()
+		d.set(time.Now().Add(time.Millisecond))
+		select {
+		case <-d.done():
+		case <-time.After(10 * time.Second):
+			t.Fatal("deadline never fired")
+		}
+		// Setting a new deadline after the timer fired must not block on it
+		// and must give a fresh channel.
+		d.set(time.Now().Add(time.Hour))
+		if passed(d.done()) {
+			t.Fatal("a new deadline after one fired has passed at once")
+		}
+	})
 }
 
 func TestDeadlineError(t *testing.T) {

@@ -22,14 +22,37 @@ type sentFrame struct {
 	payload string
 }
 
-// fakeData records STREAM frames instead of sending them.
+// fakeData records STREAM frames instead of sending them. Like
+// data.Sender, it waits for a lane while ctx allows, choosing at random
+// (select) when both are ready.
 type fakeData struct {
 	mu     sync.Mutex
 	frames []sentFrame
 	err    error // returned by every WriteFrame when set
+	// gate, when set, is the lane data frames (not FIN) wait for; waiting
+	// is told each time one starts waiting.
+	gate    chan struct{}
+	waiting chan struct{}
 }
 
+// freeLane is a lane that is always free.
+var freeLane = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
+
 func (d *fakeData) WriteFrame(ctx context.Context, h wire.StreamHeader, payload []byte) error {
+	lane := freeLane
+	if d.gate != nil && !h.Fin {
+		lane = d.gate
+		d.waiting <- struct{}{}
+	}
+	select {
+	case <-lane:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.err != nil {

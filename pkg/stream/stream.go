@@ -6,7 +6,6 @@ package stream
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"sync"
 	"time"
@@ -79,20 +78,24 @@ type Config struct {
 // of goroutines.
 type Stream struct {
 	cfg           Config
+	parent        context.Context // the session's: bytes promised by Close are sent until it ends
 	ctx           context.Context
 	cancelCtx     context.CancelCauseFunc
 	readDeadline  *deadline
 	writeDeadline *deadline
-	writeMu       sync.Mutex // serialises Write's use of writeOff
+	writeMu       sync.Mutex // serialises Writes
+	writeOff      uint64     // where the next Write lands; guarded by writeMu
 
 	mu        sync.Mutex
 	limit     uint64        // highest offset the peer lets us write up to
-	credit    chan struct{} // closed and replaced when limit or sendErr changes
+	credit    chan struct{} // closed and replaced when limit or the write side's state changes
 	blockedAt uint64        // limit+1 when STREAM_DATA_BLOCKED was sent for it
-	writeOff  uint64        // where the next Write lands
-	end       uint64        // highest offset written so far
-	finSent   bool          // the final size is s.end; WriteAt may still fill in below it
+	end       uint64        // highest offset accepted (sent or being sent) so far
+	finalSet  bool          // Close fixed the final size: Write is over, WriteAt may fill in below it
+	final     uint64        // the final size, once finalSet
+	finSent   bool          // FIN went out at final
 	complete  bool          // the peer has every byte: pending and later writes are moot
+	shutdown  bool          // the session closed
 	sendErr   error         // the write side failed: cancelled, stopped, session closed
 	readErr   error         // the read side is over: io.EOF, reset, cancelled
 	sendDone  bool
@@ -107,6 +110,7 @@ func New(parent context.Context, cfg Config) *Stream {
 	ctx, cancel := context.WithCancelCause(parent)
 	s := &Stream{
 		cfg:           cfg,
+		parent:        parent,
 		ctx:           ctx,
 		cancelCtx:     cancel,
 		readDeadline:  newDeadline(),
@@ -136,7 +140,13 @@ func (s *Stream) Read(p []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	ctx := deadlineContext{Context: s.ctx, passed: s.readDeadline.done()}
+	// A deadline in the past fails every Read, even with bytes buffered, as
+	// on net.Conn: a caller that retries after a timeout stays in step.
+	passed := s.readDeadline.done()
+	if isClosed(passed) {
+		return 0, errDeadline
+	}
+	ctx := deadlineContext{Context: s.ctx, passed: passed}
 	n, err := s.cfg.Recv.ReadFromStreamContext(ctx, s.cfg.ID, p)
 	if err == nil {
 		return n, nil
@@ -156,202 +166,6 @@ func (s *Stream) Read(p []byte) (int, error) {
 	}
 	s.finishRead(err)
 	return n, err
-}
-
-// Write appends p to the stream, blocking while the peer's flow-control
-// credit does not cover it or until the write deadline.
-func (s *Stream) Write(p []byte) (int, error) {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	s.mu.Lock()
-	off, closed := s.writeOff, s.finSent
-	s.mu.Unlock()
-	if closed {
-		return 0, quic.ErrStreamClosed
-	}
-	n, err := s.writeAt(p, off)
-	s.mu.Lock()
-	s.writeOff = off + uint64(n)
-	s.mu.Unlock()
-	return n, err
-}
-
-// WriteAt writes p at offset off of the stream (io.WriterAt). It does not
-// move the position of Write. Calls may run in parallel.
-func (s *Stream) WriteAt(p []byte, off int64) (int, error) {
-	if off < 0 || uint64(off)+uint64(len(p)) > wire.MaxVarint {
-		return 0, fmt.Errorf("kwik: WriteAt offset %d (+%d bytes) is outside 0..2^62-1", off, len(p))
-	}
-	return s.writeAt(p, uint64(off))
-}
-
-func (s *Stream) writeAt(p []byte, off uint64) (int, error) {
-	written := 0
-	s.mu.Lock()
-	err := s.writeState(off + uint64(len(p)))
-	s.mu.Unlock()
-	if err != nil {
-		return 0, err
-	}
-	for len(p) > 0 {
-		limit, err := s.waitCredit(off)
-		if errors.Is(err, errComplete) {
-			return written + len(p), nil // the peer already has these bytes
-		}
-		if err != nil {
-			return written, err
-		}
-		n := min(uint64(len(p)), limit-off, uint64(s.cfg.MaxFrameSize))
-		ctx := deadlineContext{Context: s.ctx, passed: s.writeDeadline.done()}
-		if err := s.cfg.Data.WriteFrame(ctx, wire.StreamHeader{StreamID: s.cfg.ID, Offset: off}, p[:n]); err != nil {
-			return written, s.writeError(err)
-		}
-		off += n
-		written += int(n)
-		p = p[n:]
-		s.mu.Lock()
-		s.end = max(s.end, off)
-		s.mu.Unlock()
-	}
-	return written, nil
-}
-
-// waitCredit blocks until the peer lets us write at off, returning the limit.
-func (s *Stream) waitCredit(off uint64) (uint64, error) {
-	for {
-		s.mu.Lock()
-		if s.complete {
-			s.mu.Unlock()
-			return 0, errComplete
-		}
-		if s.sendErr != nil {
-			err := s.sendErr
-			s.mu.Unlock()
-			return 0, err
-		}
-		if off < s.limit {
-			limit := s.limit
-			s.mu.Unlock()
-			return limit, nil
-		}
-		credit := s.credit
-		s.unlockAndAnnounceBlocked()
-		select {
-		case <-credit:
-		case <-s.writeDeadline.done():
-			return 0, errDeadline
-		}
-	}
-}
-
-// writeState says whether the write side accepts data up to end; s.mu is
-// held. After the final size is set, bytes below it may still be written:
-// a primary re-sends what a dead secondary did not deliver.
-func (s *Stream) writeState(end uint64) error {
-	switch {
-	case s.sendErr != nil:
-		return s.sendErr
-	case s.finSent && end > s.end:
-		return ErrPastFinalSize
-	}
-	return nil
-}
-
-// errComplete makes waiting writers return: the peer has the whole stream.
-var errComplete = errors.New("kwik: the peer has the whole stream")
-
-// writeError turns a frame-sending failure into what Write returns.
-func (s *Stream) writeError(err error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sendErr != nil {
-		return s.sendErr
-	}
-	if s.cfg.SessionErr != nil {
-		if serr := s.cfg.SessionErr(); serr != nil {
-			return serr
-		}
-	}
-	return err
-}
-
-// Close ends the write side (FIN) at the highest offset written so far. It
-// does not wait for the peer to read anything.
-func (s *Stream) Close() error {
-	if s.cfg.Recv == nil {
-		s.finishSend() // a secondary's writer: nothing to tell the client
-		return nil
-	}
-	s.mu.Lock()
-	size := s.end
-	s.mu.Unlock()
-	return s.CloseWithSize(int64(size))
-}
-
-// CloseWithSize ends the write side declaring that the stream holds exactly
-// size bytes; bytes this side did not write may come from other paths
-// (secondary servers). It blocks until the peer's credit covers size.
-func (s *Stream) CloseWithSize(size int64) error {
-	if s.cfg.Recv == nil {
-		return ErrNoFin
-	}
-	if size < 0 || uint64(size) > wire.MaxVarint {
-		return fmt.Errorf("kwik: final size %d is outside 0..2^62-1", size)
-	}
-	final := uint64(size)
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	s.mu.Lock()
-	if s.finSent {
-		s.mu.Unlock()
-		return nil
-	}
-	if s.sendErr != nil {
-		err := s.sendErr
-		s.mu.Unlock()
-		return err
-	}
-	if final < s.end {
-		end := s.end
-		s.mu.Unlock()
-		return fmt.Errorf("kwik: final size %d is below the %d bytes already written", final, end)
-	}
-	s.mu.Unlock()
-	if final > 0 {
-		if _, err := s.waitCredit(final - 1); err != nil {
-			return err
-		}
-	}
-	ctx := deadlineContext{Context: s.ctx, passed: s.writeDeadline.done()}
-	if err := s.cfg.Data.WriteFrame(ctx, wire.StreamHeader{StreamID: s.cfg.ID, Offset: final, Fin: true}, nil); err != nil {
-		return s.writeError(err)
-	}
-	s.mu.Lock()
-	s.finSent = true
-	s.end = final
-	s.mu.Unlock()
-	// The write side stays open for fill-ins below the final size until
-	// the peer says it has everything (STOP_SENDING with NoError).
-	s.cancelCtx(io.EOF)
-	return nil
-}
-
-// CancelWrite abandons the write side: the peer is told with code, pending
-// and later writes fail.
-func (s *Stream) CancelWrite(code quic.StreamErrorCode) {
-	s.mu.Lock()
-	if s.finSent || s.sendErr != nil {
-		s.mu.Unlock()
-		return
-	}
-	final := s.end
-	s.sendErr = &quic.StreamError{StreamID: s.StreamID(), ErrorCode: code}
-	s.wakeWriters()
-	s.mu.Unlock()
-	if s.cfg.Recv != nil {
-		s.cfg.Control.Send(&wire.ResetStream{StreamID: s.cfg.ID, ErrorCode: wire.ApplicationCode(uint64(code)), FinalSize: final})
-	}
-	s.finishSend()
 }
 
 // CancelRead abandons the read side: buffered data is dropped and the peer
@@ -493,6 +307,7 @@ func (s *Stream) Shutdown(err error) {
 	if s.readErr == nil {
 		s.readErr = err
 	}
+	s.shutdown = true
 	s.doneSent = true
 	s.wakeWriters()
 	s.mu.Unlock()

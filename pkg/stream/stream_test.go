@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -56,30 +57,32 @@ func TestWriteWithinCredit(t *testing.T) {
 }
 
 func TestBlockedAnnouncedOncePerLimit(t *testing.T) {
-	s := newStreamSetup(t, 10, 0, false)
-	s.str.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
-	n, err := s.str.Write(make([]byte, 20))
-	if n != 10 || !errors.Is(err, errDeadline) {
-		t.Fatalf("Write past the credit with a deadline = %d, %v; want 10, deadline exceeded", n, err)
-	}
-	s.ctrl.next(t)
-	s.str.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
-	if _, err := s.str.Write([]byte("more")); !errors.Is(err, errDeadline) {
-		t.Fatalf("second blocked Write: %v", err)
-	}
-	if got := s.ctrl.sent(); len(got) != 1 {
-		t.Fatalf("%d STREAM_DATA_BLOCKED for one limit, want 1", len(got))
-	}
-	s.str.SetWriteDeadline(time.Time{})
-	w := async(func() (int, error) { return s.str.Write(make([]byte, 30)) })
-	s.str.UpdateLimit(20)
-	if b := s.ctrl.next(t).(*wire.StreamDataBlocked); b.Limit != 20 {
-		t.Fatalf("blocked again at %d, want 20", b.Limit)
-	}
-	s.str.UpdateLimit(1 << 20)
-	if r := wait(t, w); r.err != nil || r.n != 30 {
-		t.Fatalf("Write = %d, %v", r.n, r.err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		s := newStreamSetup(t, 10, 0, false)
+		s.str.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+		n, err := s.str.Write(make([]byte, 20))
+		if n != 10 || !errors.Is(err, errDeadline) {
+			t.Fatalf("Write past the credit with a deadline = %d, %v; want 10, deadline exceeded", n, err)
+		}
+		s.ctrl.next(t)
+		s.str.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+		if _, err := s.str.Write([]byte("more")); !errors.Is(err, errDeadline) {
+			t.Fatalf("second blocked Write: %v", err)
+		}
+		if got := s.ctrl.sent(); len(got) != 1 {
+			t.Fatalf("%d STREAM_DATA_BLOCKED for one limit, want 1", len(got))
+		}
+		s.str.SetWriteDeadline(time.Time{})
+		w := async(func() (int, error) { return s.str.Write(make([]byte, 30)) })
+		s.str.UpdateLimit(20)
+		if b := s.ctrl.next(t).(*wire.StreamDataBlocked); b.Limit != 20 {
+			t.Fatalf("blocked again at %d, want 20", b.Limit)
+		}
+		s.str.UpdateLimit(1 << 20)
+		if r := wait(t, w); r.err != nil || r.n != 30 {
+			t.Fatalf("Write = %d, %v", r.n, r.err)
+		}
+	})
 }
 
 // TestDataBlocked: a sender holding bytes back announces the limit once per
@@ -342,25 +345,27 @@ func TestReadEOFAndDone(t *testing.T) {
 }
 
 func TestReadDeadline(t *testing.T) {
-	s := newStreamSetup(t, 0, 0, false)
-	s.str.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-	if _, err := s.str.Read(make([]byte, 1)); !errors.Is(err, errDeadline) {
-		t.Fatalf("Read past its deadline: %v", err)
-	}
-	// Moving the deadline reaches a Read already waiting.
-	s.str.SetReadDeadline(time.Now().Add(time.Hour))
-	r := async(func() (int, error) { return s.str.Read(make([]byte, 1)) })
-	s.str.SetReadDeadline(time.Now().Add(-time.Second))
-	if res := wait(t, r); !errors.Is(res.err, errDeadline) {
-		t.Fatalf("Read after its deadline moved to the past: %v", res.err)
-	}
-	// A cleared deadline lets reads wait for data again.
-	s.str.SetDeadline(time.Time{})
-	r = async(func() (int, error) { return s.str.Read(make([]byte, 4)) })
-	s.deliver(t, 0, "data", false)
-	if res := wait(t, r); res.err != nil || res.n != 4 {
-		t.Fatalf("Read after the deadline was cleared = %d, %v", res.n, res.err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		s := newStreamSetup(t, 0, 0, false)
+		s.str.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		if _, err := s.str.Read(make([]byte, 1)); !errors.Is(err, errDeadline) {
+			t.Fatalf("Read past its deadline: %v", err)
+		}
+		// Moving the deadline reaches a Read already waiting.
+		s.str.SetReadDeadline(time.Now().Add(time.Hour))
+		r := async(func() (int, error) { return s.str.Read(make([]byte, 1)) })
+		s.str.SetReadDeadline(time.Now().Add(-time.Second))
+		if res := wait(t, r); !errors.Is(res.err, errDeadline) {
+			t.Fatalf("Read after its deadline moved to the past: %v", res.err)
+		}
+		// A cleared deadline lets reads wait for data again.
+		s.str.SetDeadline(time.Time{})
+		r = async(func() (int, error) { return s.str.Read(make([]byte, 4)) })
+		s.deliver(t, 0, "data", false)
+		if res := wait(t, r); res.err != nil || res.n != 4 {
+			t.Fatalf("Read after the deadline was cleared = %d, %v", res.n, res.err)
+		}
+	})
 }
 
 func TestResetByPeer(t *testing.T) {
