@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"time"
+
+	"github.com/kwik-transport/kwik/bench"
+)
+
+// serve1Cmd runs the server side of the one-path comparison (bench/onepath.sh)
+// until SIGINT or SIGTERM, after printing its address.
+func serve1Cmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve1", flag.ExitOnError)
+	sf := addServerFlags(fs)
+	tr := fs.String("transport", bench.TransportKWIK, "kwik or quic-go")
+	fs.Parse(args)
+	tlsConf, err := bench.ServerTLS(*sf.certs)
+	if err != nil {
+		return err
+	}
+	srv, err := bench.ListenOnePath(*tr, *sf.listen, tlsConf)
+	if err != nil {
+		return err
+	}
+	fmt.Println(srv.Addr())
+	<-ctx.Done()
+	return srv.Close()
+}
+
+// fetch1Cmd runs the client side of the one-path comparison: n transfers of
+// size bytes, each over a fresh connection, hashing what it reads. Each
+// prints one benchmark line with the throughput (dial to last byte) and
+// this process's CPU seconds per GiB.
+func fetch1Cmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("fetch1", flag.ExitOnError)
+	tr := fs.String("transport", bench.TransportKWIK, "kwik or quic-go")
+	addr := fs.String("addr", "127.0.0.1:4433", "the server's address")
+	certs := fs.String("certs", "", "directory written by kwikbench certs")
+	size := fs.Int64("size", 1<<30, "bytes per transfer")
+	n := fs.Int("n", 1, "transfers, one after the other")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	fs.Parse(args)
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	tlsConf, err := bench.ClientTLS(*certs)
+	if err != nil {
+		return err
+	}
+	want := bench.OnePathDigest(*size)
+	for range *n {
+		cpu0 := bench.CPUTime()
+		elapsed, err := bench.FetchOnePath(ctx, *tr, *addr, tlsConf, *size, want)
+		if err != nil {
+			return err
+		}
+		cpu := bench.CPUTime() - cpu0
+		fmt.Println(bench.FormatBenchmark("OnePathProcs/transport="+*tr, elapsed, []bench.Metric{
+			{Value: float64(*size) / elapsed.Seconds() / 1e6, Unit: "MB/s"},
+			{Value: bench.CPUPerGiB(cpu, *size), Unit: "client-cpu-s/GiB"},
+		}))
+	}
+	return nil
+}

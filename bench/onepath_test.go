@@ -1,0 +1,86 @@
+package bench
+
+import (
+	"context"
+	"flag"
+	"testing"
+	"time"
+)
+
+var onePathSize = flag.Int64("kwikbench.onepath", 256<<20, "BenchmarkOnePath: bytes per transfer")
+
+// BenchmarkOnePath is one transfer per op over a fresh connection, KWIK and
+// plain quic-go interleaved (run with -count; compare with benchstat -col
+// /transport): both sides in this process, the client hashing what it
+// reads. cpu-s/GiB is the CPU time of the whole process (client and server)
+// per GiB transferred.
+//
+//	go test -run '^$' -bench OnePath -benchtime 1x -count 6 ./bench
+func BenchmarkOnePath(b *testing.B) {
+	for _, tr := range []string{TransportQUIC, TransportKWIK} {
+		b.Run("transport="+tr, func(b *testing.B) { benchOnePath(b, tr, *onePathSize) })
+	}
+}
+
+func benchOnePath(b *testing.B, tr string, size int64) {
+	dir := b.TempDir()
+	if err := WriteCerts(dir, "127.0.0.1"); err != nil {
+		b.Fatal(err)
+	}
+	serverTLS, err := ServerTLS(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	clientTLS, err := ClientTLS(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := ListenOnePath(tr, "127.0.0.1:0", serverTLS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	want := OnePathDigest(size)
+	ctx := context.Background()
+	b.SetBytes(size)
+	b.ResetTimer()
+	cpu0 := CPUTime()
+	for range b.N {
+		if _, err := FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, size, want); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu := CPUTime() - cpu0
+	b.StopTimer()
+	b.ReportMetric(CPUPerGiB(cpu, size*int64(b.N)), "cpu-s/GiB")
+}
+
+// TestOnePath checks the comparison itself: every transport delivers the
+// bytes it is asked for, and a wrong digest is reported.
+func TestOnePath(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteCerts(dir, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	serverTLS, _ := ServerTLS(dir)
+	clientTLS, _ := ClientTLS(dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const size = 1<<20 + 123
+	for _, tr := range []string{TransportQUIC, TransportKWIK} {
+		srv, err := ListenOnePath(tr, "127.0.0.1:0", serverTLS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, size, OnePathDigest(size)); err != nil {
+			t.Errorf("%s: %v", tr, err)
+		}
+		if _, err := FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, size, OnePathDigest(size-1)); err == nil {
+			t.Errorf("%s: a wrong digest was not reported", tr)
+		}
+		srv.Close()
+	}
+	if _, err := ListenOnePath("tcp", "127.0.0.1:0", serverTLS); err == nil {
+		t.Error("an unknown transport was accepted")
+	}
+}
