@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/kwik-transport/kwik/bench"
@@ -15,7 +17,15 @@ func serve1Cmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve1", flag.ExitOnError)
 	sf := addServerFlags(fs)
 	tr := fs.String("transport", bench.TransportKWIK, "kwik or quic-go")
+	prof := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.Parse(args)
+	if *prof != "" {
+		stop, err := startProfile(*prof)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	tlsConf, err := bench.ServerTLS(*sf.certs)
 	if err != nil {
 		return err
@@ -41,7 +51,15 @@ func fetch1Cmd(ctx context.Context, args []string) error {
 	size := fs.Int64("size", 1<<30, "bytes per transfer")
 	n := fs.Int("n", 1, "transfers, one after the other")
 	timeout := fs.Duration("timeout", 5*time.Minute, "give up after this long")
+	prof := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.Parse(args)
+	if *prof != "" {
+		stop, err := startProfile(*prof)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	tlsConf, err := bench.ClientTLS(*certs)
@@ -62,4 +80,18 @@ func fetch1Cmd(ctx context.Context, args []string) error {
 		}))
 	}
 	return nil
+}
+
+// startProfile starts a CPU profile into path; the function it returns
+// stops it and closes the file.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
