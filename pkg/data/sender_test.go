@@ -1,8 +1,11 @@
 package data
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"testing"
 
 	"github.com/quic-go/quic-go"
@@ -74,5 +77,59 @@ func TestSenderRefusesOutOfRangeHeader(t *testing.T) {
 func TestSenderDefaultLanes(t *testing.T) {
 	if s := NewSender(nil, 0, nil); len(s.lanes) != DefaultLanesPerPath {
 		t.Fatalf("%d lanes, want DefaultLanesPerPath = %d", len(s.lanes), DefaultLanesPerPath)
+	}
+}
+
+// writeRecorder records every Write.
+type writeRecorder struct{ writes [][]byte }
+
+func (w *writeRecorder) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, bytes.Clone(p))
+	return len(p), nil
+}
+
+// TestSenderWritesEachFrameOnce checks that a frame reaches quic-go as one
+// Write, LaneMagic included on a new lane: a header written apart is sent
+// as a packet of its own whenever quic-go's send loop takes it before the
+// payload arrives.
+func TestSenderWritesEachFrameOnce(t *testing.T) {
+	rec := &writeRecorder{}
+	l := &sendLane{w: rec, magic: true}
+	frames := []struct {
+		h       wire.StreamHeader
+		payload []byte
+	}{
+		{wire.StreamHeader{StreamID: 4, Offset: 0}, bytes.Repeat([]byte("a"), 32<<10)},
+		{wire.StreamHeader{StreamID: 4, Offset: 32 << 10}, []byte("bc")},
+		{wire.StreamHeader{StreamID: 4, Offset: 32<<10 + 2, Fin: true}, nil},
+	}
+	for _, f := range frames {
+		f.h.Length = len(f.payload)
+		if err := l.writeFrame(f.h, f.payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rec.writes) != len(frames) {
+		t.Fatalf("%d Writes for %d frames, want one each", len(rec.writes), len(frames))
+	}
+	r := bufio.NewReader(bytes.NewReader(bytes.Join(rec.writes, nil)))
+	if err := wire.ReadLaneMagic(r); err != nil {
+		t.Fatalf("the lane does not start with LaneMagic: %v", err)
+	}
+	for i, f := range frames {
+		h, err := wire.ReadStreamHeader(r)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		got := make([]byte, h.Length)
+		if _, err := io.ReadFull(r, got); err != nil {
+			t.Fatalf("frame %d payload: %v", i, err)
+		}
+		if h.StreamID != f.h.StreamID || h.Offset != f.h.Offset || h.Fin != f.h.Fin || !bytes.Equal(got, f.payload) {
+			t.Fatalf("frame %d: got %+v (%d bytes), want %+v (%d bytes)", i, h, len(got), f.h, len(f.payload))
+		}
+	}
+	if _, err := r.ReadByte(); err != io.EOF {
+		t.Fatalf("bytes after the last frame (%v)", err)
 	}
 }
