@@ -101,7 +101,7 @@ func TestHostileClientHandshake(t *testing.T) {
 		{"garbage", raw([]byte("GET / HTTP/1.1\r\nHost: kwik\r\n\r\n")...), wire.ProtocolViolation, "malformed handshake"},
 		{"wrong version", hello(wire.ClientHello{Version: 7}), wire.VersionMismatch, "client speaks kwik/7, server speaks kwik/1"},
 		{"frame before the hello", raw(byte(wire.FramePing), 0x01, 0x01), wire.ProtocolViolation, "expected CLIENT_HELLO, got PING"},
-		{"huge length", raw(byte(wire.FrameClientHello), 0xbf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), wire.ProtocolViolation, "exceeds MaxControlFrameSize"},
+		{"huge length", raw(byte(wire.FrameClientHello), 0xbf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), wire.ProtocolViolation, "exceeds the largest CLIENT_HELLO body"},
 		{"truncated hello", func(t *testing.T, p *rawPeer) {
 			p.sendBytes([]byte{byte(wire.FrameClientHello), 0x20, 0x01, 0x00})
 			p.ctrl.Close()
@@ -152,7 +152,7 @@ func TestHostileClientSession(t *testing.T) {
 	for _, tc := range []hostileClientCase{
 		// Control stream.
 		{"control: unknown frame type", ctrl(0x3f, 0x01, 0x00), wire.ProtocolViolation, "not a control frame type"},
-		{"control: huge length", ctrl(byte(wire.FramePing), 0xbf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), wire.ProtocolViolation, "exceeds MaxControlFrameSize"},
+		{"control: huge length", ctrl(byte(wire.FramePing), 0xbf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), wire.ProtocolViolation, "exceeds the largest PING body"},
 		{"control: trailing bytes", ctrl(byte(wire.FramePing), 0x03, 0x01, 0x01, 0x01), wire.ProtocolViolation, "PING"},
 		{"control: truncated frame", func(t *testing.T, p *rawPeer) {
 			p.sendBytes([]byte{byte(wire.FrameMaxStreamData), 0x10, 0x00})

@@ -24,6 +24,20 @@ const DefaultMaxQueued = 16 << 20
 // stream.
 var ErrQueueFull = errors.New("kwik/control: control stream send queue is full (peer not reading)")
 
+// DefaultFrameTimeout is how long Run waits for the rest of a control frame
+// once its first byte has arrived, unless SetFrameTimeout says otherwise.
+const DefaultFrameTimeout = 10 * time.Second
+
+// ErrFrameTimeout is wrapped by Run's error when the peer began a control
+// frame and did not finish it within the frame timeout: a peer may be quiet
+// between frames (liveness checks deal with that), but not hold a partial
+// frame, and the memory it took, open.
+var ErrFrameTimeout = errors.New("kwik/control: the peer left a control frame incomplete")
+
+// readBufferSize is the read buffer of a control stream. Control frames are
+// small; bodies that do not fit are read into memory as they arrive.
+const readBufferSize = 4 << 10
+
 // Stream is what a Channel needs of a QUIC stream (a *quic.Stream).
 type Stream interface {
 	io.ReadWriteCloser
@@ -34,9 +48,10 @@ type Stream interface {
 // Channel is the control stream of one path. Send never blocks: frames are
 // queued and written by the goroutine that Run starts.
 type Channel struct {
-	str       Stream
-	br        *bufio.Reader
-	maxQueued int
+	str          Stream
+	br           *bufio.Reader
+	maxQueued    int
+	frameTimeout time.Duration
 
 	mu      sync.Mutex
 	queue   []byte // encoded frames not yet handed to the stream
@@ -51,10 +66,19 @@ func NewChannel(str Stream, maxQueued int) *Channel {
 		maxQueued = DefaultMaxQueued
 	}
 	return &Channel{
-		str:       str,
-		br:        bufio.NewReaderSize(str, 32<<10),
-		maxQueued: maxQueued,
-		pending:   make(chan struct{}, 1),
+		str:          str,
+		br:           bufio.NewReaderSize(str, readBufferSize),
+		maxQueued:    maxQueued,
+		frameTimeout: DefaultFrameTimeout,
+		pending:      make(chan struct{}, 1),
+	}
+}
+
+// SetFrameTimeout sets how long Run waits for the rest of a control frame
+// once its first byte arrived (d > 0); call it before Run.
+func (c *Channel) SetFrameTimeout(d time.Duration) {
+	if d > 0 {
+		c.frameTimeout = d
 	}
 }
 
@@ -134,7 +158,7 @@ func (c *Channel) Run(ctx context.Context, handle func(wire.Frame) error) error 
 	var err error
 	for {
 		var f wire.Frame
-		f, err = wire.ReadControlFrame(c.br)
+		f, err = c.readFrame()
 		if err != nil {
 			break
 		}
@@ -153,6 +177,29 @@ func (c *Channel) Run(ctx context.Context, handle func(wire.Frame) error) error 
 		err = errors.Join(err, werr)
 	}
 	return err
+}
+
+// readFrame reads the next frame. It waits for the frame's first byte as
+// long as it takes, then gives the rest of the frame frameTimeout; a frame
+// already buffered whole is taken without a timer.
+func (c *Channel) readFrame() (wire.Frame, error) {
+	if _, err := c.br.Peek(1); err != nil {
+		return wire.ReadControlFrame(c.br) // the same error, as ReadControlFrame reports it
+	}
+	if buffered, _ := c.br.Peek(c.br.Buffered()); len(buffered) > 0 {
+		if f, n, err := wire.ParseControlFrame(buffered); err == nil {
+			c.br.Discard(n)
+			return f, nil
+		}
+	}
+	expired := time.AfterFunc(c.frameTimeout, func() { c.str.SetReadDeadline(time.Unix(1, 0)) })
+	f, err := wire.ReadControlFrame(c.br)
+	if !expired.Stop() {
+		// The deadline is in the past now: the stream is of no more use,
+		// even if the frame completed just in time.
+		return nil, fmt.Errorf("%w for %v", ErrFrameTimeout, c.frameTimeout)
+	}
+	return f, err
 }
 
 // Close stops the channel; queued frames not yet written are dropped.

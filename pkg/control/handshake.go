@@ -68,6 +68,10 @@ func ServerHandshake(ctx context.Context, ch *Channel, accept func(*wire.ClientH
 		herr := &HandshakeError{Code: wire.ProtocolViolation, Reason: "malformed handshake: " + werr.Error()}
 		return nil, nil, refuse(ctx, ch, herr)
 	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		herr := &HandshakeError{Code: wire.IdleTimeout, Reason: "no complete CLIENT_HELLO before the handshake timeout"}
+		return nil, nil, refuse(ctx, ch, herr)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("kwik: reading the client's handshake: %w", err)
 	}

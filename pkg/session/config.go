@@ -130,3 +130,9 @@ func (c *Config) initialStreamWindow() uint64 {
 	}
 	return presentation.DefaultMinStreamWindow
 }
+
+// frameTimeout bounds how long a peer may leave a control frame it began
+// incomplete: twice the idle timeout is ample for any frame (at most 1 MiB)
+// on a path that works, and short enough that a stalled frame does not hold
+// its memory for long.
+func (c *Config) frameTimeout() time.Duration { return 2 * c.MaxIdleTimeout }

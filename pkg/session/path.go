@@ -77,6 +77,7 @@ func (s *Session) runPath(pc *pathConn, ch *control.Channel, handle func(wire.Fr
 	go func() {
 		defer s.wg.Done()
 		conn := pc.Conn()
+		ch.SetFrameTimeout(s.conf.frameTimeout())
 		errc := make(chan error, 2)
 		workers := 1
 		go func() {
@@ -123,6 +124,9 @@ func pathError(connCtx context.Context, first error) error {
 	var cerr *ConnectionError
 	if errors.As(first, &cerr) {
 		return cerr
+	}
+	if errors.Is(first, control.ErrFrameTimeout) {
+		return &ConnectionError{Code: wire.IdleTimeout, Reason: first.Error()}
 	}
 	var werr *wire.Error
 	if errors.As(first, &werr) {

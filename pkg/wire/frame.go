@@ -84,58 +84,22 @@ type bodyDecoder interface {
 	decode(d *decoder)
 }
 
-// newControlFrame returns an empty frame of type t, or nil if t is not a
-// control frame type.
-func newControlFrame(t FrameType) bodyDecoder {
-	switch t {
-	case FrameClientHello:
-		return new(ClientHello)
-	case FrameServerHello:
-		return new(ServerHello)
-	case FrameClose:
-		return new(Close)
-	case FramePing:
-		return new(Ping)
-	case FramePong:
-		return new(Pong)
-	case FrameMaxStreamData:
-		return new(MaxStreamData)
-	case FrameMaxData:
-		return new(MaxData)
-	case FrameStreamDataBlocked:
-		return new(StreamDataBlocked)
-	case FrameMaxStreams:
-		return new(MaxStreams)
-	case FrameResetStream:
-		return new(ResetStream)
-	case FrameStopSending:
-		return new(StopSending)
-	case FrameAddPath:
-		return new(AddPath)
-	case FramePathStatus:
-		return new(PathStatus)
-	case FrameRemovePath:
-		return new(RemovePath)
-	case FrameRawData:
-		return new(RawData)
-	case FrameRangesRequest:
-		return new(RangesRequest)
-	case FrameMissingRanges:
-		return new(MissingRanges)
-	case FrameDeliveryReport:
-		return new(DeliveryReport)
-	case FrameReportRequest:
-		return new(ReportRequest)
+// newControlFrame returns an empty frame of type t and the largest body it
+// can have, or nil if t is not a control frame type.
+func newControlFrame(t FrameType) (bodyDecoder, int) {
+	spec, ok := controlFrames[t]
+	if !ok {
+		return nil, 0
 	}
-	return nil
+	return spec.new(), spec.maxBody
 }
 
 func unknownTypeError(t FrameType) *Error {
 	return newError(t, "Type", "not a control frame type")
 }
 
-func frameTooLargeError(t FrameType, length uint64) *Error {
-	return newError(t, "Length", "%d exceeds MaxControlFrameSize (%d)", length, MaxControlFrameSize)
+func frameTooLargeError(t FrameType, length uint64, maxBody int) *Error {
+	return newError(t, "Length", "%d exceeds the largest %v body (%d bytes)", length, t, maxBody)
 }
 
 // parseBody decodes body into f. With copyBytes set,
@@ -157,7 +121,7 @@ func ParseControlFrame(b []byte) (Frame, int, error) {
 	if err != nil {
 		return nil, 0, truncatedError(0, "Type")
 	}
-	f := newControlFrame(FrameType(t))
+	f, maxBody := newControlFrame(FrameType(t))
 	if f == nil {
 		return nil, 0, unknownTypeError(FrameType(t))
 	}
@@ -165,8 +129,8 @@ func ParseControlFrame(b []byte) (Frame, int, error) {
 	if err != nil {
 		return nil, 0, truncatedError(f.Type(), "Length")
 	}
-	if length > MaxControlFrameSize {
-		return nil, 0, frameTooLargeError(f.Type(), length)
+	if length > uint64(maxBody) {
+		return nil, 0, frameTooLargeError(f.Type(), length, maxBody)
 	}
 	n += m
 	if length > uint64(len(b)-n) {

@@ -39,16 +39,35 @@ func addControlSeeds(f *testing.F) {
 	for _, in := range invalidSeeds() {
 		f.Add(in)
 	}
+	for _, in := range declaredOnlySeeds() {
+		f.Add(in)
+	}
+}
+
+// declaredOnlySeeds are frame headers that declare the largest body of
+// their type and carry a byte of it: the inputs that made old readers
+// allocate what a peer declared rather than what it sent.
+func declaredOnlySeeds() [][]byte {
+	var seeds [][]byte
+	for ft, spec := range controlFrames {
+		seeds = append(seeds, cat(vi(uint64(ft)), vi(uint64(spec.maxBody)), []byte{0}))
+	}
+	return seeds
 }
 
 // FuzzParseControlFrame checks that any input either parses into a frame
-// that re-encodes to an equal frame, or gives an *Error; and that
-// ReadControlFrame agrees with ParseControlFrame.
+// that re-encodes to an equal frame, or gives an *Error; that
+// ReadControlFrame agrees with ParseControlFrame; and that reading it
+// allocates no more than maxDecodeAlloc of its length, whatever it declares.
 func FuzzParseControlFrame(f *testing.F) {
 	addControlSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		frame, n, err := ParseControlFrame(data)
-		rframe, rerr := ReadControlFrame(bytes.NewReader(data))
+		var rframe Frame
+		var rerr error
+		if got := allocated(func() { rframe, rerr = ReadControlFrame(bytes.NewReader(data)) }); got > maxDecodeAlloc(len(data)) {
+			t.Fatalf("reading %d bytes allocated %d, want ≤ %d", len(data), got, maxDecodeAlloc(len(data)))
+		}
 		if err != nil {
 			asWireError(t, err)
 			if frame != nil || n != 0 {
@@ -81,8 +100,9 @@ func FuzzParseControlFrame(f *testing.F) {
 
 // FuzzReadControlFrame reads a stream of frames through a small bufio.Reader
 // (bodies both in place and copied) and checks that it yields what walking
-// the same bytes with ParseControlFrame yields, and that re-encoding the
-// frames gives a stream that reads back the same.
+// the same bytes with ParseControlFrame yields, that re-encoding the frames
+// gives a stream that reads back the same, and that reading allocates no
+// more than maxDecodeAlloc of the input's length.
 func FuzzReadControlFrame(f *testing.F) {
 	var stream []byte
 	for _, nf := range validFrames() {
@@ -92,20 +112,25 @@ func FuzzReadControlFrame(f *testing.F) {
 		}
 	}
 	f.Add(stream)
-	for _, in := range invalidSeeds() {
+	for _, in := range append(invalidSeeds(), declaredOnlySeeds()...) {
 		f.Add(append(bytes.Clone(stream[:40]), in...))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := bufio.NewReaderSize(bytes.NewReader(data), 64)
 		var frames []Frame
 		var readErr error
-		for {
-			frame, err := ReadControlFrame(r)
-			if err != nil {
-				readErr = err
-				break
+		got := allocated(func() {
+			for {
+				frame, err := ReadControlFrame(r)
+				if err != nil {
+					readErr = err
+					break
+				}
+				frames = append(frames, frame)
 			}
-			frames = append(frames, frame)
+		})
+		if got > maxDecodeAlloc(len(data)) {
+			t.Fatalf("reading %d bytes allocated %d, want ≤ %d", len(data), got, maxDecodeAlloc(len(data)))
 		}
 		rest := data
 		for i, want := range frames {

@@ -10,9 +10,12 @@ import (
 
 // ReadControlFrame reads exactly one control frame from r, which should be
 // buffered: Type and Length are read a byte at a time, through r's ReadByte
-// if it has one. Length is checked before the body is allocated or read.
-// From a *bufio.Reader a body that fits its buffer is decoded in place
-// without an intermediate copy. The frame never aliases r's buffer.
+// if it has one. Length is checked against the largest body of the frame's
+// type (MaxBodyLen) before anything is read or allocated for the body, and
+// the body is read into memory as its bytes arrive: a peer that declares a
+// long body and sends little costs little. From a *bufio.Reader a body that
+// fits its buffer is decoded in place without an intermediate copy. The
+// frame never aliases r's buffer.
 //
 // It returns io.EOF if r ends before the first byte of a frame (a clean end
 // of stream), an *Error for malformed input (wrapping ErrTruncated if r ends
@@ -31,7 +34,7 @@ func ReadControlFrame(r io.Reader) (Frame, error) {
 		}
 		return nil, err // io.EOF before the frame, or r's own error
 	}
-	f := newControlFrame(FrameType(t))
+	f, maxBody := newControlFrame(FrameType(t))
 	if f == nil {
 		return nil, unknownTypeError(FrameType(t))
 	}
@@ -39,8 +42,8 @@ func ReadControlFrame(r io.Reader) (Frame, error) {
 	if err != nil {
 		return nil, readError(f.Type(), "Length", err)
 	}
-	if length > MaxControlFrameSize {
-		return nil, frameTooLargeError(f.Type(), length)
+	if length > uint64(maxBody) {
+		return nil, frameTooLargeError(f.Type(), length, maxBody)
 	}
 	if buf, ok := r.(*bufio.Reader); ok && int(length) <= buf.Size() {
 		body, err := buf.Peek(int(length))
@@ -51,11 +54,38 @@ func ReadControlFrame(r io.Reader) (Frame, error) {
 		buf.Discard(len(body)) // cannot fail: the bytes are buffered
 		return frame, err
 	}
-	body := make([]byte, length)
-	if _, err := io.ReadFull(r, body); err != nil {
+	body, err := readBody(r, int(length))
+	if err != nil {
 		return nil, readError(f.Type(), "", err)
 	}
 	return parseBody(f, body, false) // body is ours: fields may alias it
+}
+
+// firstBodyChunk is the buffer a body that does not fit the reader's
+// buffer starts with.
+const firstBodyChunk = 4 << 10
+
+// readBody reads n bytes from r into a buffer that doubles as the bytes
+// arrive, up to n: what it holds is never more than twice what the peer
+// sent, plus firstBodyChunk.
+func readBody(r io.Reader, n int) ([]byte, error) {
+	body := make([]byte, 0, min(n, firstBodyChunk))
+	for len(body) < n {
+		if len(body) == cap(body) {
+			grown := make([]byte, len(body), min(n, 2*cap(body)))
+			copy(grown, body)
+			body = grown
+		}
+		m, err := r.Read(body[len(body):cap(body)])
+		body = body[:len(body)+m]
+		if err != nil && len(body) < n {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	return body, nil
 }
 
 // readError turns the end of input inside a frame into a truncation error
