@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/kwik-transport/kwik/internal/streamctl"
 	"github.com/kwik-transport/kwik/pkg/scheduler"
 	"github.com/kwik-transport/kwik/pkg/transport"
 )
@@ -58,7 +59,7 @@ func Spread(ctx context.Context, sess *Session, str *Stream, object string, cont
 		// Pieces wait for the client's credit rather than block a path's
 		// writes; saying so lets the client widen a window that is too
 		// small for the paths' combined rate and spread of delays.
-		OnReceiverLimit: func(uint64) { str.DataBlocked() },
+		OnReceiverLimit: func(uint64) { streamctl.Of(str).DataBlocked() },
 	})
 	if err != nil {
 		return err
@@ -98,7 +99,7 @@ type spreadFeed struct {
 func (f *spreadFeed) feed(ctx context.Context) {
 	for {
 		counts, changed := f.sess.Deliveries(uint64(f.str.StreamID()))
-		limit, credit := f.str.SendLimit()
+		limit, credit := streamctl.Of(f.str).SendLimit()
 		if limit > f.offset {
 			f.d.SetReceiverLimit(limit - f.offset)
 		}

@@ -12,7 +12,7 @@ import (
 // newTestPrimary is a primary's bookkeeping without connections: paths 0
 // and 1 added, streams 1 and 5 open.
 func newTestPrimary() *serverState {
-	s := &Session{streams: map[uint64]*stream.Stream{1: nil, 5: nil}}
+	s := &Session{streams: map[uint64]*stream.Control{1: nil, 5: nil}}
 	ss := &serverState{
 		s:          s,
 		paths:      map[uint64]*transport.Path{0: transport.NewPath(0, "p", true, nil), 1: transport.NewPath(1, "s", false, nil)},

@@ -25,7 +25,7 @@ type secondaryState struct {
 	verify *control.RelayVerifier
 
 	mu      sync.Mutex
-	writers map[uint64]*stream.Stream
+	writers map[uint64]*stream.Control
 	raw     []RawData
 	rawSig  signal // raw grew, the path was removed, or the session ended
 	removed bool   // the client said the primary removed this path
@@ -35,7 +35,7 @@ func (s *Session) startSecondary(ch *control.Channel, groupKey []byte) {
 	sec := &secondaryState{
 		s:       s,
 		verify:  control.NewRelayVerifier(groupKey, s.sessionID, s.primary.ID()),
-		writers: make(map[uint64]*stream.Stream),
+		writers: make(map[uint64]*stream.Control),
 	}
 	s.secondary = sec
 	// The client never sends stream data to a secondary; lanes it opens
@@ -58,7 +58,7 @@ func (clientLanes) Deliver(wire.StreamHeader, []byte) error { return nil }
 
 func (sec *secondaryState) close() {
 	sec.mu.Lock()
-	writers := make([]*stream.Stream, 0, len(sec.writers))
+	writers := make([]*stream.Control, 0, len(sec.writers))
 	for _, w := range sec.writers {
 		writers = append(writers, w)
 	}
@@ -106,7 +106,7 @@ func (sec *secondaryState) handle(f wire.Frame) error {
 	return nil
 }
 
-func (sec *secondaryState) writer(id uint64) *stream.Stream {
+func (sec *secondaryState) writer(id uint64) *stream.Control {
 	sec.mu.Lock()
 	defer sec.mu.Unlock()
 	return sec.writers[id]
@@ -162,7 +162,7 @@ func (s *Session) StreamWriter(streamID uint64) (*stream.Stream, error) {
 	sec.mu.Lock()
 	w := sec.writers[streamID]
 	if w == nil {
-		w = stream.New(s.ctx, stream.Config{
+		_, w = stream.New(s.ctx, stream.Config{
 			ID:           streamID,
 			Data:         s.primary.data,
 			Control:      s.primary.ctrl,
@@ -176,7 +176,7 @@ func (s *Session) StreamWriter(streamID uint64) (*stream.Stream, error) {
 	// Ask for credit at once: the client answers with the stream's limit
 	// and keeps this path informed of it.
 	s.primary.ctrl.Send(&wire.StreamDataBlocked{StreamID: streamID})
-	return w, nil
+	return w.Stream(), nil
 }
 
 func (sec *secondaryState) writerDone(id uint64) {

@@ -64,7 +64,7 @@ type Session struct {
 
 	mu        sync.Mutex
 	closeErr  error
-	streams   map[uint64]*stream.Stream
+	streams   map[uint64]*stream.Control // the session's handle on each open stream
 	ids       streamIDs
 	openWait  signal // the peer allows more streams, or the session ended
 	accepted  []*stream.Stream
@@ -100,7 +100,7 @@ func newSession(role Role, conf *Config, sessionID []byte) (*Session, error) {
 		sessionID: sessionID,
 		ctx:       ctx,
 		cancel:    cancel,
-		streams:   make(map[uint64]*stream.Stream),
+		streams:   make(map[uint64]*stream.Control),
 	}
 	if role == RoleSecondary {
 		return s, nil
@@ -169,7 +169,7 @@ func (s *Session) closeWith(err error) {
 		return
 	}
 	s.closeErr = err
-	streams := make([]*stream.Stream, 0, len(s.streams))
+	streams := make([]*stream.Control, 0, len(s.streams))
 	for _, str := range s.streams {
 		streams = append(streams, str)
 	}

@@ -58,13 +58,13 @@ func (s *Session) openStream(ctx context.Context, wait bool) (*stream.Stream, er
 		if s.ids.nextLocal < s.ids.peerMax {
 			id := s.ids.id(s.ids.nextLocal)
 			s.ids.nextLocal++
-			str, err := s.newStreamLocked(id)
+			ctl, err := s.newStreamLocked(id)
 			s.mu.Unlock()
 			if err != nil {
 				return nil, err
 			}
 			s.announceWindow(id)
-			return str, nil
+			return ctl.Stream(), nil
 		}
 		allowed := s.openWait.wait()
 		s.mu.Unlock()
@@ -107,11 +107,12 @@ func (s *Session) AcceptStream(ctx context.Context) (*stream.Stream, error) {
 }
 
 // newStreamLocked creates stream id with its receive buffer; s.mu is held.
-func (s *Session) newStreamLocked(id uint64) (*stream.Stream, error) {
+// The session keeps the stream's Control; the application gets the Stream.
+func (s *Session) newStreamLocked(id uint64) (*stream.Control, error) {
 	if err := s.dpm.CreateStreamBuffer(id, &presentation.StreamMetadata{}); err != nil {
 		return nil, fmt.Errorf("kwik: stream %d: %w", id, err)
 	}
-	str := stream.New(s.ctx, stream.Config{
+	_, ctl := stream.New(s.ctx, stream.Config{
 		ID:           id,
 		Data:         s.primary.data,
 		Control:      s.primary.ctrl,
@@ -122,8 +123,8 @@ func (s *Session) newStreamLocked(id uint64) (*stream.Stream, error) {
 		OnDone:       s.streamDone,
 		OnComplete:   s.streamComplete,
 	})
-	s.streams[id] = str
-	return str, nil
+	s.streams[id] = ctl
+	return ctl, nil
 }
 
 // announceWindow tells the peer a new stream's limit when it is above what
@@ -138,7 +139,7 @@ func (s *Session) announceWindow(id uint64) {
 // every lower peer stream, as QUIC does) if it is new. It returns nil for a
 // stream that existed and is gone, and an error for an ID the peer may not
 // use.
-func (s *Session) peerStream(id uint64) (*stream.Stream, error) {
+func (s *Session) peerStream(id uint64) (*stream.Control, error) {
 	if id&2 != 0 {
 		return nil, protocolError("stream %d is unidirectional; KWIK has only bidirectional streams", id)
 	}
@@ -170,7 +171,7 @@ func (s *Session) peerStream(id uint64) (*stream.Stream, error) {
 		return nil, &ConnectionError{Code: wire.ProtocolViolation, Reason: fmt.Sprintf("stream %d exceeds the stream limit %d", id, max)}
 	}
 	var created []uint64
-	var str *stream.Stream
+	var str *stream.Control
 	for ; s.ids.nextPeer <= index; s.ids.nextPeer++ {
 		sid := s.ids.nextPeer<<2 | (s.ids.localBit ^ 1)
 		var err error
@@ -179,7 +180,7 @@ func (s *Session) peerStream(id uint64) (*stream.Stream, error) {
 			s.mu.Unlock()
 			return nil, err
 		}
-		s.accepted = append(s.accepted, str)
+		s.accepted = append(s.accepted, str.Stream())
 		created = append(created, sid)
 	}
 	s.acceptSig.notify()
@@ -192,7 +193,7 @@ func (s *Session) peerStream(id uint64) (*stream.Stream, error) {
 
 // streamForControl is peerStream for control frames, which may also name
 // streams that are ours.
-func (s *Session) streamForControl(id uint64) (*stream.Stream, error) {
+func (s *Session) streamForControl(id uint64) (*stream.Control, error) {
 	s.mu.Lock()
 	str, ok := s.streams[id]
 	s.mu.Unlock()

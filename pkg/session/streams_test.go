@@ -35,7 +35,7 @@ func TestPeerStreamLimits(t *testing.T) {
 	s := offlineSession(t, RolePrimary, &Config{MaxIncomingStreams: 3})
 	// Naming stream 8 opens 0 and 4 too, in order, as QUIC does.
 	str, err := s.peerStream(8)
-	if err != nil || str == nil || str.StreamID() != 8 {
+	if err != nil || str == nil || str.Stream().StreamID() != 8 {
 		t.Fatalf("peerStream(8) = %v, %v", str, err)
 	}
 	if len(s.accepted) != 3 || s.accepted[0].StreamID() != 0 || s.accepted[1].StreamID() != 4 {

@@ -117,7 +117,7 @@ func TestCloseConcurrentWithWrite(t *testing.T) {
 // is a no-op that returns nil; after CancelWrite it returns the error.
 func TestCloseAfterSessionEnd(t *testing.T) {
 	s := newStreamSetup(t, 10, 0, false)
-	s.str.Shutdown(errors.New("session gone"))
+	s.ctl.Shutdown(errors.New("session gone"))
 	if err := s.str.Close(); err != nil {
 		t.Fatalf("Close after the session closed: %v", err)
 	}

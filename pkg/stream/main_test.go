@@ -107,6 +107,7 @@ func (c *fakeControl) next(t *testing.T) wire.Frame {
 // streamSetup is a stream with fake senders and a real receive side.
 type streamSetup struct {
 	str     *Stream
+	ctl     *Control
 	data    *fakeData
 	ctrl    *fakeControl
 	dpm     presentation.DataPresentationManager
@@ -143,8 +144,8 @@ func newStreamSetup(t *testing.T, limit uint64, frameSize int, writeOnly bool) *
 		}
 		s.dpm, cfg.Recv = dpm, dpm
 	}
-	s.str = New(context.Background(), cfg)
-	t.Cleanup(func() { s.str.Shutdown(context.Canceled) })
+	s.str, s.ctl = New(context.Background(), cfg)
+	t.Cleanup(func() { s.ctl.Shutdown(context.Canceled) })
 	return s
 }
 

@@ -102,8 +102,9 @@ type Stream struct {
 	doneSent  bool
 }
 
-// New returns a stream; parent is the session's context.
-func New(parent context.Context, cfg Config) *Stream {
+// New returns a stream and the Control its session drives it with; parent
+// is the session's context.
+func New(parent context.Context, cfg Config) (*Stream, *Control) {
 	if cfg.MaxFrameSize <= 0 {
 		cfg.MaxFrameSize = DefaultMaxFrameSize
 	}
@@ -121,7 +122,7 @@ func New(parent context.Context, cfg Config) *Stream {
 	if cfg.Recv == nil {
 		s.readErr = ErrWriteOnly
 	}
-	return s
+	return s, &Control{s}
 }
 
 // StreamID returns the stream's ID.
@@ -203,28 +204,6 @@ func (s *Stream) SetDeadline(t time.Time) error {
 	return nil
 }
 
-// SendLimit returns the absolute offset the peer lets this side write up
-// to, and a channel closed when it (or the write side's state) changes.
-func (s *Stream) SendLimit() (uint64, <-chan struct{}) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.limit, s.credit
-}
-
-// DataBlocked tells the peer that this side has bytes to send beyond its
-// current limit (QUIC's STREAM_DATA_BLOCKED), once per limit value. Write
-// does so itself when it waits for credit; a sender that holds its bytes
-// back before reaching the limit, as kwik.Spread does, calls it so that the
-// receiver may widen the stream's window.
-func (s *Stream) DataBlocked() {
-	s.mu.Lock()
-	if s.complete || s.sendErr != nil {
-		s.mu.Unlock()
-		return
-	}
-	s.unlockAndAnnounceBlocked()
-}
-
 // unlockAndAnnounceBlocked unlocks s.mu and sends STREAM_DATA_BLOCKED unless it
 // was sent for the current limit already.
 func (s *Stream) unlockAndAnnounceBlocked() {
@@ -237,54 +216,6 @@ func (s *Stream) unlockAndAnnounceBlocked() {
 	}
 }
 
-// UpdateLimit raises the send credit to limit (MAX_STREAM_DATA).
-func (s *Stream) UpdateLimit(limit uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if limit > s.limit {
-		s.limit = limit
-		s.wakeWriters()
-	}
-}
-
-// HandleStopSending is the peer's STOP_SENDING: writes fail with its code and
-// the stream answers with RESET_STREAM, as QUIC does. A refusal by KWIK
-// itself (a secondary's data refused by the client) keeps the reason.
-func (s *Stream) HandleStopSending(code wire.ErrorCode, reason string) {
-	s.mu.Lock()
-	if code == wire.NoError { // the peer read everything: nothing to reset
-		if !s.complete {
-			s.complete = true
-			s.wakeWriters()
-		}
-		s.mu.Unlock()
-		s.finishSend()
-		return
-	}
-	if s.sendErr != nil || s.complete {
-		s.mu.Unlock()
-		return
-	}
-	s.sendErr = s.peerError(code, reason)
-	final := s.end
-	s.wakeWriters()
-	s.mu.Unlock()
-	if s.cfg.Recv != nil {
-		s.cfg.Control.Send(&wire.ResetStream{StreamID: s.cfg.ID, ErrorCode: code, FinalSize: final})
-	}
-	s.finishSend()
-}
-
-// HandleReset is the peer's RESET_STREAM: reads fail with its code at once.
-func (s *Stream) HandleReset(code wire.ErrorCode) {
-	if s.cfg.Recv == nil {
-		return
-	}
-	err := s.peerError(code, "")
-	s.cfg.Recv.FailStream(s.cfg.ID, err)
-	s.finishRead(err)
-}
-
 // peerError is the error for a code the peer sent: the application's code
 // as a *quic.StreamError, KWIK's own as a *RefusedError saying why.
 func (s *Stream) peerError(code wire.ErrorCode, reason string) error {
@@ -295,23 +226,6 @@ func (s *Stream) peerError(code wire.ErrorCode, reason string) error {
 		reason = code.String()
 	}
 	return &RefusedError{StreamError: &quic.StreamError{StreamID: s.StreamID(), ErrorCode: quic.StreamErrorCode(code), Remote: true}, Reason: reason}
-}
-
-// Shutdown fails both directions with err; the session calls it when it
-// closes. It does not report the stream as done.
-func (s *Stream) Shutdown(err error) {
-	s.mu.Lock()
-	if s.sendErr == nil {
-		s.sendErr = err
-	}
-	if s.readErr == nil {
-		s.readErr = err
-	}
-	s.shutdown = true
-	s.doneSent = true
-	s.wakeWriters()
-	s.mu.Unlock()
-	s.cancelCtx(err)
 }
 
 // wakeWriters makes waiting writers look again; s.mu is held.

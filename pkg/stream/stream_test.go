@@ -45,8 +45,8 @@ func TestWriteWithinCredit(t *testing.T) {
 		t.Fatalf("sent %#v, want STREAM_DATA_BLOCKED at 100", f)
 	}
 	checkFrames(t, s.data.sent(), msg[:100], 30)
-	s.str.UpdateLimit(50) // lower: ignored
-	s.str.UpdateLimit(1000)
+	s.ctl.UpdateLimit(50) // lower: ignored
+	s.ctl.UpdateLimit(1000)
 	if r := wait(t, w); r.n != len(msg) || r.err != nil {
 		t.Fatalf("Write = %d, %v", r.n, r.err)
 	}
@@ -74,11 +74,11 @@ func TestBlockedAnnouncedOncePerLimit(t *testing.T) {
 		}
 		s.str.SetWriteDeadline(time.Time{})
 		w := async(func() (int, error) { return s.str.Write(make([]byte, 30)) })
-		s.str.UpdateLimit(20)
+		s.ctl.UpdateLimit(20)
 		if b := s.ctrl.next(t).(*wire.StreamDataBlocked); b.Limit != 20 {
 			t.Fatalf("blocked again at %d, want 20", b.Limit)
 		}
-		s.str.UpdateLimit(1 << 20)
+		s.ctl.UpdateLimit(1 << 20)
 		if r := wait(t, w); r.err != nil || r.n != 30 {
 			t.Fatalf("Write = %d, %v", r.n, r.err)
 		}
@@ -89,13 +89,13 @@ func TestBlockedAnnouncedOncePerLimit(t *testing.T) {
 // value, and not once the peer has everything.
 func TestDataBlocked(t *testing.T) {
 	s := newStreamSetup(t, 10, 0, false)
-	s.str.DataBlocked()
-	s.str.DataBlocked()
-	s.str.UpdateLimit(20)
-	s.str.DataBlocked()
-	s.str.HandleStopSending(wire.NoError, "")
-	s.str.UpdateLimit(30)
-	s.str.DataBlocked()
+	s.ctl.DataBlocked()
+	s.ctl.DataBlocked()
+	s.ctl.UpdateLimit(20)
+	s.ctl.DataBlocked()
+	s.ctl.HandleStopSending(wire.NoError, "")
+	s.ctl.UpdateLimit(30)
+	s.ctl.DataBlocked()
 	var limits []uint64
 	for _, f := range s.ctrl.sent() {
 		if b, ok := f.(*wire.StreamDataBlocked); ok {
@@ -185,7 +185,7 @@ func TestCloseWithSize(t *testing.T) {
 	if b := s.ctrl.next(t).(*wire.StreamDataBlocked); b.Limit != 100 {
 		t.Fatalf("blocked at %d, want 100", b.Limit)
 	}
-	s.str.UpdateLimit(1000)
+	s.ctl.UpdateLimit(1000)
 	if r := wait(t, c); r.err != nil {
 		t.Fatal(r.err)
 	}
@@ -214,7 +214,7 @@ func TestWriteOnlyStream(t *testing.T) {
 			t.Fatal("a secondary's writer sent FIN")
 		}
 	}
-	s.str.HandleReset(wire.ApplicationCode(1)) // no receive side: nothing to do
+	s.ctl.HandleReset(wire.ApplicationCode(1)) // no receive side: nothing to do
 	if s.str.Context().Err() == nil {
 		t.Fatal("Context still open after Close")
 	}
@@ -284,7 +284,7 @@ func TestStopSendingByPeer(t *testing.T) {
 			s := newStreamSetup(t, 0, 0, false)
 			w := async(func() (int, error) { return s.str.Write([]byte("x")) })
 			s.ctrl.next(t)
-			s.str.HandleStopSending(tc.code, tc.reason)
+			s.ctl.HandleStopSending(tc.code, tc.reason)
 			if r := wait(t, w); !tc.check(r.err) {
 				t.Fatalf("blocked Write: %v", r.err)
 			}
@@ -303,7 +303,7 @@ func TestStopSendingNoErrorCompletesWrites(t *testing.T) {
 	s := newStreamSetup(t, 0, 0, false)
 	w := async(func() (int, error) { return s.str.WriteAt([]byte("already there"), 0) })
 	s.ctrl.next(t)
-	s.str.HandleStopSending(wire.NoError, "")
+	s.ctl.HandleStopSending(wire.NoError, "")
 	if r := wait(t, w); r.err != nil || r.n != len("already there") {
 		t.Fatalf("WriteAt after the peer had everything = %d, %v; want all, nil", r.n, r.err)
 	}
@@ -331,12 +331,12 @@ func TestReadEOFAndDone(t *testing.T) {
 	default:
 	}
 	s.str.Close()
-	s.str.HandleStopSending(wire.NoError, "")
+	s.ctl.HandleStopSending(wire.NoError, "")
 	if id := <-s.done; id != testID {
 		t.Fatalf("OnDone(%d)", id)
 	}
 	s.str.CancelWrite(1)
-	s.str.HandleStopSending(wire.NoError, "")
+	s.ctl.HandleStopSending(wire.NoError, "")
 	select {
 	case <-s.done:
 		t.Fatal("OnDone called twice")
@@ -371,7 +371,7 @@ func TestReadDeadline(t *testing.T) {
 func TestResetByPeer(t *testing.T) {
 	s := newStreamSetup(t, 0, 0, false)
 	r := async(func() (int, error) { return s.str.Read(make([]byte, 1)) })
-	s.str.HandleReset(wire.ApplicationCode(3))
+	s.ctl.HandleReset(wire.ApplicationCode(3))
 	var serr *quic.StreamError
 	if res := wait(t, r); !errors.As(res.err, &serr) || serr.ErrorCode != 3 || !serr.Remote {
 		t.Fatalf("Read after RESET_STREAM: %v", res.err)
@@ -383,7 +383,7 @@ func TestShutdownAndSessionErrors(t *testing.T) {
 	errGone := errors.New("session gone")
 	w := async(func() (int, error) { return s.str.Write([]byte("x")) })
 	s.ctrl.next(t)
-	s.str.Shutdown(errGone)
+	s.ctl.Shutdown(errGone)
 	if r := wait(t, w); !errors.Is(r.err, errGone) {
 		t.Fatalf("Write after Shutdown: %v", r.err)
 	}
