@@ -1,0 +1,218 @@
+// Package integrationtests holds black-box tests of KWIK's public API over
+// real loopback sockets, run side by side with plain quic-go as the control:
+// KWIK's streams must behave as quic-go's.
+package integrationtests
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/quic-go/quic-go"
+	"go.uber.org/goleak"
+
+	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/internal/certs"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// testTLS is one self-signed certificate shared by every test server.
+var testTLS = func() certs.Pair {
+	p, err := certs.NewPair()
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
+
+// setupTimeout bounds connecting and opening a stream: generous, so that a
+// loaded machine (10× slower) does not fail the tests.
+const setupTimeout = 20 * time.Second
+
+// stream is what the tests use of a KWIK or a quic-go stream; both
+// *kwik.Stream and *quic.Stream are one.
+type stream interface {
+	io.ReadWriteCloser
+	CancelRead(quic.StreamErrorCode)
+	CancelWrite(quic.StreamErrorCode)
+	SetDeadline(time.Time) error
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+	Context() context.Context
+}
+
+// streamPair is one stream seen from both ends, with the sessions around it.
+type streamPair struct {
+	client, server stream
+	local, remote  net.Addr
+	// closeServer closes the server's session with an application code.
+	closeServer func(code quic.ApplicationErrorCode, msg string)
+	// openClient opens another stream on the client's session.
+	openClient func(ctx context.Context) (stream, error)
+	stop       func() // closes everything
+}
+
+// impl is a transport under test.
+type impl struct {
+	name string
+	open func() (*streamPair, error)
+}
+
+// impls is quic-go (the control) and KWIK.
+var impls = []impl{{"quic-go", openQUIC}, {"kwik", openKWIK}}
+
+// openPair opens a pair for a test and closes it at its end.
+func openPair(t *testing.T, im impl) *streamPair {
+	t.Helper()
+	p, err := im.open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.stop)
+	return p
+}
+
+// handshake makes the server see the client's new stream, as both
+// transports announce a stream with its first byte: the client writes one
+// byte, the server accepts the stream and reads it.
+func handshake(ctx context.Context, client stream, accept func(context.Context) (stream, error)) (stream, error) {
+	if _, err := client.Write([]byte{'!'}); err != nil {
+		return nil, fmt.Errorf("first byte: %w", err)
+	}
+	server, err := accept(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("accepting the stream: %w", err)
+	}
+	if _, err := io.ReadFull(server, make([]byte, 1)); err != nil {
+		return nil, fmt.Errorf("reading the first byte: %w", err)
+	}
+	return server, nil
+}
+
+// openKWIK is a KWIK client and primary server on loopback.
+func openKWIK() (*streamPair, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	ln, err := kwik.Listen("127.0.0.1:0", testTLS.Server, nil)
+	if err != nil {
+		return nil, err
+	}
+	accepted := make(chan *kwik.Session, 1)
+	go func() {
+		s, _ := ln.Accept(ctx)
+		accepted <- s
+	}()
+	client, err := kwik.Dial(ctx, ln.Addr().String(), testTLS.Client, nil)
+	server := <-accepted
+	stop := func() {
+		if client != nil {
+			client.CloseWithError(0, "")
+		}
+		if server != nil {
+			server.CloseWithError(0, "")
+		}
+		ln.Close()
+	}
+	if err != nil || server == nil {
+		stop()
+		return nil, errors.Join(errors.New("kwik: no session"), err)
+	}
+	p := &streamPair{
+		local: client.LocalAddr(), remote: client.RemoteAddr(), stop: stop,
+		closeServer: func(code quic.ApplicationErrorCode, msg string) { server.CloseWithError(code, msg) },
+		openClient: func(ctx context.Context) (stream, error) {
+			s, err := client.OpenStreamSync(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+	}
+	if err := p.openStream(ctx, func(ctx context.Context) (stream, error) {
+		s, err := server.AcceptStream(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}); err != nil {
+		stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// openQUIC is a quic-go client and server on loopback: the control.
+func openQUIC() (*streamPair, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	serverTLS, clientTLS := testTLS.Server.Clone(), testTLS.Client.Clone()
+	serverTLS.NextProtos, clientTLS.NextProtos = []string{"control"}, []string{"control"}
+	conf := &quic.Config{MaxIdleTimeout: time.Minute}
+	ln, err := quic.ListenAddr("127.0.0.1:0", serverTLS, conf)
+	if err != nil {
+		return nil, err
+	}
+	accepted := make(chan *quic.Conn, 1)
+	go func() {
+		c, _ := ln.Accept(ctx)
+		accepted <- c
+	}()
+	client, err := quic.DialAddr(ctx, ln.Addr().String(), clientTLS, conf)
+	server := <-accepted
+	stop := func() {
+		if client != nil {
+			client.CloseWithError(0, "")
+		}
+		if server != nil {
+			server.CloseWithError(0, "")
+		}
+		ln.Close()
+	}
+	if err != nil || server == nil {
+		stop()
+		return nil, errors.Join(errors.New("quic-go: no connection"), err)
+	}
+	p := &streamPair{
+		local: client.LocalAddr(), remote: client.RemoteAddr(), stop: stop,
+		closeServer: func(code quic.ApplicationErrorCode, msg string) { server.CloseWithError(code, msg) },
+		openClient: func(ctx context.Context) (stream, error) {
+			s, err := client.OpenStreamSync(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return s, nil
+		},
+	}
+	if err := p.openStream(ctx, func(ctx context.Context) (stream, error) {
+		s, err := server.AcceptStream(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}); err != nil {
+		stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// openStream opens the pair's stream from the client.
+func (p *streamPair) openStream(ctx context.Context, accept func(context.Context) (stream, error)) error {
+	client, err := p.openClient(ctx)
+	if err != nil {
+		return err
+	}
+	server, err := handshake(ctx, client, accept)
+	if err != nil {
+		return err
+	}
+	p.client, p.server = client, server
+	return nil
+}
