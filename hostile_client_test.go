@@ -1,8 +1,15 @@
 package kwik_test
 
 import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
 	"os"
 	"runtime"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,6 +53,29 @@ func snapshotResources() resourceUse {
 		fds = len(ents)
 	}
 	return resourceUse{heap: ms.HeapAlloc, goroutines: runtime.NumGoroutine(), fds: fds}
+}
+
+// dialRawPrimary dials a raw primary with kwik.Dial and answers the
+// handshake; it returns the raw side and the client's session.
+func dialRawPrimary(t *testing.T, ctx context.Context, conf *kwik.Config) (*rawPeer, *kwik.Session) {
+	t.Helper()
+	raw := listenRaw(t, testTLS.Server)
+	dialed := make(chan *kwik.Session, 1)
+	go func() {
+		s, err := kwik.Dial(ctx, raw.Addr(), testTLS.Client, conf)
+		if err != nil {
+			t.Error(err)
+		}
+		dialed <- s
+	}()
+	p, _ := raw.accept(t, ctx)
+	p.send(&wire.ServerHello{Version: wire.Version, SessionID: control.NewSessionID(), Role: wire.RolePrimary, MaxStreams: 10, InitialStreamWindow: 1 << 16})
+	client := <-dialed
+	if client == nil {
+		t.FailNow()
+	}
+	t.Cleanup(func() { client.CloseWithError(0, "") })
+	return p, client
 }
 
 // TestHostileClientDeliveryReports: a client sends DELIVERY_REPORTs full
@@ -106,22 +136,7 @@ func TestHostilePrimaryRangesRequests(t *testing.T) {
 		waiting  = 256
 	)
 	ctx := testContext(t, 120*time.Second)
-	raw := listenRaw(t, testTLS.Server)
-	dialed := make(chan *kwik.Session, 1)
-	go func() {
-		s, err := kwik.Dial(ctx, raw.Addr(), testTLS.Client, nil)
-		if err != nil {
-			t.Error(err)
-		}
-		dialed <- s
-	}()
-	p, _ := raw.accept(t, ctx)
-	p.send(&wire.ServerHello{Version: wire.Version, SessionID: control.NewSessionID(), Role: wire.RolePrimary, MaxStreams: 10, InitialStreamWindow: 1 << 16})
-	client := <-dialed
-	if client == nil {
-		t.FailNow()
-	}
-	t.Cleanup(func() { client.CloseWithError(0, "") })
+	p, client := dialRawPrimary(t, ctx, nil)
 
 	// Stream 1 with one byte at every other offset: gaps gaps.
 	gaps := hostileSize(3000, 100_000)
@@ -171,4 +186,219 @@ func TestHostilePrimaryRangesRequests(t *testing.T) {
 	}
 	p.expectClosed(wire.ProtocolViolation, "RANGES_REQUEST while 256 others wait")
 	expectSessionError(t, client, wire.ProtocolViolation, "RANGES_REQUEST")
+}
+
+// udpVictim is a third party's UDP port: it counts what it receives and
+// the QUIC connections that tried it (distinct destination connection IDs
+// of long-header packets).
+type udpVictim struct {
+	conn *net.UDPConn
+	mu   sync.Mutex
+	n    int
+	dcid map[string]bool
+}
+
+func newUDPVictim(t *testing.T) *udpVictim {
+	t.Helper()
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &udpVictim{conn: conn, dcid: make(map[string]bool)}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 2048)
+		for {
+			n, _, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			v.mu.Lock()
+			v.n += n
+			if n > 6 && buf[0]&0x80 != 0 && 6+int(buf[5]) <= n {
+				v.dcid[string(buf[6:6+int(buf[5])])] = true
+			}
+			v.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		conn.Close()
+		<-done
+	})
+	return v
+}
+
+func (v *udpVictim) Addr() string { return v.conn.LocalAddr().String() }
+
+// received returns the bytes and the connections seen so far.
+func (v *udpVictim) received() (bytes, conns int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.n, len(v.dcid)
+}
+
+// pathStatuses reads PATH_STATUS frames until n arrived, and counts them
+// by the first of reasons their reason contains ("" for the rest).
+func pathStatuses(p *rawPeer, n int, reasons ...string) map[string]int {
+	p.t.Helper()
+	out := make(map[string]int)
+	for range n {
+		ps := p.next("PATH_STATUS", func(f wire.Frame) bool { _, ok := f.(*wire.PathStatus); return ok }).(*wire.PathStatus)
+		key := ""
+		for _, r := range reasons {
+			if strings.Contains(ps.Reason, r) {
+				key = r
+				break
+			}
+		}
+		out[key]++
+	}
+	return out
+}
+
+// TestHostilePrimaryAddPath: a primary sends a flood of ADD_PATH for a
+// third party's UDP port, some with a repeated path ID. The client dials
+// at most MaxPaths (8) of them, each ID once, then at most one more per
+// second; the rest are refused at once. Its file descriptors do not grow
+// (every path shares the session's socket), its goroutines stay within a
+// few per dial, and the victim hears from at most as many connections.
+// On the code before this check, 100 ADD_PATH (10 with ID 1) gave the
+// victim 100 connections and 1.1 MB in 2 s, the client +100 fds and +500
+// goroutines, and every repeated ID was dialled.
+func TestHostilePrimaryAddPath(t *testing.T) {
+	const maxPaths = 8
+	ctx := testContext(t, 120*time.Second)
+	victim := newUDPVictim(t)
+	handshake := 2 * time.Second
+	if hostileLong() {
+		handshake = 10 * time.Second // the default, as in the measurement
+	}
+	p, _ := dialRawPrimary(t, ctx, &kwik.Config{HandshakeTimeout: handshake})
+	adds, dups := hostileSize(100, 500), hostileSize(10, 50)
+	const (
+		inUse   = "already in use"
+		tooMany = "its maximum (Config.MaxPaths)"
+		tooFast = "at most 8 paths at once, then one per"
+	)
+
+	before := snapshotResources()
+	start := time.Now()
+	for i := range adds {
+		id := uint64(1)
+		if i >= dups {
+			id = uint64(i - dups + 2)
+		}
+		p.send(&wire.AddPath{PathID: id, Address: victim.Addr(), Token: make([]byte, control.TokenSize)})
+	}
+	// Everything but the dials is refused at once.
+	refused := pathStatuses(p, adds-maxPaths, inUse, tooMany, tooFast)
+	during := snapshotResources()
+	if refused[inUse] != dups-1 || refused[tooMany] != adds-dups-(maxPaths-1) || len(refused) != 2 {
+		t.Errorf("refusals %v; want %d %q and %d %q", refused, dups-1, inUse, adds-dups-(maxPaths-1), tooMany)
+	}
+	t.Logf("%d ADD_PATH: fds %+d, goroutines %+d while dialling", adds, during.fds-before.fds, during.goroutines-before.goroutines)
+	if before.fds >= 0 && during.fds > before.fds {
+		t.Errorf("fds grew by %d while dialling %d paths, want 0 (one shared socket)", during.fds-before.fds, maxPaths)
+	}
+	if g := during.goroutines - before.goroutines; g > 8*maxPaths {
+		t.Errorf("goroutines grew by %d while dialling %d paths, want ≤ %d", g, maxPaths, 8*maxPaths)
+	}
+	// The dials time out.
+	if failed := pathStatuses(p, maxPaths); failed[""] != maxPaths {
+		t.Errorf("dials ended with %v", failed)
+	}
+	bytes, conns := victim.received()
+	t.Logf("victim: %d bytes from %d connections in %v", bytes, conns, time.Since(start).Round(time.Millisecond))
+	if conns > maxPaths || bytes > maxPaths*32<<10 {
+		t.Errorf("victim received %d bytes from %d connections, want ≤ %d connections and %d bytes", bytes, conns, maxPaths, maxPaths*32<<10)
+	}
+
+	// The burst is spent: dials come back at one per second.
+	const more = 10
+	elapsed := time.Since(start)
+	for i := range more {
+		p.send(&wire.AddPath{PathID: uint64(10_000 + i), Address: victim.Addr(), Token: make([]byte, control.TokenSize)})
+	}
+	limit := int(elapsed/time.Second) + 1
+	got := pathStatuses(p, more-min(more, limit), inUse, tooMany, tooFast)
+	if dialled := more - got[tooFast]; dialled > limit {
+		t.Errorf("%d of %d new paths dialled %v after the first %d, want ≤ %d (one per second)", dialled, more, elapsed.Round(time.Millisecond), maxPaths, limit)
+	}
+	p.expectOpen()
+}
+
+// TestClientPathPolicy: Config.AllowPath sees the address the primary sent
+// and what it resolved to, and its refusal reaches the primary; addresses
+// that are never a server (unspecified, port 0, multicast, broadcast) are
+// refused whatever the policy says. Nothing reaches the victim.
+func TestClientPathPolicy(t *testing.T) {
+	ctx := testContext(t, 60*time.Second)
+	victim := newUDPVictim(t)
+	var mu sync.Mutex
+	var asked []string
+	conf := &kwik.Config{AllowPath: func(addr string, to netip.AddrPort) error {
+		mu.Lock()
+		asked = append(asked, addr+"="+to.String())
+		mu.Unlock()
+		return errors.New("not on the allowlist")
+	}}
+	p, _ := dialRawPrimary(t, ctx, conf)
+	_, port, _ := net.SplitHostPort(victim.Addr())
+	for i, tc := range []struct{ addr, reason string }{
+		{victim.Addr(), "not on the allowlist"},
+		{"localhost:" + port, "not on the allowlist"},
+		{"0.0.0.0:" + port, "not a unicast"},
+		{"[::]:" + port, "not a unicast"},
+		{"127.0.0.1:0", "not a unicast"},
+		{"224.0.0.1:" + port, "not a unicast"},
+		{"255.255.255.255:" + port, "not a unicast"},
+	} {
+		id := uint64(i + 1)
+		p.send(&wire.AddPath{PathID: id, Address: tc.addr, Token: make([]byte, control.TokenSize)})
+		ps := p.next("PATH_STATUS", func(f wire.Frame) bool { s, ok := f.(*wire.PathStatus); return ok && s.PathID == id }).(*wire.PathStatus)
+		if ps.Status != wire.PathFailed || !strings.Contains(ps.Reason, tc.reason) {
+			t.Errorf("ADD_PATH %s: PATH_STATUS %v %q, want failed %q", tc.addr, ps.Status, ps.Reason, tc.reason)
+		}
+	}
+	mu.Lock()
+	want := []string{victim.Addr() + "=" + victim.Addr(), "localhost:" + port + "=" + victim.Addr()}
+	if !slices.Equal(asked, want) {
+		t.Errorf("AllowPath was asked %q, want %q", asked, want)
+	}
+	mu.Unlock()
+	if n, _ := victim.received(); n != 0 {
+		t.Errorf("the victim received %d bytes from refused paths", n)
+	}
+	p.expectOpen()
+}
+
+// TestClientPathsShareOneSocket: a client with four secondary paths holds
+// no more file descriptors than with none. On the code before this check,
+// each path had its own socket: +4 fds.
+func TestClientPathsShareOneSocket(t *testing.T) {
+	if _, err := os.ReadDir("/proc/self/fd"); err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	ctx := testContext(t, 60*time.Second)
+	conf := &kwik.Config{ServerGroupKey: groupKey}
+	primary := listen(t, conf)
+	var secondaries []*kwik.Listener
+	for range 4 {
+		ln := listen(t, conf)
+		acceptAll(t, ln)
+		secondaries = append(secondaries, ln)
+	}
+	_, server := connect(t, primary, nil)
+	before := snapshotResources()
+	for _, ln := range secondaries {
+		if _, err := server.AddPath(ctx, ln.Addr().String(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after := snapshotResources()
+	t.Logf("4 secondary paths: fds %+d", after.fds-before.fds)
+	if after.fds > before.fds { // fewer: an earlier test's socket was released meanwhile
+		t.Errorf("fds %d → %d with 4 secondary paths, want no more (one socket per session)", before.fds, after.fds)
+	}
 }

@@ -91,8 +91,23 @@ var (
 )
 
 // Dial opens a session to the primary server at addr (host:port, UDP).
+// Every path of the session shares one UDP socket, closed with it.
 func Dial(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (*Session, error) {
 	return session.Dial(ctx, addr, tlsConf, conf)
+}
+
+// DialTransport is Dial over the caller's quic-go transport: every path of
+// the session uses tr, which stays the caller's. To dial from a
+// net.PacketConn, wrap it: &quic.Transport{Conn: pc}.
+func DialTransport(ctx context.Context, tr *quic.Transport, addr string, tlsConf *tls.Config, conf *Config) (*Session, error) {
+	return session.DialTransport(ctx, tr, addr, tlsConf, conf)
+}
+
+// ListenTransport is Listen on the caller's quic-go transport, which
+// stays the caller's (closing the Listener does not close it). To listen
+// on a net.PacketConn, wrap it: &quic.Transport{Conn: pc}.
+func ListenTransport(tr *quic.Transport, tlsConf *tls.Config, conf *Config) (*Listener, error) {
+	return session.ListenTransport(tr, tlsConf, conf)
 }
 
 // Listen accepts sessions on the UDP address addr. tlsConf holds the

@@ -3,9 +3,14 @@ package session
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/quic-go/quic-go"
 
 	"github.com/kwik-transport/kwik/pkg/control"
 	"github.com/kwik-transport/kwik/pkg/data"
@@ -19,12 +24,16 @@ import (
 type clientState struct {
 	s          *Session
 	tls        *tls.Config
+	tr         *quic.Transport // every path's UDP socket
+	allow      func(addr string, to netip.AddrPort) error
+	dials      dialBudget // guarded by mu
 	deliveries *data.Deliveries
 	aggregator *data.SecondaryStreamAggregator
 	ranges     *rangesAnswerer
 
 	mu          sync.Mutex
 	secondaries map[uint64]*pathConn
+	opening     map[uint64]bool // path IDs being dialled
 	// writers holds, per stream, the secondary paths that write into it and
 	// so must hear its limits.
 	writers map[uint64]map[uint64]*pathConn
@@ -32,14 +41,50 @@ type clientState struct {
 
 // Dial opens a KWIK session to the primary server at addr, like quic-go's
 // DialAddr. tlsConf verifies the primary (and, unless conf.SecondaryTLS is
-// set, secondaries the primary adds without a certificate pin).
+// set, secondaries the primary adds without a certificate pin). The
+// session's paths share one UDP socket, closed when the session ends.
 func Dial(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (*Session, error) {
+	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4zero})
+	if err != nil {
+		return nil, fmt.Errorf("kwik: opening a UDP socket: %w", err)
+	}
+	tr := &quic.Transport{Conn: udp}
+	release := func() {
+		tr.Close()
+		udp.Close()
+	}
+	s, err := dial(ctx, tr, release, addr, tlsConf, conf)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return s, nil
+}
+
+// DialTransport is Dial over the caller's quic-go transport, like
+// quic-go's Transport.Dial: the primary path and every secondary path use
+// tr, which stays the caller's (the session never closes it). tr may also
+// serve a Listener.
+func DialTransport(ctx context.Context, tr *quic.Transport, addr string, tlsConf *tls.Config, conf *Config) (*Session, error) {
+	if tr == nil {
+		return nil, errors.New("kwik: DialTransport needs a *quic.Transport")
+	}
+	return dial(ctx, tr, nil, addr, tlsConf, conf)
+}
+
+// dial opens a session through tr; onClosed, if not nil, runs once the
+// session is closed (Dial releases its socket).
+func dial(ctx context.Context, tr *quic.Transport, onClosed func(), addr string, tlsConf *tls.Config, conf *Config) (*Session, error) {
 	c, err := conf.withDefaults()
 	if err != nil {
 		return nil, err
 	}
+	to, err := resolveUDP(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
 	hello := &wire.ClientHello{MaxStreams: uint64(c.MaxIncomingStreams), InitialStreamWindow: c.initialStreamWindow()}
-	conn, ch, sh, err := dialPath(ctx, c, addr, tlsConf, nil, hello)
+	conn, ch, sh, err := dialPath(ctx, c, tr, addr, to, tlsConf, nil, hello)
 	if err != nil {
 		return nil, err
 	}
@@ -52,6 +97,7 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (
 		conn.CloseWithError(0, "")
 		return nil, err
 	}
+	s.onClosed = onClosed
 	s.peerWindow = sh.InitialStreamWindow
 	s.ids.peerMax = sh.MaxStreams
 	path := transport.NewPath(0, addr, true, conn)
@@ -59,9 +105,16 @@ func Dial(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (
 	cs := &clientState{
 		s:           s,
 		tls:         tlsConf,
+		tr:          tr,
+		allow:       c.AllowPath,
+		dials:       newDialBudget(c.MaxPaths, pathDialInterval),
 		deliveries:  data.NewDeliveries(),
 		secondaries: make(map[uint64]*pathConn),
+		opening:     make(map[uint64]bool),
 		writers:     make(map[uint64]map[uint64]*pathConn),
+	}
+	if cs.allow == nil {
+		cs.allow = defaultAllowPath(to.Addr())
 	}
 	if c.SecondaryTLS != nil {
 		cs.tls = c.SecondaryTLS
@@ -134,44 +187,87 @@ func (cs *clientState) handleSecondary(pc *pathConn) func(wire.Frame) error {
 }
 
 // addPath dials the secondary the primary named, in the background, and
-// reports the outcome to the primary.
+// reports the outcome to the primary. A path the client's policy refuses
+// is reported failed with the reason.
 func (cs *clientState) addPath(f *wire.AddPath) {
 	s := cs.s
-	cs.mu.Lock()
-	_, dup := cs.secondaries[f.PathID]
-	cs.mu.Unlock()
-	if dup || f.PathID == 0 {
-		s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathFailed, Reason: "path ID already in use"})
+	if reason := cs.reserve(f.PathID); reason != "" {
+		s.log.Info("secondary path refused", "path", f.PathID, "addr", f.Address, "reason", reason)
+		s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathFailed, Reason: reason})
 		return
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		hello := &wire.ClientHello{SessionID: s.sessionID, PathID: f.PathID, Token: f.Token}
-		conn, ch, sh, err := dialPath(s.ctx, s.conf, f.Address, cs.tls, f.CertPin, hello)
-		if err == nil && (sh.Role != wire.RoleSecondary || sh.PathID != f.PathID) {
-			conn.CloseWithError(0, "")
-			err = fmt.Errorf("kwik: %s did not join as secondary path %d", f.Address, f.PathID)
+	s.wg.Go(func() {
+		pc, ch, err := cs.openPath(f)
+		cs.mu.Lock()
+		delete(cs.opening, f.PathID)
+		if err == nil && s.Err() != nil {
+			cs.mu.Unlock()
+			pc.Conn().CloseWithError(0, "")
+			return
 		}
+		if err == nil {
+			cs.secondaries[f.PathID] = pc
+			cs.dials.refund() // a willing KWIK secondary: the budget is for dials nobody answers
+		}
+		cs.mu.Unlock()
 		if err != nil {
 			s.log.Info("secondary path failed", "path", f.PathID, "addr", f.Address, "err", err)
 			s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathFailed, Reason: control.TruncateReason(err.Error())})
 			return
 		}
-		path := transport.NewPath(f.PathID, f.Address, false, conn)
-		pc := newPathConn(path, ch, data.NewSender(conn, s.conf.LanesPerPath, path.CountSent))
-		cs.mu.Lock()
-		if s.Err() != nil {
-			cs.mu.Unlock()
-			conn.CloseWithError(0, "")
-			return
-		}
-		cs.secondaries[f.PathID] = pc
-		cs.mu.Unlock()
-		s.runPath(pc, ch, cs.handleSecondary(pc), cs.aggregator.ForPath(f.PathID, path.CountReceived), func(err error) { cs.pathEnded(pc, err) })
+		s.runPath(pc, ch, cs.handleSecondary(pc), cs.aggregator.ForPath(f.PathID, pc.CountReceived), func(err error) { cs.pathEnded(pc, err) })
 		s.log.Debug("secondary path active", "path", f.PathID, "addr", f.Address)
 		s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathActive})
-	}()
+	})
+}
+
+// reserve books path ID id for a dial, or says why the client refuses it:
+// an ID in use, too many paths, dials too fast.
+func (cs *clientState) reserve(id uint64) string {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	max := cs.s.conf.MaxPaths
+	switch {
+	case id == 0:
+		return "path ID 0 already in use (the primary's)"
+	case cs.secondaries[id] != nil || cs.opening[id]:
+		return fmt.Sprintf("path ID %d already in use", id)
+	case len(cs.secondaries)+len(cs.opening) >= max:
+		return fmt.Sprintf("the client has %d secondary paths open or opening, its maximum (Config.MaxPaths)", max)
+	case !cs.dials.take(time.Now()):
+		return fmt.Sprintf("the client dials at most %d paths at once, then one per %v while dials go unanswered; add the path again later", max, pathDialInterval)
+	}
+	cs.opening[id] = true
+	return ""
+}
+
+// openPath resolves a secondary's address, checks it against the client's
+// policy and joins the secondary through the session's transport.
+func (cs *clientState) openPath(f *wire.AddPath) (*pathConn, *control.Channel, error) {
+	s := cs.s
+	ctx, cancel := context.WithTimeout(s.ctx, s.conf.HandshakeTimeout)
+	defer cancel()
+	to, err := resolveUDP(ctx, f.Address)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkUnicast(f.Address, to); err != nil {
+		return nil, nil, err
+	}
+	if err := cs.allow(f.Address, to); err != nil {
+		return nil, nil, fmt.Errorf("kwik: path to %s refused: %w", f.Address, err)
+	}
+	hello := &wire.ClientHello{SessionID: s.sessionID, PathID: f.PathID, Token: f.Token}
+	conn, ch, sh, err := dialPath(ctx, s.conf, cs.tr, f.Address, to, cs.tls, f.CertPin, hello)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sh.Role != wire.RoleSecondary || sh.PathID != f.PathID {
+		conn.CloseWithError(0, "")
+		return nil, nil, fmt.Errorf("kwik: %s did not join as secondary path %d", f.Address, f.PathID)
+	}
+	path := transport.NewPath(f.PathID, f.Address, false, conn)
+	return newPathConn(path, ch, data.NewSender(conn, s.conf.LanesPerPath, path.CountSent)), ch, nil
 }
 
 // removePath drains a secondary path on the primary's request: it relays

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/kwik-transport/kwik/pkg/control"
@@ -62,6 +63,23 @@ type Config struct {
 	// Default 256.
 	EventBuffer int
 
+	// MaxPaths bounds the secondary paths a client session has open or
+	// opening at once. The client refuses an ADD_PATH beyond it (the
+	// primary's AddPath fails with the reason). Dials are rate-limited
+	// too: MaxPaths at once, then one per second, where a dial that
+	// reaches a KWIK secondary gives its share back. Default 8.
+	MaxPaths int
+	// AllowPath approves, with a nil error, or refuses the secondary
+	// server a primary asks a client to dial: addr is the address as the
+	// primary sent it, resolved what it resolved to. A refusal's text
+	// reaches the primary. The client never dials port 0, unspecified,
+	// multicast or broadcast addresses, whatever AllowPath says. Nil
+	// means: a secondary may not be more local than the primary — a
+	// loopback address only when the primary is one, a private or
+	// link-local address only when the primary is loopback, private or
+	// link-local; public addresses are always allowed.
+	AllowPath func(addr string, resolved netip.AddrPort) error
+
 	// Logger receives KWIK's diagnostics. Nil means no logging.
 	Logger *slog.Logger
 }
@@ -82,6 +100,7 @@ func (c *Config) withDefaults() (*Config, error) {
 	setDefault(&out.PathTokenTTL, 30*time.Second)
 	setDefault(&out.ReportInterval, 25*time.Millisecond)
 	setDefault(&out.EventBuffer, 256)
+	setDefault(&out.MaxPaths, 8)
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -99,6 +118,7 @@ func (c *Config) withDefaults() (*Config, error) {
 	check(out.MaxFrameSize > 0 && out.MaxFrameSize <= wire.MaxStreamPayload, "MaxFrameSize is %d, want 1..%d", out.MaxFrameSize, wire.MaxStreamPayload)
 	check(out.PathTokenTTL > 0, "PathTokenTTL is %v, want > 0", out.PathTokenTTL)
 	check(out.EventBuffer > 0, "EventBuffer is %d, want > 0", out.EventBuffer)
+	check(out.MaxPaths > 0, "MaxPaths is %d, want > 0", out.MaxPaths)
 	if out.ServerGroupKey != nil {
 		if err := control.CheckGroupKey(out.ServerGroupKey); err != nil {
 			errs = append(errs, err)

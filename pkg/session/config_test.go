@@ -33,6 +33,9 @@ func TestConfigDefaults(t *testing.T) {
 			got.PathTokenTTL != want.PathTokenTTL || got.ReportInterval != want.ReportInterval || got.EventBuffer != want.EventBuffer {
 			t.Fatalf("defaults %+v, want %+v", got, want)
 		}
+		if d.MaxPaths != 8 {
+			t.Fatalf("MaxPaths default %d, want 8", d.MaxPaths)
+		}
 		if d.initialStreamWindow() != presentation.DefaultMinStreamWindow {
 			t.Fatalf("initial stream window %d", d.initialStreamWindow())
 		}
@@ -60,6 +63,7 @@ func TestConfigValidation(t *testing.T) {
 		{"lanes", Config{LanesPerPath: 65}, []string{"Config.LanesPerPath is 65, want 1..64"}},
 		{"frame size", Config{MaxFrameSize: 2 << 20}, []string{"Config.MaxFrameSize is 2097152, want 1..1048576"}},
 		{"token TTL and events", Config{PathTokenTTL: -time.Second, EventBuffer: -1}, []string{"Config.PathTokenTTL", "Config.EventBuffer"}},
+		{"paths", Config{MaxPaths: -1}, []string{"Config.MaxPaths is -1, want > 0"}},
 		{"short group key", Config{ServerGroupKey: []byte("secret")}, []string{"server-group key has 6 bytes, want at least 32"}},
 		{"presentation", Config{Presentation: &presentation.PresentationConfig{BackpressureHighWater: 2}}, []string{"Config.Presentation", "BackpressureHighWater"}},
 	} {

@@ -24,7 +24,7 @@ var ErrListenerClosed = errors.New("kwik: listener closed")
 // is a secondary of it).
 type Listener struct {
 	conf   *Config
-	udp    *net.UDPConn
+	udp    *net.UDPConn // nil on a caller's transport (ListenTransport)
 	tr     *quic.Transport
 	ql     *quic.Listener
 	tokens *control.TokenVerifier
@@ -44,14 +44,6 @@ type Listener struct {
 // Listen listens for KWIK sessions on the UDP address addr, like quic-go's
 // ListenAddr. tlsConf must hold the server's certificate.
 func Listen(addr string, tlsConf *tls.Config, conf *Config) (*Listener, error) {
-	c, err := conf.withDefaults()
-	if err != nil {
-		return nil, err
-	}
-	tlsC, err := transport.ServerTLS(tlsConf)
-	if err != nil {
-		return nil, err
-	}
 	udpAddr, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
 		return nil, err
@@ -60,10 +52,36 @@ func Listen(addr string, tlsConf *tls.Config, conf *Config) (*Listener, error) {
 	if err != nil {
 		return nil, err
 	}
-	tr := &quic.Transport{Conn: udp}
-	ql, err := tr.Listen(tlsC, c.quicConfig())
+	l, err := listen(&quic.Transport{Conn: udp}, udp, tlsConf, conf)
 	if err != nil {
 		udp.Close()
+	}
+	return l, err
+}
+
+// ListenTransport is Listen on the caller's quic-go transport, like
+// quic-go's Transport.Listen. tr stays the caller's: the Listener never
+// closes it, and it may also dial (DialTransport). As with quic-go, a
+// transport has at most one Listener at a time.
+func ListenTransport(tr *quic.Transport, tlsConf *tls.Config, conf *Config) (*Listener, error) {
+	if tr == nil {
+		return nil, errors.New("kwik: ListenTransport needs a *quic.Transport")
+	}
+	return listen(tr, nil, tlsConf, conf)
+}
+
+// listen serves tr; udp, if not nil, is the socket the Listener owns.
+func listen(tr *quic.Transport, udp *net.UDPConn, tlsConf *tls.Config, conf *Config) (*Listener, error) {
+	c, err := conf.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	tlsC, err := transport.ServerTLS(tlsConf)
+	if err != nil {
+		return nil, err
+	}
+	ql, err := tr.Listen(tlsC, c.quicConfig())
+	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -124,7 +142,7 @@ func (l *Listener) sessionEnded(one bool) {
 		l.released = true
 	}
 	l.mu.Unlock()
-	if release {
+	if release && l.udp != nil { // a caller's transport stays the caller's
 		l.tr.Close()
 		l.udp.Close()
 	}

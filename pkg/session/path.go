@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 
 	"github.com/quic-go/quic-go"
 
@@ -31,16 +33,17 @@ func (c *Config) quicConfig() *quic.Config {
 // behind a path's queued data delays every path that depends on it.
 const controlUrgency = 0
 
-// dialPath opens a QUIC connection and its control stream, and runs the
-// client side of the KWIK handshake.
-func dialPath(ctx context.Context, conf *Config, addr string, tlsConf *tls.Config, pin []byte, hello *wire.ClientHello) (*quic.Conn, *control.Channel, *wire.ServerHello, error) {
+// dialPath opens a QUIC connection to to (addr resolved) through tr, the
+// session's one UDP socket, with its control stream, and runs the client
+// side of the KWIK handshake.
+func dialPath(ctx context.Context, conf *Config, tr *quic.Transport, addr string, to netip.AddrPort, tlsConf *tls.Config, pin []byte, hello *wire.ClientHello) (*quic.Conn, *control.Channel, *wire.ServerHello, error) {
 	tlsC, err := transport.ClientTLS(tlsConf, addr, pin)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, conf.HandshakeTimeout)
 	defer cancel()
-	conn, err := quic.DialAddr(ctx, addr, tlsC, conf.quicConfig())
+	conn, err := tr.Dial(ctx, net.UDPAddrFromAddrPort(to), tlsC, conf.quicConfig())
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("kwik: dialling %s: %w", addr, err)
 	}
@@ -67,6 +70,34 @@ func dialPath(ctx context.Context, conf *Config, addr string, tlsConf *tls.Confi
 		return nil, nil, nil, fmt.Errorf("kwik: handshake with %s: %w", addr, err)
 	}
 	return conn, ch, sh, nil
+}
+
+// resolveUDP resolves a host:port address, honouring ctx.
+func resolveUDP(ctx context.Context, addr string) (netip.AddrPort, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("kwik: address %q: %w", addr, err)
+	}
+	pn, err := net.DefaultResolver.LookupPort(ctx, "udp", port)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("kwik: address %q: %w", addr, err)
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return netip.AddrPortFrom(ip.Unmap(), uint16(pn)), nil
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("kwik: resolving %q: %w", addr, err)
+	}
+	// Prefer IPv4, as net.ResolveUDPAddr does.
+	ip := ips[0]
+	for _, a := range ips {
+		if a.Unmap().Is4() {
+			ip = a
+			break
+		}
+	}
+	return netip.AddrPortFrom(ip.Unmap(), uint16(pn)), nil
 }
 
 // runPath serves one path until it ends: its control frames go to handle,
