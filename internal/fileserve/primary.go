@@ -68,6 +68,7 @@ type Primary struct {
 // transfer so that the client reads every byte before it closes.
 func (p *Primary) ServeSession(ctx context.Context, sess *kwik.Session) {
 	log := logger(p.Logger).With("client", sess.RemoteAddr().String())
+	defer closeOnShutdown(ctx, sess)()
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, r := range p.Secondaries {

@@ -21,6 +21,7 @@ type Secondary struct {
 // ServeSession serves sess, a secondary session (one path of a client's
 // session), until it ends or ctx does, then closes it.
 func (s *Secondary) ServeSession(ctx context.Context, sess *kwik.Session) {
+	defer closeOnShutdown(ctx, sess)()
 	err := kwik.ServeRanges(ctx, sess, func(name string) (io.ReaderAt, error) {
 		return s.Store.Open(name)
 	})

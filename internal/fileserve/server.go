@@ -61,6 +61,14 @@ func (s *Server) serveSession(ctx context.Context, sess *kwik.Session) {
 	}
 }
 
+// closeOnShutdown closes sess as soon as ctx ends, without waiting for its
+// streams: a client that stops reading (or acknowledging) would otherwise
+// hold writes blocked inside QUIC, and a shutdown waiting for them, until its
+// path's idle timeout. The returned function detaches the hook.
+func closeOnShutdown(ctx context.Context, sess *kwik.Session) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { sess.CloseWithError(codeShutdown, "server shutting down") })
+}
+
 // closeReason says why a server closes a session: the client is done, or
 // the server is stopping.
 func closeReason(ctx context.Context) (kwik.ApplicationErrorCode, string) {

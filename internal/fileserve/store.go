@@ -48,7 +48,13 @@ func (d *DirStore) Open(name string) (Object, error) {
 	if !fs.ValidPath(name) || name == "." {
 		return nil, fmt.Errorf("%w: %q is not a relative slash-separated path inside the served directory", ErrForbidden, name)
 	}
-	f, err := d.root.Open(filepath.FromSlash(name))
+	// Look before opening: opening a FIFO waits for a writer, forever, and
+	// opening a device may have effects of its own. openFlags closes the
+	// window in which the name could be replaced between the two calls.
+	if st, err := d.root.Stat(filepath.FromSlash(name)); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %q is not a regular file", ErrForbidden, name)
+	}
+	f, err := d.root.OpenFile(filepath.FromSlash(name), os.O_RDONLY|openFlags, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
