@@ -140,11 +140,15 @@ func (p *Primary) serveStream(ctx context.Context, sess *kwik.Session, str *kwik
 	if size > 0 {
 		err = kwik.Spread(ctx, sess, str, name, obj, size, &kwik.SpreadConfig{Offset: offset, PieceSize: p.PieceSize, Window: p.window(), Logger: p.Logger})
 	}
+	// The session forgets a stream's delivery reports once it ends: take
+	// them while the stream is still open.
+	var paths string
 	if err == nil {
+		paths = deliveries(sess, uint64(str.StreamID()), offset)
 		err = str.CloseWithSize(offset + size)
 	}
 	if err == nil {
-		log.Info("sent", "stream", str.StreamID(), "name", name, "size", size, "paths", deliveries(sess, uint64(str.StreamID()), offset))
+		log.Info("sent", "stream", str.StreamID(), "name", name, "size", size, "paths", paths)
 		return
 	}
 	if ctx.Err() == nil && sess.Err() == nil {
