@@ -51,12 +51,22 @@ func TestDeliveryReportBounded(t *testing.T) {
 
 	delete(ss.s.streams, 1) // the stream ended
 	ss.forgetStream(1)
+	late := []wire.Delivery{{PathID: 0, StreamID: 1, Bytes: 30}} // the client's last report crosses the end
+	if err := ss.handle(&wire.DeliveryReport{Deliveries: late}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ss.s.Deliveries(1); got[0] != 30 || got[1] != 20 {
+		t.Fatalf("Deliveries of a stream that just ended = %v, want its final split {0:30 1:20}", got)
+	}
+	for i := range uint64(endedStreamsKept) { // more streams end: stream 1 is dropped
+		ss.forgetStream(1000 + 4*i)
+	}
 	if got, _ := ss.s.Deliveries(1); len(got) != 0 {
-		t.Fatalf("Deliveries of an ended stream: %v", got)
+		t.Fatalf("Deliveries of a stream that ended %d streams ago: %v", endedStreamsKept, got)
 	}
 	ss.handle(&wire.DeliveryReport{Deliveries: entries[len(entries)-2:]})
-	if len(ss.deliveries) != 0 {
-		t.Fatalf("a report after the stream ended was kept: %v", ss.deliveries)
+	if len(ss.deliveries) != endedStreamsKept {
+		t.Fatalf("%d streams kept after %d ended; want the last %d (a late report must not revive one)", len(ss.deliveries), endedStreamsKept+1, endedStreamsKept)
 	}
 
 	err := ss.handle(&wire.DeliveryReport{Deliveries: []wire.Delivery{{PathID: 7, StreamID: 5, Bytes: 1}}})

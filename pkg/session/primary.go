@@ -27,9 +27,13 @@ type serverState struct {
 	nextReq   uint64
 	rangeWait map[uint64]chan *wire.MissingRanges
 	// deliveries holds the client's latest report, stream → path → bytes,
-	// for open streams and paths this primary added only, so that it
-	// stays within open streams × paths whatever the client sends.
+	// for paths this primary added and for open streams plus the last
+	// endedStreamsKept that ended, so that it stays within
+	// (open streams + endedStreamsKept) × paths whatever the client sends.
+	// Ended streams stay a little: the client's last report crosses the
+	// end of a stream, and applications ask for the final split after it.
 	deliveries map[uint64]map[uint64]uint64
+	ended      []uint64 // streams whose reports are still kept, oldest first
 	byPath     map[uint64]*pathDeliveries
 	reportSig  signal // a report arrived or a path changed state
 }
@@ -92,8 +96,8 @@ func (ss *serverState) handle(f wire.Frame) error {
 
 // deliveryReport records what the client says it received. An entry for
 // a path this primary never added is a protocol violation; one for a
-// stream that is not open is ignored, because a report may cross the end
-// of a stream (the client read it all, this side forgot it).
+// stream that is neither open nor among the recently ended is ignored,
+// because a report may cross the end of a stream.
 func (ss *serverState) deliveryReport(f *wire.DeliveryReport) error {
 	now := time.Now()
 	ss.mu.Lock()
@@ -104,13 +108,13 @@ func (ss *serverState) deliveryReport(f *wire.DeliveryReport) error {
 			return protocolError("DELIVERY_REPORT for path %d, which this primary never added", d.PathID)
 		}
 		// ss.mu is held across the check and the update, and forgetStream
-		// takes it after the stream left s.streams: no entry outlives its
-		// stream.
-		if !ss.s.streamOpen(d.StreamID) {
-			continue
-		}
+		// takes it after the stream left s.streams: an ended stream's
+		// entry is kept only while it is in ss.ended.
 		byPath := ss.deliveries[d.StreamID]
 		if byPath == nil {
+			if !ss.s.streamOpen(d.StreamID) {
+				continue
+			}
 			byPath = make(map[uint64]uint64)
 			ss.deliveries[d.StreamID] = byPath
 		}
@@ -131,11 +135,22 @@ func (ss *serverState) deliveryReport(f *wire.DeliveryReport) error {
 	return nil
 }
 
-// forgetStream drops the reports of a stream that ended.
+// endedStreamsKept is how many ended streams keep their delivery reports.
+const endedStreamsKept = 16
+
+// forgetStream keeps the reports of a stream that ended among the last
+// endedStreamsKept, and drops the oldest beyond them.
 func (ss *serverState) forgetStream(id uint64) {
 	ss.mu.Lock()
-	delete(ss.deliveries, id)
-	ss.mu.Unlock()
+	defer ss.mu.Unlock()
+	if ss.deliveries[id] == nil {
+		ss.deliveries[id] = make(map[uint64]uint64) // a late report may still come
+	}
+	ss.ended = append(ss.ended, id)
+	if len(ss.ended) > endedStreamsKept {
+		delete(ss.deliveries, ss.ended[0])
+		ss.ended = slices.Delete(ss.ended, 0, 1)
+	}
 }
 
 // pathStatus records what the client says about one of its paths.
