@@ -55,6 +55,22 @@ func BenchmarkReadStreamHeader(b *testing.B) {
 	}
 }
 
+// BenchmarkReadStreamHeaderLane reads headers one after the other from a
+// bufio.Reader that holds many, as a lane reader does.
+func BenchmarkReadStreamHeaderLane(b *testing.B) {
+	enc, _ := benchHeader.Append(nil)
+	lane := bytes.Repeat(enc, 1000)
+	r := bytes.NewReader(lane)
+	br := bufio.NewReaderSize(r, 16<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ReadStreamHeader(br); err != nil {
+			r.Reset(lane)
+			br.Reset(r)
+		}
+	}
+}
+
 func BenchmarkMaxStreamDataAppend(b *testing.B) {
 	f := &MaxStreamData{StreamID: 4, Limit: 1 << 30}
 	buf := make([]byte, 0, 64)

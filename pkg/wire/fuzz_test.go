@@ -7,6 +7,7 @@ import (
 	"io"
 	"reflect"
 	"testing"
+	"testing/iotest"
 )
 
 // maxSeedLen keeps the big boundary frames out of the fuzzers' seeds: the
@@ -193,6 +194,10 @@ func FuzzStreamHeader(f *testing.F) {
 			if rerr == nil {
 				t.Fatalf("ReadStreamHeader accepted %x as %+v; ParseStreamHeader said %v", data, rh, err)
 			}
+			if bh, berr := ReadStreamHeader(bufio.NewReader(bytes.NewReader(data))); berr == nil ||
+				(len(data) > 0 && errors.Is(err, ErrTruncated) != errors.Is(berr, ErrTruncated)) {
+				t.Fatalf("from a bufio.Reader: %+v, %v; ParseStreamHeader said %v", bh, berr, err)
+			}
 			if len(data) > 0 && errors.Is(err, ErrTruncated) != errors.Is(rerr, ErrTruncated) {
 				t.Fatalf("truncation reported differently: %v vs %v", err, rerr)
 			}
@@ -200,6 +205,21 @@ func FuzzStreamHeader(f *testing.F) {
 		}
 		if rerr != nil || rh != h {
 			t.Fatalf("ReadStreamHeader = %+v, %v; ParseStreamHeader = %+v", rh, rerr, h)
+		}
+		// From a bufio.Reader the header is parsed in place when the
+		// buffer holds it (size 4096) and read byte by byte when the
+		// buffer ends inside it (size 16, the smallest bufio allows, and
+		// a reader that gives one byte per Read).
+		for _, br := range []*bufio.Reader{
+			bufio.NewReaderSize(bytes.NewReader(data), 4096),
+			bufio.NewReaderSize(bytes.NewReader(data), 16),
+			bufio.NewReaderSize(iotest.OneByteReader(bytes.NewReader(data)), 16),
+		} {
+			bh, berr := ReadStreamHeader(br)
+			rest, _ := io.ReadAll(br)
+			if berr != nil || bh != h || !bytes.Equal(rest, data[n:]) {
+				t.Fatalf("from a bufio.Reader: %+v, %v, %d bytes left; want %+v, %d left", bh, berr, len(rest), h, len(data)-n)
+			}
 		}
 		if n <= 0 || n > len(data) || h.Length < 0 || h.Length > MaxStreamPayload || h.Offset > MaxVarint-uint64(h.Length) {
 			t.Fatalf("accepted an out-of-range header %+v (%d bytes)", h, n)

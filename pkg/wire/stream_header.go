@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"errors"
 	"io"
 
 	"github.com/quic-go/quic-go/quicvarint"
@@ -105,7 +106,16 @@ func (h *StreamHeader) withLength(length uint64) error {
 // (the lane was closed between frames), an *Error for malformed input
 // (wrapping ErrTruncated if r ends inside the header), and any other error
 // from r unchanged; after those the lane is unusable.
+//
+// From a reader that buffers (a *bufio.Reader) the header is parsed in place
+// from the buffered bytes when they hold all of it, rather than read a byte
+// at a time.
 func ReadStreamHeader(r io.ByteReader) (StreamHeader, error) {
+	if p, ok := r.(peeker); ok {
+		if h, ok, err := peekStreamHeader(p); ok || err != nil {
+			return h, err
+		}
+	}
 	t, err := readVarint(r)
 	if err != nil {
 		if err == io.ErrUnexpectedEOF {
@@ -131,6 +141,38 @@ func ReadStreamHeader(r io.ByteReader) (StreamHeader, error) {
 		return StreamHeader{}, err
 	}
 	return h, nil
+}
+
+// peeker is a reader that buffers, as *bufio.Reader does.
+type peeker interface {
+	Buffered() int
+	Peek(n int) ([]byte, error)
+	Discard(n int) (int, error)
+}
+
+// maxStreamHeaderLen is the longest STREAM header: four 8-byte varints.
+const maxStreamHeaderLen = 4 * 8
+
+// peekStreamHeader parses a STREAM header from the bytes r has buffered,
+// waiting for the first one, and consumes it. It reports false, consuming
+// nothing, when r's buffer ends inside the header: then the caller reads it
+// byte by byte. Errors are those of ReadStreamHeader.
+func peekStreamHeader(r peeker) (StreamHeader, bool, error) {
+	if r.Buffered() == 0 {
+		if _, err := r.Peek(1); err != nil {
+			return StreamHeader{}, false, err // io.EOF: the lane ended between frames
+		}
+	}
+	b, _ := r.Peek(min(r.Buffered(), maxStreamHeaderLen))
+	h, n, err := ParseStreamHeader(b)
+	if errors.Is(err, ErrTruncated) && len(b) < maxStreamHeaderLen {
+		return StreamHeader{}, false, nil
+	}
+	if err != nil {
+		return StreamHeader{}, false, err
+	}
+	r.Discard(n)
+	return h, true, nil
 }
 
 // AppendLaneMagic appends LaneMagic, the first bytes of every lane, to b.
