@@ -30,6 +30,17 @@ var testTLS = func() certs.Pair {
 	return p
 }()
 
+// Idle timeouts of tests over real sockets. QUIC closes a connection after
+// the shorter of both ends' MaxIdleTimeout without a packet, and a process
+// starved on a loaded machine can go seconds without reading its socket:
+// every path a test needs alive gets healthyIdle, and only the peer a test
+// cuts (so that its death is noticed quickly) gets cutIdle.
+const (
+	healthyIdle  = 30 * time.Second
+	cutIdle      = 2 * time.Second
+	cutKeepAlive = 200 * time.Millisecond
+)
+
 // testContext is a context that ends with the test or after d.
 func testContext(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)

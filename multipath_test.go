@@ -76,22 +76,26 @@ type multiSetup struct {
 	link       *emulator.Link // in front of secondary[1]
 	object     []byte
 	wg         sync.WaitGroup
-	conf       *kwik.Config
 	clientConf *kwik.Config
 }
 
-func newMultiSetup(t *testing.T, ctx context.Context, size int) *multiSetup {
+// newMultiSetup starts the servers. With cut, secondary[1] has a short idle
+// timeout, so that cutting its link is noticed quickly; every other path has
+// a long one, since it must survive a starved process on a loaded machine.
+func newMultiSetup(t *testing.T, ctx context.Context, size int, cut bool) *multiSetup {
 	m := &multiSetup{
-		object: make([]byte, size),
-		// A cut link is noticed after the idle timeout; shorter ones make
-		// healthy paths time out on a loaded machine.
-		conf:       &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: 2 * time.Second, KeepAlivePeriod: 200 * time.Millisecond},
-		clientConf: &kwik.Config{MaxIdleTimeout: 2 * time.Second, KeepAlivePeriod: 200 * time.Millisecond},
+		object:     make([]byte, size),
+		clientConf: &kwik.Config{MaxIdleTimeout: healthyIdle},
 	}
+	conf := &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: healthyIdle}
 	rand.Read(m.object)
-	m.primary = listen(t, m.conf)
+	m.primary = listen(t, conf)
 	for i := range m.secondary {
-		m.secondary[i] = listen(t, m.conf)
+		c := conf
+		if cut && i == 1 {
+			c = &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: cutIdle, KeepAlivePeriod: cutKeepAlive}
+		}
+		m.secondary[i] = listen(t, c)
 		runSecondary(ctx, t, m.secondary[i], m.object, &m.wg)
 	}
 	link, err := emulator.Listen(ctx, "127.0.0.1:0", m.secondary[1].Addr().String(), emulator.LinkConfig{})
@@ -232,9 +236,12 @@ func fetch(ctx context.Context, client *kwik.Session, killAt int, kill func()) (
 }
 
 func testMultiServer(t *testing.T, kill bool) {
-	const size, chunk = 64 << 20, 256 << 10
+	// Larger than the session window (24 MiB) and the largest stream window
+	// (16 MiB), so flow control is exercised, and small enough to stay well
+	// inside the context on a loaded machine.
+	const size, chunk = 32 << 20, 256 << 10
 	ctx := testContext(t, 120*time.Second)
-	m := newMultiSetup(t, ctx, size)
+	m := newMultiSetup(t, ctx, size, kill)
 	client, server := connect(t, m.primary, m.clientConf)
 
 	serveErr := make(chan error, 1)
@@ -273,10 +280,12 @@ func TestMultiServerSecondaryDies(t *testing.T) { testMultiServer(t, true) }
 
 // TestRemovePathClosesLingeringSecondary: a secondary told that its path
 // was removed (AcceptRawData returns ErrPathRemoved) but which keeps its
-// session open is closed by the client after MaxIdleTimeout.
+// session open is closed by the client after MaxIdleTimeout. That timeout
+// is every path's, and they must live through the set-up: it is no shorter
+// than cutIdle.
 func TestRemovePathClosesLingeringSecondary(t *testing.T) {
-	ctx := testContext(t, 20*time.Second)
-	conf := &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: 500 * time.Millisecond, KeepAlivePeriod: 100 * time.Millisecond}
+	ctx := testContext(t, 30*time.Second)
+	conf := &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: cutIdle, KeepAlivePeriod: cutKeepAlive}
 	secondary := listen(t, conf)
 	accepted := acceptAll(t, secondary) // closed when the test ends, not before
 	client, server := pair(t, conf)

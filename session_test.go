@@ -238,9 +238,11 @@ func TestCancelWriteAndRead(t *testing.T) {
 }
 
 // TestPeerVanishes: the server stops answering without closing; the client
-// notices through the idle timeout and every blocked call returns.
+// notices through the idle timeout and every blocked call returns. The path
+// must live through the dial first, so the idle timeout is no shorter than
+// cutIdle.
 func TestPeerVanishes(t *testing.T) {
-	conf := &kwik.Config{MaxIdleTimeout: 500 * time.Millisecond, KeepAlivePeriod: 100 * time.Millisecond}
+	conf := &kwik.Config{MaxIdleTimeout: cutIdle, KeepAlivePeriod: cutKeepAlive}
 	ln := listen(t, conf)
 	relay := newBlackholeRelay(t, ln.Addr().String())
 	ctx := testContext(t, 20*time.Second)

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -82,12 +81,12 @@ type pathConn struct {
 	*transport.Path
 	ctrl     *control.Channel
 	data     *data.Sender
-	lastPong atomic.Int64 // unix nanoseconds of the last PONG (client side)
+	live     pathLiveness // the client's keep-alive probes of this path
 }
 
 func newPathConn(p *transport.Path, ctrl *control.Channel, d *data.Sender) *pathConn {
 	pc := &pathConn{Path: p, ctrl: ctrl, data: d}
-	pc.lastPong.Store(time.Now().UnixNano())
+	pc.live.lastPong = time.Now()
 	return pc
 }
 
