@@ -79,9 +79,9 @@ type Session struct {
 // pathConn is a path with its control channel and data sender.
 type pathConn struct {
 	*transport.Path
-	ctrl     *control.Channel
-	data     *data.Sender
-	live     pathLiveness // the client's keep-alive probes of this path
+	ctrl *control.Channel
+	data *data.Sender
+	live pathLiveness // the client's keep-alive probes of this path
 }
 
 func newPathConn(p *transport.Path, ctrl *control.Channel, d *data.Sender) *pathConn {
