@@ -42,6 +42,7 @@ skips verification.
 		fs.StringVar(&o.caFile, "ca", "", "PEM `FILE` of CA certificates to verify the servers with, instead of the system's")
 		fs.DurationVar(&o.timeout, "timeout", 0, "give up after this long (0: never)")
 		fs.DurationVar(&o.stall, "stall-timeout", 30*time.Second, "give up when no byte arrives for this long (0: never)")
+		fs.DurationVar(&o.header, "header-timeout", fileserve.DefaultHeaderTimeout, "give up when the primary has not answered the request after this long (0: never)")
 		fs.DurationVar(&o.idle, "idle-timeout", 5*time.Second, "how long a silent path lives before it counts as dead")
 		fs.BoolVar(&o.noProgress, "no-progress", false, "do not show the progress bar (it is shown only on a terminal anyway)")
 		fs.BoolVar(&o.verbose, "verbose", false, "log debug records to stderr")
@@ -54,6 +55,7 @@ type getOptions struct {
 	output, pin, caFile  string
 	insecure             bool
 	timeout, idle, stall time.Duration
+	header               time.Duration
 	noProgress, verbose  bool
 }
 
@@ -96,7 +98,11 @@ func (o *getOptions) run(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("cannot reach the primary at %s: %w", addr, err)
 	}
 	defer sess.CloseWithError(0, "")
-	dl, err := fileserve.Get(ctx, sess, name)
+	headerTimeout := o.header
+	if headerTimeout == 0 {
+		headerTimeout = -1 // fileserve's "no limit"
+	}
+	dl, err := (&fileserve.Client{HeaderTimeout: headerTimeout}).Get(ctx, sess, fileserve.Request{Name: name})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}

@@ -3,32 +3,56 @@ package fileserve
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/kwik-transport/kwik"
 )
 
+// DefaultHeaderTimeout is how long Client.Get waits for the primary's
+// header when Client.HeaderTimeout is zero.
+const DefaultHeaderTimeout = 30 * time.Second
+
+// Client asks a primary for objects. The zero value is ready to use.
+type Client struct {
+	// HeaderTimeout bounds the wait for the primary's header once the
+	// request is sent: a server that accepts the stream and never answers
+	// (not a kwik serve primary, or a stuck one) is given up on with an
+	// error matching os.ErrDeadlineExceeded. Zero means
+	// DefaultHeaderTimeout; negative means no limit but ctx.
+	HeaderTimeout time.Duration
+}
+
 // Download is an object on its way from the servers: Read returns its bytes
-// in order and io.EOF exactly after Size of them.
+// from Start in order, and io.EOF exactly after the object's last byte.
 type Download struct {
 	// Size is the object's length, from the primary's header.
 	Size int64
+	// Start is the offset in the object of the first byte Read returns:
+	// the request's Start.
+	Start int64
 
 	ctx  context.Context // the Get's: cancelling it stops reads
 	str  *kwik.Stream
 	r    *bufio.Reader
-	read int64
+	read int64 // the offset in the object of the next byte
 	done bool
 	stop func() bool // detaches the cancellation hook
 }
 
-// Get asks the primary of sess for the object name on a new stream and
-// waits for its header. A refusal is a *RemoteError. Read the object from
-// the Download, then Close it; cancelling ctx stops the reads.
+// Get asks the primary of sess for the object name, as a zero Client does.
 func Get(ctx context.Context, sess *kwik.Session, name string) (*Download, error) {
-	req, err := AppendRequest(nil, name)
+	return (&Client{}).Get(ctx, sess, Request{Name: name})
+}
+
+// Get sends req to the primary of sess on a new stream and waits for its
+// header. A refusal is a *RemoteError. Read the object from the Download,
+// then Close it; cancelling ctx stops the reads.
+func (c *Client) Get(ctx context.Context, sess *kwik.Session, req Request) (*Download, error) {
+	b, err := req.Append(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +65,7 @@ func Get(ctx context.Context, sess *kwik.Session, name string) (*Download, error
 		str.CancelRead(codeCancelled)
 		str.CancelWrite(codeCancelled)
 	})
-	if _, err := str.Write(req); err != nil {
+	if _, err := str.Write(b); err != nil {
 		d.Close()
 		return nil, d.wrap(fmt.Errorf("sending the request: %w", err))
 	}
@@ -49,7 +73,7 @@ func Get(ctx context.Context, sess *kwik.Session, name string) (*Download, error
 		d.Close()
 		return nil, d.wrap(fmt.Errorf("sending the request: %w", err))
 	}
-	h, err := ReadHeader(d.r)
+	h, err := c.readHeader(d)
 	if err != nil {
 		d.Close()
 		return nil, d.wrap(err)
@@ -58,8 +82,29 @@ func Get(ctx context.Context, sess *kwik.Session, name string) (*Download, error
 		d.Close()
 		return nil, h.Err
 	}
-	d.Size = h.Size
+	if h.Start != req.Start {
+		d.Close()
+		return nil, &ProtocolError{What: "header", Reason: fmt.Sprintf("the object starts at offset %d; the request asked for %d", h.Start, req.Start)}
+	}
+	d.Size, d.Start, d.read = h.Size, h.Start, h.Start
 	return d, nil
+}
+
+// readHeader reads the header within the header timeout.
+func (c *Client) readHeader(d *Download) (Header, error) {
+	timeout := c.HeaderTimeout
+	if timeout == 0 {
+		timeout = DefaultHeaderTimeout
+	}
+	if timeout > 0 {
+		d.str.SetReadDeadline(time.Now().Add(timeout))
+		defer d.str.SetReadDeadline(time.Time{})
+	}
+	h, err := ReadHeader(d.r)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return h, fmt.Errorf("the primary sent no answer within %v (is it a kwik serve primary?): %w", timeout, err)
+	}
+	return h, err
 }
 
 // Read reads the object's next bytes.

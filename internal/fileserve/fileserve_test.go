@@ -224,3 +224,93 @@ func TestDownloadDetectsShortAndLongStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestGetResumes asks for the rest of an object from an offset: the bytes
+// match the file's from there, through the primary and the secondary (which
+// reads from the same offset), and no path carries the part already held.
+func TestGetResumes(t *testing.T) {
+	ctx := testContext(t)
+	c := newCluster(t, ctx)
+	sess := c.dial(t, ctx, c.primary.Addr().String())
+	start := int64(len(c.content))*2/3 + 7
+	dl, err := (&Client{}).Get(ctx, sess, Request{Name: "object.bin", Start: start})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dl.Close()
+	if dl.Size != int64(len(c.content)) || dl.Start != start {
+		t.Fatalf("header says size %d from %d; want %d from %d", dl.Size, dl.Start, len(c.content), start)
+	}
+	got, err := io.ReadAll(dl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, c.content[start:]) {
+		t.Fatalf("received %d bytes that differ from the file's last %d", len(got), int64(len(c.content))-start)
+	}
+	rest := uint64(int64(len(c.content)) - start)
+	var sum uint64
+	for _, p := range sess.AllPaths() {
+		if p.Stats.BytesReceived == 0 {
+			t.Errorf("path %d (%s) carried nothing", p.ID, p.Address)
+		}
+		sum += p.Stats.BytesReceived
+	}
+	// Spread may duplicate a piece at the end; it never sends what was
+	// before the start.
+	if sum < rest || sum > rest+rest/2 {
+		t.Errorf("the paths carried %d bytes for the last %d of the object (the first %d not wanted)", sum, rest, start)
+	}
+	t.Logf("resumed at %d: %d bytes on the paths for %d wanted", start, sum, rest)
+
+	// A start past the end is refused; the end itself is an empty answer.
+	if _, err := (&Client{}).Get(ctx, sess, Request{Name: "object.bin", Start: int64(len(c.content)) + 1}); !errors.Is(err, ErrBadRequest) {
+		t.Errorf("start past the end: %v; want ErrBadRequest", err)
+	}
+	dl, err = (&Client{}).Get(ctx, sess, Request{Name: "object.bin", Start: int64(len(c.content))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(dl); err != nil || len(b) != 0 {
+		t.Errorf("start at the end: %d bytes, %v; want none", len(b), err)
+	}
+	dl.Close()
+}
+
+// TestGetGivesUpOnASilentPrimary dials a server that takes the request and
+// never answers.
+func TestGetGivesUpOnASilentPrimary(t *testing.T) {
+	ctx := testContext(t)
+	pair, err := certs.NewPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := kwik.Listen("127.0.0.1:0", pair.Server, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		sess, err := ln.Accept(ctx)
+		if err != nil {
+			return
+		}
+		defer sess.CloseWithError(0, "")
+		if str, err := sess.AcceptStream(ctx); err == nil {
+			io.ReadAll(str)
+		}
+		<-sess.Context().Done()
+	})
+	sess, err := kwik.Dial(ctx, ln.Addr().String(), pair.Client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.CloseWithError(0, "")
+	_, err = (&Client{HeaderTimeout: 200 * time.Millisecond}).Get(ctx, sess, Request{Name: "x"})
+	if !errors.Is(err, os.ErrDeadlineExceeded) || ctx.Err() != nil {
+		t.Fatalf("Get from a primary that never answers: %v; want os.ErrDeadlineExceeded after the header timeout", err)
+	}
+	t.Log(err)
+}

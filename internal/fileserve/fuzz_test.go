@@ -9,17 +9,18 @@ import (
 // FuzzParseRequest checks that ParseRequest never panics, and that what it
 // accepts encodes back to the same bytes.
 func FuzzParseRequest(f *testing.F) {
-	for _, seed := range []string{"GET a\n", "GET dir/file.bin\n", "GET ../etc/passwd\n", "GET /abs\n", "GET \n", "GET a", "PUT a\n", "GET a\x00\n", "GET \xff\n"} {
+	for _, seed := range []string{"GET a\n", "GET dir/file.bin\n", "GET ../etc/passwd\n", "GET /abs\n", "GET \n", "GET a", "PUT a\n", "GET a\x00\n", "GET \xff\n",
+		"GET a\nstart 10\n", "GET a\nstart 0\n", "GET a\nstart 01\n", "GET a\nstart 1\nstart 2\n", "GET a\nrange 1-2\n", "GET a\n\n"} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		name, err := ParseRequest(b)
+		req, err := ParseRequest(b)
 		if err != nil {
 			return
 		}
-		again, err := AppendRequest(nil, name)
+		again, err := req.Append(nil)
 		if err != nil || !bytes.Equal(again, b) {
-			t.Fatalf("ParseRequest(%q) = %q, which encodes as %q, %v", b, name, again, err)
+			t.Fatalf("ParseRequest(%q) = %+v, which encodes as %q, %v", b, req, again, err)
 		}
 	})
 }
@@ -27,7 +28,7 @@ func FuzzParseRequest(f *testing.F) {
 // FuzzReadHeader checks that ReadHeader never panics nor reads past the
 // header's newline, and that what it accepts encodes back canonically.
 func FuzzReadHeader(f *testing.F) {
-	for _, seed := range []string{"OK 0\n", "OK 268435456\nbody", "ERR not-found no such file\n", "ERR forbidden\n", "ERR internal a b c\n", "OK -1\n", "OK 01\n", "ERR what?\n", "OK 12", "\n"} {
+	for _, seed := range []string{"OK 0\n", "OK 268435456\nbody", "ERR not-found no such file\n", "ERR forbidden\n", "ERR internal a b c\n", "OK -1\n", "OK 01\n", "ERR what?\n", "OK 12", "\n", "OK 10 start=4\n", "OK 10 start=11\n", "OK 10 sha256=ab start=10\n", "OK 10 start=0\n"} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -42,7 +43,7 @@ func FuzzReadHeader(f *testing.F) {
 		}
 		again := h.Append(nil)
 		h2, err := ParseHeader(again[:len(again)-1])
-		if err != nil || h2.Size != h.Size || (h2.Err == nil) != (h.Err == nil) || (h.Err != nil && *h2.Err != *h.Err) {
+		if err != nil || h2.Size != h.Size || h2.Start != h.Start || (h2.Err == nil) != (h.Err == nil) || (h.Err != nil && *h2.Err != *h.Err) {
 			t.Fatalf("header %q decoded as %+v, re-encoded as %q, decoded again as %+v, %v", line, h, again, h2, err)
 		}
 	})

@@ -29,8 +29,9 @@ type Transfer struct {
 	Session  *kwik.Session
 	StreamID uint64
 	Name     string
-	Size     int64
-	Offset   int64 // where the object starts in the stream: the header's length
+	Size     int64 // the whole object's
+	Start    int64 // the offset in the object of the first byte sent
+	Offset   int64 // where those bytes start in the stream: the header's length
 }
 
 // Primary answers requests on a primary server's sessions: it adds its
@@ -98,24 +99,69 @@ func (p *Primary) ServeSession(ctx context.Context, sess *kwik.Session) {
 
 // serveStream answers one request.
 func (p *Primary) serveStream(ctx context.Context, sess *kwik.Session, str *kwik.Stream, log *slog.Logger) {
+	req, obj, ok := p.openRequested(str, log)
+	if !ok {
+		return
+	}
+	defer obj.Close()
+	size, start := obj.Size(), req.Start
+	head := Header{Size: size, Start: start}.Append(nil)
+	if _, err := str.Write(head); err != nil {
+		log.Info("writing the header", "stream", str.StreamID(), "err", err)
+		return
+	}
+	offset, body := int64(len(head)), size-start
+	if p.OnTransfer != nil {
+		p.OnTransfer(Transfer{Session: sess, StreamID: uint64(str.StreamID()), Name: req.Name, Size: size, Start: start, Offset: offset})
+	}
+	log.Debug("sending", "stream", str.StreamID(), "name", req.Name, "size", size, "start", start)
+	var err error
+	if body > 0 {
+		err = kwik.Spread(ctx, sess, str, objectKey(req.Name, start), io.NewSectionReader(obj, start, body), body,
+			&kwik.SpreadConfig{Offset: offset, PieceSize: p.PieceSize, Window: p.window(), Logger: p.Logger})
+	}
+	// The session forgets a stream's delivery reports once it ends: take
+	// them while the stream is still open.
+	var paths string
+	if err == nil {
+		paths = deliveries(sess, uint64(str.StreamID()), offset)
+		err = str.CloseWithSize(offset + body)
+	}
+	if err == nil {
+		log.Info("sent", "stream", str.StreamID(), "name", req.Name, "size", size, "start", start, "paths", paths)
+		return
+	}
+	if ctx.Err() == nil && sess.Err() == nil {
+		log.Warn("transfer failed", "stream", str.StreamID(), "name", req.Name, "err", err)
+	}
+	str.CancelWrite(codeTransferFailed)
+}
+
+// openRequested reads the request on str and opens what it asks for, or
+// answers with a refusal and returns false.
+func (p *Primary) openRequested(str *kwik.Stream, log *slog.Logger) (Request, Object, bool) {
 	timeout := p.RequestTimeout
 	if timeout <= 0 {
 		timeout = defaultRequestTimeout
 	}
 	str.SetReadDeadline(time.Now().Add(timeout))
-	req, err := io.ReadAll(io.LimitReader(str, int64(maxRequestLen)+1))
+	b, err := io.ReadAll(io.LimitReader(str, int64(maxRequestLen)+1))
 	if err != nil {
 		log.Info("reading the request", "stream", str.StreamID(), "err", err)
 		str.CancelWrite(codeRefused)
-		return
+		return Request{}, nil, false
 	}
-	name, err := ParseRequest(req)
+	req, err := ParseRequest(b)
 	var obj Object
 	if err == nil {
-		obj, err = p.Store.Open(name)
+		obj, err = p.Store.Open(req.Name)
+	}
+	if err == nil && req.Start > obj.Size() {
+		err = fmt.Errorf("%w: start %d is past the end of %q (%d bytes)", ErrBadRequest, req.Start, req.Name, obj.Size())
+		obj.Close()
 	}
 	if err != nil {
-		log.Info("request refused", "stream", str.StreamID(), "name", name, "err", err)
+		log.Info("request refused", "stream", str.StreamID(), "name", req.Name, "err", err)
 		code := codeOf(err)
 		// The code already says what the sentinel would.
 		msg := strings.TrimPrefix(err.Error(), code.sentinel().Error()+": ")
@@ -123,38 +169,9 @@ func (p *Primary) serveStream(ctx context.Context, sess *kwik.Session, str *kwik
 		if _, err := str.Write(refusal.Append(nil)); err == nil {
 			str.Close()
 		}
-		return
+		return Request{}, nil, false
 	}
-	defer obj.Close()
-	size := obj.Size()
-	head := Header{Size: size}.Append(nil)
-	if _, err := str.Write(head); err != nil {
-		log.Info("writing the header", "stream", str.StreamID(), "err", err)
-		return
-	}
-	offset := int64(len(head))
-	if p.OnTransfer != nil {
-		p.OnTransfer(Transfer{Session: sess, StreamID: uint64(str.StreamID()), Name: name, Size: size, Offset: offset})
-	}
-	log.Debug("sending", "stream", str.StreamID(), "name", name, "size", size)
-	if size > 0 {
-		err = kwik.Spread(ctx, sess, str, name, obj, size, &kwik.SpreadConfig{Offset: offset, PieceSize: p.PieceSize, Window: p.window(), Logger: p.Logger})
-	}
-	// The session forgets a stream's delivery reports once it ends: take
-	// them while the stream is still open.
-	var paths string
-	if err == nil {
-		paths = deliveries(sess, uint64(str.StreamID()), offset)
-		err = str.CloseWithSize(offset + size)
-	}
-	if err == nil {
-		log.Info("sent", "stream", str.StreamID(), "name", name, "size", size, "paths", paths)
-		return
-	}
-	if ctx.Err() == nil && sess.Err() == nil {
-		log.Warn("transfer failed", "stream", str.StreamID(), "name", name, "err", err)
-	}
-	str.CancelWrite(codeTransferFailed)
+	return req, obj, true
 }
 
 // deliveries describes how many bytes of a stream the client received

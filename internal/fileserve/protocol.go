@@ -11,12 +11,16 @@ import (
 
 // Limits of the protocol. Readers check them before buffering more.
 const (
-	// MaxNameLen is the longest object name a request may carry.
-	MaxNameLen = 4096
+	// MaxNameLen is the longest object name a request may carry. It leaves
+	// room, within the 4096 bytes kwik.Spread relays, for the start offset
+	// the secondaries are told (see objectKey).
+	MaxNameLen = 4064
 	// maxMessageLen bounds the message of an ERR header.
 	maxMessageLen = 1024
-	// maxRequestLen is the longest request: "GET " name "\n".
-	maxRequestLen = len(requestPrefix) + MaxNameLen + 1
+	// maxFieldsLen bounds the field lines after a request's first line.
+	maxFieldsLen = 256
+	// maxRequestLen is the longest request: "GET " name "\n" and fields.
+	maxRequestLen = len(requestPrefix) + MaxNameLen + 1 + maxFieldsLen
 	// maxHeaderLen is the longest header line, newline included.
 	maxHeaderLen = len("ERR ") + len(CodeBadRequest) + 1 + maxMessageLen + 1
 	// MaxSize is the largest object: stream offsets are 62-bit and the
@@ -28,36 +32,93 @@ const (
 	requestPrefix = "GET "
 	okPrefix      = "OK "
 	errPrefix     = "ERR "
+	fieldStart    = "start"
 )
 
-// AppendRequest appends the request for name to b.
-func AppendRequest(b []byte, name string) ([]byte, error) {
-	if err := checkName(name); err != nil {
-		return b, err
-	}
-	b = append(b, requestPrefix...)
-	b = append(b, name...)
-	return append(b, '\n'), nil
+// Request is what a client asks a primary for: one line naming the object,
+// then one line per field that differs from its default, "key value\n".
+// A server refuses a field it does not know, so that a client never gets
+// something other than what it asked for.
+//
+//	GET <name>\n
+//	start <offset>\n
+type Request struct {
+	// Name is a slash-separated path relative to the server's root.
+	Name string
+	// Start is the first byte of the object wanted: a client resuming a
+	// download asks for the rest. Zero asks for the whole object.
+	Start int64
 }
 
-// ParseRequest returns the name a whole request asks for. It checks the
-// syntax only; whether the name is inside the root is the Store's business.
-func ParseRequest(b []byte) (string, error) {
+// Append appends the request to b.
+func (r Request) Append(b []byte) ([]byte, error) {
+	if err := checkName(r.Name); err != nil {
+		return b, err
+	}
+	if r.Start < 0 || r.Start > MaxSize {
+		return b, &ProtocolError{What: "request", Reason: fmt.Sprintf("start %d is not between 0 and 2^62", r.Start)}
+	}
+	b = append(b, requestPrefix...)
+	b = append(b, r.Name...)
+	b = append(b, '\n')
+	if r.Start > 0 {
+		b = append(b, fieldStart+" "...)
+		b = strconv.AppendInt(b, r.Start, 10)
+		b = append(b, '\n')
+	}
+	return b, nil
+}
+
+// ParseRequest decodes a whole request. It checks the syntax only; whether
+// the name is inside the root is the Store's business.
+func ParseRequest(b []byte) (Request, error) {
 	if len(b) > maxRequestLen {
-		return "", &ProtocolError{What: "request", Reason: fmt.Sprintf("longer than %d bytes", maxRequestLen)}
+		return Request{}, &ProtocolError{What: "request", Reason: fmt.Sprintf("longer than %d bytes", maxRequestLen)}
 	}
-	line, ok := bytes.CutSuffix(b, []byte("\n"))
+	rest, ok := bytes.CutSuffix(b, []byte("\n"))
 	if !ok {
-		return "", &ProtocolError{What: "request", Reason: `does not end with "\n" (send "GET <name>\n", then close the stream)`}
+		return Request{}, &ProtocolError{What: "request", Reason: `does not end with "\n" (send "GET <name>\n", then close the stream)`}
 	}
-	name, ok := bytes.CutPrefix(line, []byte(requestPrefix))
+	first, fields, hasFields := bytes.Cut(rest, []byte("\n"))
+	name, ok := bytes.CutPrefix(first, []byte(requestPrefix))
 	if !ok {
-		return "", &ProtocolError{What: "request", Reason: `does not start with "GET "`}
+		return Request{}, &ProtocolError{What: "request", Reason: `does not start with "GET "`}
 	}
 	if err := checkName(string(name)); err != nil {
-		return "", err
+		return Request{}, err
 	}
-	return string(name), nil
+	r := Request{Name: string(name)}
+	seen := map[string]bool{}
+	for line := range bytes.SplitSeq(fields, []byte("\n")) {
+		if !hasFields {
+			break
+		}
+		key, value, _ := bytes.Cut(line, []byte(" "))
+		if seen[string(key)] {
+			return Request{}, &ProtocolError{What: "request", Reason: fmt.Sprintf("field %q given twice", key)}
+		}
+		seen[string(key)] = true
+		switch string(key) {
+		case fieldStart:
+			n, err := parseOffset(value)
+			if err != nil || n == 0 {
+				return Request{}, &ProtocolError{What: "request", Reason: fmt.Sprintf("start %q is not a decimal offset from 1 to 2^62", value)}
+			}
+			r.Start = n
+		default:
+			return Request{}, &ProtocolError{What: "request", Reason: fmt.Sprintf("unknown field %q (this server understands only %q)", oneLine(string(key), 64), fieldStart)}
+		}
+	}
+	return r, nil
+}
+
+// parseOffset reads a canonical decimal number from 0 to MaxSize.
+func parseOffset(b []byte) (int64, error) {
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil || n < 0 || n > MaxSize || strconv.FormatInt(n, 10) != string(b) {
+		return 0, fmt.Errorf("%q is not a decimal number of bytes up to 2^62", b)
+	}
+	return n, nil
 }
 
 // checkName enforces what the request line itself needs of a name.
@@ -75,10 +136,17 @@ func checkName(name string) error {
 	return nil
 }
 
-// Header is the primary's answer, before the object's bytes.
+// Header is the primary's answer, before the object's bytes: an OK line,
+// the object's size and then optional "key=value" fields, or a refusal.
+//
+//	OK <size>[ start=<offset>]\n
+//	ERR <code> <message>\n
+//
+// A client ignores OK fields it does not know, so servers can add some.
 type Header struct {
-	Size int64        // the object's length, when Err is nil
-	Err  *RemoteError // the refusal, if the request was refused
+	Size  int64        // the object's length, when Err is nil
+	Start int64        // the offset in the object of the first byte that follows
+	Err   *RemoteError // the refusal, if the request was refused
 }
 
 // Append appends the header line to b. A refusal's message is cut to one
@@ -87,6 +155,10 @@ func (h Header) Append(b []byte) []byte {
 	if h.Err == nil {
 		b = append(b, okPrefix...)
 		b = strconv.AppendInt(b, h.Size, 10)
+		if h.Start > 0 {
+			b = append(b, " "+fieldStart+"="...)
+			b = strconv.AppendInt(b, h.Start, 10)
+		}
 		return append(b, '\n')
 	}
 	code := h.Err.Code
@@ -126,12 +198,8 @@ func ParseHeader(line []byte) (Header, error) {
 	if len(line) >= maxHeaderLen {
 		return Header{}, &ProtocolError{What: "header", Reason: fmt.Sprintf("longer than %d bytes", maxHeaderLen)}
 	}
-	if size, ok := bytes.CutPrefix(line, []byte(okPrefix)); ok {
-		n, err := strconv.ParseInt(string(size), 10, 64)
-		if err != nil || n < 0 || n > MaxSize || strconv.FormatInt(n, 10) != string(size) {
-			return Header{}, &ProtocolError{What: "header", Reason: fmt.Sprintf("size %q is not a decimal number of bytes up to 2^62", size)}
-		}
-		return Header{Size: n}, nil
+	if rest, ok := bytes.CutPrefix(line, []byte(okPrefix)); ok {
+		return parseOK(rest)
 	}
 	if rest, ok := bytes.CutPrefix(line, []byte(errPrefix)); ok {
 		code, msg, _ := bytes.Cut(rest, []byte(" "))
@@ -141,6 +209,28 @@ func ParseHeader(line []byte) (Header, error) {
 		return Header{Err: &RemoteError{Code: Code(code), Message: oneLine(string(msg), maxMessageLen)}}, nil
 	}
 	return Header{}, &ProtocolError{What: "header", Reason: `starts with neither "OK " nor "ERR " (is this a kwik serve primary?)`}
+}
+
+// parseOK parses what follows "OK ": the size, then the fields.
+func parseOK(rest []byte) (Header, error) {
+	fields := bytes.Split(rest, []byte(" "))
+	size, err := parseOffset(fields[0])
+	if err != nil {
+		return Header{}, &ProtocolError{What: "header", Reason: "size " + err.Error()}
+	}
+	h := Header{Size: size}
+	for _, f := range fields[1:] {
+		key, value, _ := bytes.Cut(f, []byte("="))
+		switch string(key) {
+		case fieldStart:
+			n, err := parseOffset(value)
+			if err != nil || n == 0 || n > size {
+				return Header{}, &ProtocolError{What: "header", Reason: fmt.Sprintf("start %q is not an offset from 1 to the size %d", value, size)}
+			}
+			h.Start = n
+		}
+	}
+	return h, nil
 }
 
 func validCode(c Code) bool {

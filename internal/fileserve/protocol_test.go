@@ -8,15 +8,22 @@ import (
 )
 
 func TestRequestRoundTrip(t *testing.T) {
-	for _, name := range []string{"a", "dir/file.bin", "with space", "ünïcode/ファイル", strings.Repeat("x", MaxNameLen)} {
-		b, err := AppendRequest(nil, name)
+	for _, req := range []Request{
+		{Name: "a"}, {Name: "dir/file.bin"}, {Name: "with space"}, {Name: "ünïcode/ファイル"},
+		{Name: strings.Repeat("x", MaxNameLen)}, {Name: "a", Start: 1}, {Name: strings.Repeat("x", MaxNameLen), Start: MaxSize},
+	} {
+		b, err := req.Append(nil)
 		if err != nil {
-			t.Fatalf("AppendRequest(%q): %v", name, err)
+			t.Fatalf("%+v.Append: %v", req, err)
 		}
 		got, err := ParseRequest(b)
-		if err != nil || got != name {
-			t.Errorf("ParseRequest(%q) = %q, %v; want %q", b, got, err, name)
+		if err != nil || got != req {
+			t.Errorf("ParseRequest(%q) = %+v, %v; want %+v", b, got, err, req)
 		}
+	}
+	// A whole request goes to kwik.Spread's secondaries as their key.
+	if key := objectKey(strings.Repeat("x", MaxNameLen), MaxSize); len(key) > 4096 {
+		t.Errorf("the longest range key has %d bytes; kwik.Spread relays at most 4096", len(key))
 	}
 }
 
@@ -26,27 +33,40 @@ func TestParseRequestRejects(t *testing.T) {
 		{"GET a", "no newline"},
 		{"PUT a\n", "wrong verb"},
 		{"GET \n", "empty name"},
-		{"GET a\nb\n", "newline inside"},
+		{"GET a\nb\n", "unknown field"},
+		{"GET a\nrange 1-5\n", "unknown field"},
+		{"GET a\nstart 0\n", "start zero is the default, never sent"},
+		{"GET a\nstart -1\n", "negative start"},
+		{"GET a\nstart 007\n", "start not canonical"},
+		{"GET a\nstart 5\nstart 6\n", "start twice"},
+		{"GET a\n\n", "empty field line"},
 		{"GET a\x00b\n", "NUL"},
 		{"GET \xff\n", "not UTF-8"},
 		{"GET " + strings.Repeat("x", MaxNameLen+1) + "\n", "too long"},
+		{"GET a\n" + strings.Repeat("start 1\n", maxFieldsLen), "too long"},
 	} {
 		_, err := ParseRequest([]byte(tc.in))
 		var pe *ProtocolError
 		if !errors.As(err, &pe) || !errors.Is(err, ErrBadRequest) {
-			t.Errorf("%s: ParseRequest(%q) = %v; want a *ProtocolError matching ErrBadRequest", tc.why, tc.in, err)
+			t.Errorf("%s: ParseRequest(%q) = %v; want a *ProtocolError matching ErrBadRequest", tc.why, clipped(tc.in), err)
 		}
 	}
-	if _, err := AppendRequest(nil, "a\nb"); err == nil {
-		t.Error("AppendRequest accepted a name with a newline")
+	for _, req := range []Request{{Name: "a\nb"}, {Name: "a", Start: -1}} {
+		if b, err := req.Append(nil); err == nil {
+			t.Errorf("%+v.Append = %q; want an error", req, b)
+		}
 	}
 }
+
+func clipped(s string) string { return s[:min(len(s), 40)] }
 
 func TestHeaderRoundTrip(t *testing.T) {
 	for _, h := range []Header{
 		{Size: 0},
 		{Size: 1 << 40},
 		{Size: MaxSize},
+		{Size: 10, Start: 4},
+		{Size: 10, Start: 10},
 		{Err: &RemoteError{Code: CodeNotFound, Message: `no such file: "x"`}},
 		{Err: &RemoteError{Code: CodeForbidden, Message: ""}},
 		{Err: &RemoteError{Code: CodeInternal, Message: "disk on fire"}},
@@ -56,7 +76,7 @@ func TestHeaderRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ReadHeader(%q): %v", b, err)
 		}
-		if got.Size != h.Size || (got.Err == nil) != (h.Err == nil) || (h.Err != nil && *got.Err != *h.Err) {
+		if got.Size != h.Size || got.Start != h.Start || (got.Err == nil) != (h.Err == nil) || (h.Err != nil && *got.Err != *h.Err) {
 			t.Errorf("header %q decoded as %+v; want %+v", b, got, h)
 		}
 	}
@@ -80,6 +100,7 @@ func TestHeaderMessageIsOneBoundedLine(t *testing.T) {
 func TestParseHeaderRejects(t *testing.T) {
 	for _, in := range []string{
 		"", "OK", "OK ", "OK -1", "OK +5", "OK 007", "OK 1e3", "OK 4611686018427387904",
+		"OK 10 start=0", "OK 10 start=11", "OK 10 start=x",
 		"ERR", "ERR nope message", "HTTP/1.1 200 OK", strings.Repeat("E", maxHeaderLen),
 	} {
 		if h, err := ParseHeader([]byte(in)); err == nil {
