@@ -46,6 +46,7 @@ skips verification.
 		fs.DurationVar(&o.idle, "idle-timeout", 5*time.Second, "how long a silent path lives before it counts as dead")
 		fs.BoolVar(&o.noProgress, "no-progress", false, "do not show the progress bar (it is shown only on a terminal anyway)")
 		fs.BoolVar(&o.verbose, "verbose", false, "log debug records to stderr")
+		fs.StringVar(&o.allowSecondary, "allow-secondary", "", "the secondaries the primary may add: `LIST` of IP addresses and CIDR prefixes, or \"any\" (default: none more local than the primary)")
 		return o.run
 	},
 }
@@ -57,6 +58,7 @@ type getOptions struct {
 	timeout, idle, stall time.Duration
 	header               time.Duration
 	noProgress, verbose  bool
+	allowSecondary       string
 }
 
 func (o *getOptions) run(ctx context.Context, e *env, args []string) error {
@@ -70,6 +72,10 @@ func (o *getOptions) run(ctx context.Context, e *env, args []string) error {
 		if pin, err = parsePin(o.pin); err != nil {
 			return usagef("--pin: %v", err)
 		}
+	}
+	allowPath, err := parseAllowSecondary(o.allowSecondary)
+	if err != nil {
+		return usagef("--allow-secondary: %v", err)
 	}
 	primaryTLS, secondaryTLS, err := clientTLS(addr, pin, o.insecure, o.caFile)
 	if err != nil {
@@ -90,7 +96,7 @@ func (o *getOptions) run(ctx context.Context, e *env, args []string) error {
 
 	log := newLogger(e.stderr, o.verbose)
 	start := time.Now()
-	sess, err := kwik.Dial(ctx, addr, primaryTLS, fileserve.ClientConfig(&kwik.Config{MaxIdleTimeout: o.idle, SecondaryTLS: secondaryTLS, Logger: log}))
+	sess, err := kwik.Dial(ctx, addr, primaryTLS, fileserve.ClientConfig(&kwik.Config{MaxIdleTimeout: o.idle, SecondaryTLS: secondaryTLS, AllowPath: allowPath, Logger: log}))
 	if err != nil {
 		if strings.Contains(err.Error(), "failed to verify certificate") {
 			return fmt.Errorf("cannot reach the primary at %s: %w\n(a server in development mode prints a \"pin:\" line: pass it with --pin, or use --insecure)", addr, err)

@@ -255,6 +255,11 @@ func (s *Session) streamDone(id uint64) {
 // streamComplete tells every path writing into a stream that the
 // application read all of it: their pending writes are moot.
 func (s *Session) streamComplete(id uint64) {
+	if s.client != nil {
+		// The primary forgets a stream's deliveries when it ends: tell it
+		// the last of them first, on the same control stream.
+		s.client.sendReport(false)
+	}
 	f := &wire.StopSending{StreamID: id, ErrorCode: wire.NoError}
 	s.primary.ctrl.Send(f)
 	if s.client != nil {
