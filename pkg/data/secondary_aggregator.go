@@ -119,7 +119,7 @@ func (e *RejectedError) Unwrap() error { return e.Err }
 
 // Write hands a frame's payload, owned by the caller and taken over here, to
 // the presentation layer and sorts the outcome: nil, *PathError (close the
-// path), or *RejectedError (tell the sender). Data for a stream that is
+// path: data past the limit, or a *presentation.RangeLimitError), or *RejectedError (tell the sender). Data for a stream that is
 // already closed or cancelled is dropped silently, as QUIC does.
 func Write(dpm presentation.DataPresentationManager, pathID uint64, h wire.StreamHeader, payload []byte) error {
 	meta := presentation.DataMetadata{PathID: pathID, Flags: presentation.DataFlagPooled}
@@ -133,6 +133,10 @@ func Write(dpm presentation.DataPresentationManager, pathID uint64, h wire.Strea
 		return nil
 	case errors.As(err, &fc):
 		return &PathError{Code: wire.FlowControlError, Reason: err.Error()}
+	case errors.Is(err, presentation.ErrTooManyRanges):
+		// Fragmenting a stream beyond any legitimate sender is an attack on
+		// the receiver's memory: the path goes, the stream stays.
+		return &PathError{Code: wire.ProtocolViolation, Reason: err.Error()}
 	case errors.Is(err, presentation.ErrStreamClosed), errors.Is(err, presentation.ErrStreamNotFound):
 		return nil
 	default:

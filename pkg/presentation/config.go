@@ -19,6 +19,8 @@ const (
 	DefaultSlowReaderTimeout           = time.Second
 	DefaultRTT                         = 100 * time.Millisecond
 	DefaultMetricsInterval             = time.Second
+	DefaultMaxStreamRanges             = 1024
+	DefaultMaxSessionRanges            = 8192
 
 	// maxOffset is the largest stream offset (QUIC varint range).
 	maxOffset = 1<<62 - 1
@@ -61,6 +63,13 @@ type PresentationConfig struct {
 	// MetricsInterval is the shortest interval over which Metrics computes
 	// throughput (1 s).
 	MetricsInterval time.Duration
+	// MaxStreamRanges bounds the disjoint ranges of unread bytes one stream
+	// may hold (1024): a write that would open one more is refused with a
+	// *RangeLimitError, and the session closes the path that sent it.
+	// Legitimate delivery over 8 paths stays far below (docs/DESIGN.md).
+	MaxStreamRanges int
+	// MaxSessionRanges bounds them summed over every stream (8192).
+	MaxSessionRanges int
 	// Logger receives debug and warning records; nil discards them.
 	Logger *slog.Logger
 }
@@ -88,6 +97,8 @@ func (c *PresentationConfig) withDefaults() *PresentationConfig {
 	setDefault(&r.SlowReaderTimeout, DefaultSlowReaderTimeout)
 	setDefault(&r.DefaultRTT, DefaultRTT)
 	setDefault(&r.MetricsInterval, DefaultMetricsInterval)
+	setDefault(&r.MaxStreamRanges, DefaultMaxStreamRanges)
+	setDefault(&r.MaxSessionRanges, DefaultMaxSessionRanges)
 	if r.Logger == nil {
 		r.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -130,6 +141,10 @@ func (c *PresentationConfig) Validate() error {
 		return &ConfigError{"SlowReaderTimeout", r.SlowReaderTimeout, "must be positive (0 means 1s)"}
 	case r.DefaultRTT < 0:
 		return &ConfigError{"DefaultRTT", r.DefaultRTT, "must be positive (0 means 100ms)"}
+	case r.MaxStreamRanges < 0:
+		return &ConfigError{"MaxStreamRanges", r.MaxStreamRanges, "must not be negative (0 means 1024)"}
+	case r.MaxSessionRanges < 0:
+		return &ConfigError{"MaxSessionRanges", r.MaxSessionRanges, "must not be negative (0 means 8192)"}
 	case r.MetricsInterval < 0:
 		return &ConfigError{"MetricsInterval", r.MetricsInterval, "must be positive (0 means 1s)"}
 	}

@@ -33,6 +33,9 @@ type dataPresentationManager struct {
 	onSessionLimit atomic.Pointer[func(limit uint64)]
 	onGap          atomic.Pointer[func(GapReport)]
 
+	memory atomic.Int64 // capacity of every buffer the streams hold
+	ranges atomic.Int64 // disjoint ranges buffered, all streams
+
 	sessionAdvertised atomic.Uint64
 	memoryPressure    globalFlag
 	windowExhausted   globalFlag
@@ -160,11 +163,7 @@ func (m *dataPresentationManager) isClosed() bool {
 func (m *dataPresentationManager) GetBuffer(n int) []byte { return m.pool.getSlice(n) }
 
 // PutBuffer gives back an unwritten slice from GetBuffer.
-func (m *dataPresentationManager) PutBuffer(b []byte) {
-	if pb := m.pool.claim(b); pb != nil {
-		pb.release()
-	}
-}
+func (m *dataPresentationManager) PutBuffer(b []byte) { m.pool.putSlice(b) }
 
 // WriteToStream stores data at offset of a stream.
 func (m *dataPresentationManager) WriteToStream(streamID uint64, offset uint64, data []byte, meta *DataMetadata) error {
@@ -172,18 +171,15 @@ func (m *dataPresentationManager) WriteToStream(streamID uint64, offset uint64, 
 	if meta != nil {
 		md = *meta
 	}
-	var pb *pooledBuffer
-	if md.Flags&DataFlagPooled != 0 {
-		pb = m.pool.claim(data) // nil for a foreign slice: it is copied
-	}
+	pooled := md.Flags&DataFlagPooled != 0
 	s, err := m.lookup(streamID)
 	if err != nil {
-		if pb != nil {
-			pb.release()
+		if pooled {
+			m.pool.putSlice(data)
 		}
 		return err
 	}
-	eff, err := s.write(offset, data, pb, md)
+	eff, err := s.write(offset, data, pooled, md)
 	m.applyEffects(s, eff)
 	if err != nil {
 		m.logWriteError(err, streamID, md.PathID)
@@ -392,7 +388,9 @@ func (m *dataPresentationManager) advertiseSession() {
 func (m *dataPresentationManager) checkMemoryPressure() {
 	m.memoryPressure.reconcile(func(on bool) bool {
 		cfg := m.config()
-		used, size := float64(m.rwm.used.Load()), float64(m.rwm.size.Load())
+		// What the buffers cost, not only the bytes they hold.
+		used := float64(max(m.rwm.used.Load(), uint64(max(m.memory.Load(), 0))))
+		size := float64(m.rwm.size.Load())
 		switch {
 		case used >= cfg.GlobalBackpressureThreshold*size:
 			return true

@@ -67,7 +67,7 @@ func TestManagerRoutesWritesToStreams(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := m.pool.outstanding(); n != 0 {
+	if n := leakedBuffers(m); n != 0 {
 		t.Fatalf("%d pooled slices not taken back", n)
 	}
 	for _, id := range []uint64{0, 4, 8} {
@@ -144,7 +144,7 @@ func TestManagerFlowControlLimitAndCallback(t *testing.T) {
 	if err := m.WriteToStream(0, 64<<10-5, buf, &DataMetadata{Flags: DataFlagPooled}); !errors.As(err, &fe) {
 		t.Fatalf("write past the limit: %v", err)
 	}
-	if m.pool.outstanding() != 0 {
+	if leakedBuffers(m) != 0 {
 		t.Fatal("rejected pooled buffer not taken back")
 	}
 	if u := m.rwm.used.Load(); u != 0 {
@@ -427,8 +427,10 @@ func TestReorderGrowsWindow(t *testing.T) {
 		t.Fatalf("bytes at the end of the window behind a gap advertised %v, want [0 %d]", limits, 4*win)
 	}
 	// The gap fills: half a window is readable, which is under a quarter
-	// of the new window. Bytes at its end double it.
+	// of the new window. Bytes at its end double it once a quarter of it
+	// is buffered.
 	write(0, 0, 1)
+	write(0, 2*win, win-1)
 	write(0, 4*win-win/8, win/8)
 	if l, _ := m.StreamLimit(0); l != 8*win {
 		t.Fatalf("limit %d after bytes at the end of 4 windows, want %d", l, 8*win)
@@ -437,6 +439,23 @@ func TestReorderGrowsWindow(t *testing.T) {
 	write(4, 0, win)
 	if l, _ := m.StreamLimit(4); l != win {
 		t.Fatalf("in-order bytes nobody reads grew the limit to %d", l)
+	}
+}
+
+// TestReorderNeedsBufferedBytes: bytes near the limit grow nothing while
+// little is buffered: a sender cannot make the window grow with a few bytes
+// and nothing readable (the growth it gets is for data it already placed).
+func TestReorderNeedsBufferedBytes(t *testing.T) {
+	const win = 64 << 10
+	m := newTestManager(t, &PresentationConfig{InitialStreamWindow: win, MinStreamWindow: win, MaxStreamWindow: 16 * win, MaxStreamRanges: win})
+	mustCreate(t, m, 0)
+	for off := uint64(win - win/4); off < win; off += 2 {
+		if err := m.WriteToStream(0, off, []byte{1}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l, _ := m.StreamLimit(0); l != win {
+		t.Fatalf("%d bytes at every other offset of the last quarter grew the limit to %d, want %d", win/8, l, win)
 	}
 }
 

@@ -26,6 +26,8 @@ var (
 	ErrFlowControl = errors.New("presentation: flow-control limit exceeded")
 	// ErrFinalSize is matched by every *FinalSizeError.
 	ErrFinalSize = errors.New("presentation: final size violated")
+	// ErrTooManyRanges is matched by every *RangeLimitError.
+	ErrTooManyRanges = errors.New("presentation: too many disjoint ranges buffered")
 	// ErrWindowExhausted is returned when the session window has no room
 	// for a requested allocation.
 	ErrWindowExhausted = errors.New("presentation: session receive window exhausted")
@@ -87,6 +89,32 @@ func (e *FinalSizeError) Error() string {
 
 // Is makes errors.Is(err, ErrFinalSize) true.
 func (e *FinalSizeError) Is(target error) bool { return target == ErrFinalSize }
+
+// RangeLimitError reports a write that would have opened one disjoint range
+// of unread bytes too many, in its stream (Session false) or summed over the
+// session. The data was not stored. Legitimate senders never come near the
+// bound: the path that sent it is hostile or broken and should be closed
+// with a protocol violation.
+type RangeLimitError struct {
+	StreamID uint64
+	Offset   uint64 // first offset of the rejected data
+	Ranges   int    // disjoint ranges held when the data arrived
+	Limit    int    // MaxStreamRanges or MaxSessionRanges
+	Session  bool   // the session-wide bound was hit
+}
+
+// Error says which bound the data would have exceeded.
+func (e *RangeLimitError) Error() string {
+	scope := "stream"
+	if e.Session {
+		scope = "session"
+	}
+	return fmt.Sprintf("presentation: stream %d: data at offset %d would open a disjoint range beyond the %s's %d (limit %d); the sender fragments the stream beyond what any legitimate sender does",
+		e.StreamID, e.Offset, scope, e.Ranges, e.Limit)
+}
+
+// Is makes errors.Is(err, ErrTooManyRanges) true.
+func (e *RangeLimitError) Is(target error) bool { return target == ErrTooManyRanges }
 
 // timeoutError is returned by reads whose deadline passed. It satisfies
 // errors.Is(err, os.ErrDeadlineExceeded) and net.Error with Timeout() true.

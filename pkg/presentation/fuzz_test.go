@@ -228,7 +228,7 @@ func FuzzWriteSequence(f *testing.F) {
 				}
 			}
 		}
-		if n := m.pool.outstanding(); n != 0 {
+		if n := leakedBuffers(m); n != 0 {
 			t.Fatalf("%d pooled slices never taken back", n)
 		}
 	})

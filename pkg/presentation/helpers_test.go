@@ -52,3 +52,20 @@ type result struct {
 	n   int
 	err error
 }
+
+// leakedBuffers returns how many buffers the pool counts as held that no
+// stream of m can reach: 0 unless a reference was lost.
+func leakedBuffers(m *dataPresentationManager) int {
+	reach := map[*buffer]bool{}
+	m.mu.RLock()
+	for _, s := range m.streams {
+		s.mu.Lock()
+		s.chunks.all(func(k *chunk) bool { reach[k.buf] = true; return true })
+		if s.block != nil {
+			reach[s.block] = true
+		}
+		s.mu.Unlock()
+	}
+	m.mu.RUnlock()
+	return m.pool.outstanding() - len(reach)
+}

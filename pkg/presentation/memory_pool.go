@@ -4,61 +4,31 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
 // Size classes of the buffer pool: powers of two from 1 KiB to 1 MiB
 // (wire.MaxStreamPayload). Larger requests are allocated and never pooled.
 const (
-	minClassShift  = 10
-	maxClassShift  = 20
-	numClasses     = maxClassShift - minClassShift + 1
-	registryShards = 16
+	minClassShift = 10
+	maxClassShift = 20
+	numClasses    = maxClassShift - minClassShift + 1
 )
 
-// pooledBuffer is one buffer of the pool. Stored pieces of a write keep a
-// reference each, so one buffer split by overlaps goes back to the pool
-// only when its last piece was read or dropped.
-type pooledBuffer struct {
-	data  []byte // the whole buffer, len == class size
-	refs  atomic.Int32
-	class int8 // -1: not pooled (too large, or pool disabled)
-	pool  *bufferPool
-}
-
-func (b *pooledBuffer) retain() { b.refs.Add(1) }
-
-// release drops one reference and recycles the buffer after the last one.
-func (b *pooledBuffer) release() {
-	switch n := b.refs.Add(-1); {
-	case n == 0:
-		b.pool.put(b)
-	case n < 0:
-		panic("presentation: pooled buffer released too often")
-	}
-}
-
-// bufferPool recycles receive buffers in size classes. Buffers handed out
-// by GetBuffer are recorded in a sharded registry (keyed by the address of
-// their first byte) so that WriteToStream can take them back by slice.
+// bufferPool recycles receive memory in size classes. It hands out plain
+// slices (GetBuffer) and takes them back by their capacity: no table of
+// slices handed out, so neither side takes a lock. A slice handed back
+// travels in a box (a *[]byte) so that sync.Pool does not allocate one per
+// Put; empty boxes are recycled too.
 type bufferPool struct {
-	classes  [numClasses]sync.Pool
-	disabled bool // benchmarks compare against plain allocation
-	registry [registryShards]struct {
-		mu  sync.Mutex
-		out map[*byte]*pooledBuffer
-		_   [40]byte // keep shards on separate cache lines
-	}
+	classes  [numClasses]sync.Pool // *[]byte holding a slice of the class size
+	boxes    sync.Pool             // empty *[]byte
+	disabled bool                  // benchmarks compare against plain allocation
+
 	gets, news atomic.Uint64 // statistics: requests, fresh allocations
+	held       atomic.Int64  // buffers held by streams (leak checks)
 }
 
-func newBufferPool() *bufferPool {
-	p := &bufferPool{}
-	for i := range p.registry {
-		p.registry[i].out = make(map[*byte]*pooledBuffer)
-	}
-	return p
-}
+func newBufferPool() *bufferPool { return &bufferPool{} }
 
 // classOf returns the size class for n bytes, or -1 when n is too large.
 func classOf(n int) int {
@@ -72,79 +42,47 @@ func classOf(n int) int {
 	return c
 }
 
-// get returns a buffer of at least n bytes holding one reference.
-func (p *bufferPool) get(n int) *pooledBuffer {
-	p.gets.Add(1)
+// isClassSize reports whether a slice of capacity n can go back to the pool.
+func isClassSize(n int) bool {
 	c := classOf(n)
-	if c >= 0 && !p.disabled {
-		if b, ok := p.classes[c].Get().(*pooledBuffer); ok {
-			b.refs.Store(1)
-			return b
-		}
-		p.news.Add(1)
-		b := &pooledBuffer{data: make([]byte, 1<<(c+minClassShift)), class: int8(c), pool: p}
-		b.refs.Store(1)
-		return b
-	}
-	p.news.Add(1)
-	b := &pooledBuffer{data: make([]byte, n), class: -1, pool: p}
-	b.refs.Store(1)
-	return b
+	return c >= 0 && n == 1<<(c+minClassShift)
 }
 
-func (p *bufferPool) put(b *pooledBuffer) {
-	if b.class >= 0 {
-		p.classes[b.class].Put(b)
-	}
-}
-
-func (p *bufferPool) shard(ptr *byte) int {
-	return int(uintptr(unsafe.Pointer(ptr))>>minClassShift) % registryShards
-}
-
-// getSlice returns a registered slice of length n for the caller to fill
-// and hand back with claim.
+// getSlice returns a slice of length n whose capacity is its class size.
 func (p *bufferPool) getSlice(n int) []byte {
 	if n <= 0 {
 		return []byte{}
 	}
-	b := p.get(n)
-	s := b.data[:n:n]
-	r := &p.registry[p.shard(&s[0])]
-	r.mu.Lock()
-	r.out[&s[0]] = b
-	r.mu.Unlock()
-	return s
+	p.gets.Add(1)
+	c := classOf(n)
+	if c < 0 || p.disabled {
+		p.news.Add(1)
+		return make([]byte, n)
+	}
+	if box, ok := p.classes[c].Get().(*[]byte); ok {
+		s := *box
+		*box = nil
+		p.boxes.Put(box)
+		return s[:n]
+	}
+	p.news.Add(1)
+	return make([]byte, n, 1<<(c+minClassShift))
 }
 
-// claim takes back a slice from getSlice (its first byte must be the
-// slice's first byte) with its reference; nil when s is not one.
-func (p *bufferPool) claim(s []byte) *pooledBuffer {
-	if cap(s) == 0 {
-		return nil
+// putSlice recycles s when its capacity is a class size; anything else is
+// left to the garbage collector.
+func (p *bufferPool) putSlice(s []byte) {
+	if p.disabled || !isClassSize(cap(s)) {
+		return
 	}
-	ptr := unsafe.SliceData(s)
-	r := &p.registry[p.shard(ptr)]
-	r.mu.Lock()
-	b, ok := r.out[ptr]
-	if ok {
-		delete(r.out, ptr)
+	box, ok := p.boxes.Get().(*[]byte)
+	if !ok {
+		box = new([]byte)
 	}
-	r.mu.Unlock()
-	if !ok || len(s) > len(b.data) {
-		return nil
-	}
-	return b
+	*box = s[:cap(s)]
+	p.classes[classOf(cap(s))].Put(box)
 }
 
-// outstanding returns how many slices from getSlice were not claimed.
-func (p *bufferPool) outstanding() int {
-	n := 0
-	for i := range p.registry {
-		r := &p.registry[i]
-		r.mu.Lock()
-		n += len(r.out)
-		r.mu.Unlock()
-	}
-	return n
-}
+// outstanding returns how many buffers streams hold: 0 once every stored
+// byte was read or dropped.
+func (p *bufferPool) outstanding() int { return int(p.held.Load()) }

@@ -29,6 +29,13 @@ func (s *rangeSet) add(start, end uint64) {
 	s.l.at(c).End = newEnd
 }
 
+// touches reports whether [start, end) overlaps or touches a range of the
+// set: adding it would not make one more range.
+func (s *rangeSet) touches(start, end uint64) bool {
+	c := s.l.search(func(r *Range) bool { return r.End >= start })
+	return s.l.valid(c) && s.l.at(c).Start <= end
+}
+
 // numRanges returns the number of disjoint ranges.
 func (s *rangeSet) numRanges() int { return s.l.len() }
 

@@ -34,6 +34,17 @@ func (l *sortedList[T]) next(c cursor) cursor {
 	return c
 }
 
+// prev returns the cursor of the element before c, if there is one.
+func (l *sortedList[T]) prev(c cursor) (cursor, bool) {
+	switch {
+	case c.i > 0:
+		return cursor{c.b, c.i - 1}, true
+	case c.b > 0:
+		return cursor{c.b - 1, len(l.blocks[c.b-1]) - 1}, true
+	}
+	return c, false
+}
+
 // first returns the smallest element, or nil.
 func (l *sortedList[T]) first() *T {
 	if l.n == 0 {

@@ -27,12 +27,11 @@ var clockBase = time.Now()
 func monotime() int64 { return int64(time.Since(clockBase)) }
 
 // chunk is one stored piece of a stream: bytes [off, off+len(data)) that
-// point into a pooled buffer without copying.
+// point into a buffer the chunk holds a reference to.
 type chunk struct {
-	off     uint64
-	data    []byte
-	buf     *pooledBuffer
-	arrival int64 // monotime when stored, for arrival-to-read latency
+	off  uint64
+	data []byte
+	buf  *buffer
 }
 
 func (c *chunk) end() uint64 { return c.off + uint64(len(c.data)) }
@@ -45,6 +44,7 @@ type streamCounters struct {
 	latencySum, latencyCount            uint64 // nanoseconds, pieces
 	latencyMax                          int64
 	bpEvents                            uint64
+	compactions                         uint64
 }
 
 func (c *streamCounters) add(o *streamCounters) {
@@ -59,6 +59,7 @@ func (c *streamCounters) add(o *streamCounters) {
 	c.latencyCount += o.latencyCount
 	c.latencyMax = max(c.latencyMax, o.latencyMax)
 	c.bpEvents += o.bpEvents
+	c.compactions += o.compactions
 }
 
 // effects are what a stream operation leaves to do once the stream lock
@@ -94,6 +95,12 @@ type streamBuffer struct {
 	state      streamState
 	err        error         // what readers get once the stream failed or closed
 	wake       chan struct{} // closed to wake readers; nil while nobody waits
+
+	// Memory (stream_memory.go): the block small writes are copied into,
+	// the capacity of every buffer held, the ranges counted in the session.
+	block         *buffer
+	capacity      uint64
+	rangesCounted int
 
 	// Flow control: limit = max(previous limit, readPos + window).
 	window, limit, advertised uint64
@@ -160,26 +167,39 @@ func (s *streamBuffer) WriteWithMetadata(offset uint64, data []byte, meta *DataM
 	if meta != nil {
 		md = *meta
 	}
-	eff, err := s.write(offset, data, nil, md)
+	eff, err := s.write(offset, data, false, md)
 	s.apply(eff)
 	return err
 }
 
-// write stores data at off. pb, when not nil, owns data (one reference that
-// write consumes whatever happens); otherwise data is copied.
-func (s *streamBuffer) write(off uint64, data []byte, pb *pooledBuffer, md DataMetadata) (eff effects, err error) {
+// write stores data at off. pooled says data came from GetBuffer and is
+// handed over: a payload that fills most of its slice is kept as it is,
+// anything else is copied and the slice goes back to the pool.
+func (s *streamBuffer) write(off uint64, data []byte, pooled bool, md DataMetadata) (eff effects, err error) {
+	adopt := pooled && len(data) >= adoptMin && 4*len(data) >= 3*cap(data) && isClassSize(cap(data))
+	now := monotime()
+	var src *buffer
+	if adopt {
+		src = s.pool.newBuffer(data, now) // the write's reference
+	}
 	s.mu.Lock()
-	err = s.writeLocked(&eff, off, data, pb, md)
+	if src != nil {
+		s.holdLocked(src)
+	}
+	err = s.writeLocked(&eff, off, data, src, md, now)
+	if src != nil {
+		s.releaseLocked(src, 0)
+	}
 	s.mu.Unlock()
-	if pb != nil {
-		pb.release()
+	if pooled && !adopt {
+		s.pool.putSlice(data)
 	}
 	return eff, err
 }
 
-// writeLocked is write under the stream lock; the caller keeps and later
-// releases pb's reference.
-func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, pb *pooledBuffer, md DataMetadata) error {
+// writeLocked is write under the stream lock. src, when not nil, holds
+// data, which is then stored without copying.
+func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, src *buffer, md DataMetadata, now int64) error {
 	n := uint64(len(data))
 	end := off + n
 	if s.state != stateOpen {
@@ -192,10 +212,6 @@ func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, pb *po
 	if err := s.checkFinalSizeLocked(end, md.Flags&DataFlagFin != 0); err != nil {
 		return err
 	}
-	s.st.writes++
-	if md.Flags&DataFlagFin != 0 && !s.finalKnown {
-		s.finalKnown, s.finalSize = true, end
-	}
 	if off < s.readPos { // already read: nothing left to compare with
 		skip := min(s.readPos, end) - off
 		s.st.duplicates += skip
@@ -203,13 +219,16 @@ func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, pb *po
 		data = data[skip:]
 	}
 	if off < end {
-		if pb == nil {
-			pb = s.pool.get(len(data))
-			defer pb.release()
-			copy(pb.data, data)
-			data = pb.data[:len(data)]
+		if err := s.checkRangesLocked(off, end); err != nil {
+			return err
 		}
-		stored, conflictAt, ok := s.storeLocked(off, data, pb)
+	}
+	s.st.writes++
+	if md.Flags&DataFlagFin != 0 && !s.finalKnown {
+		s.finalKnown, s.finalSize = true, end
+	}
+	if off < end {
+		stored, conflictAt, ok := s.storeLocked(off, data, src, now)
 		s.accountLocked(eff, stored, 0, 0)
 		s.buffered += stored
 		s.st.bytesWritten += stored
@@ -221,6 +240,10 @@ func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, pb *po
 			return cerr
 		}
 		s.received.add(off, end)
+		s.countRangesLocked()
+		if s.memLocked() > s.memLimitLocked() {
+			s.compactLocked(now)
+		}
 		s.checkBackpressureOnWriteLocked(eff)
 		s.growOnReorderLocked(eff, end)
 	}
@@ -244,13 +267,13 @@ func (s *streamBuffer) checkFinalSizeLocked(end uint64, fin bool) error {
 }
 
 // storeLocked keeps the parts of [off, off+len(data)) not yet buffered,
-// without copying, and compares the parts already buffered. It returns the
-// number of bytes stored, and ok false with the first differing offset on
-// a conflict.
-func (s *streamBuffer) storeLocked(off uint64, data []byte, pb *pooledBuffer) (stored, conflictAt uint64, ok bool) {
+// pointing into src or copied into the stream's blocks, and compares the
+// parts already buffered. It returns the number of bytes stored, and ok
+// false with the first differing offset on a conflict.
+func (s *streamBuffer) storeLocked(off uint64, data []byte, src *buffer, now int64) (stored, conflictAt uint64, ok bool) {
 	end := off + uint64(len(data))
-	now := monotime()
 	cur := off
+	small := false
 	c := s.chunks.search(func(k *chunk) bool { return k.end() > off })
 	for cur < end {
 		next := end // where the hole starting at cur ends
@@ -258,9 +281,14 @@ func (s *streamBuffer) storeLocked(off uint64, data []byte, pb *pooledBuffer) (s
 			next = min(end, s.chunks.at(c).off)
 		}
 		if cur < next {
-			pb.retain()
-			c = s.chunks.insert(c, chunk{off: cur, data: data[cur-off : next-off : next-off], buf: pb, arrival: now})
-			c = s.chunks.next(c)
+			piece := data[cur-off : next-off : next-off]
+			if src != nil {
+				src.retain(len(piece))
+				c = s.chunks.next(s.chunks.insert(c, chunk{off: cur, data: piece, buf: src}))
+			} else {
+				c = s.appendLocked(c, cur, piece, now)
+			}
+			small = small || len(piece) < mergeMax
 			stored += next - cur
 			cur = next
 			continue
@@ -277,6 +305,9 @@ func (s *streamBuffer) storeLocked(off uint64, data []byte, pb *pooledBuffer) (s
 		}
 		cur = ovEnd
 		c = s.chunks.next(c)
+	}
+	if small {
+		s.mergeLocked(off, end, now)
 	}
 	return stored, 0, true
 }
@@ -358,16 +389,17 @@ func (s *streamBuffer) readLocked(p []byte) (n int, eff effects, err error) {
 		if c < len(k.data) {
 			k.off += uint64(c)
 			k.data = k.data[c:]
+			k.buf.live -= c
 			break
 		}
 		if now == 0 {
 			now = monotime()
 		}
-		lat := now - k.arrival
+		lat := now - k.buf.arrival
 		s.st.latencySum += uint64(lat)
 		s.st.latencyCount++
 		s.st.latencyMax = max(s.st.latencyMax, lat)
-		k.buf.release()
+		s.dropLocked(k)
 		s.chunks.popFront()
 	}
 	if n > 0 {
@@ -431,15 +463,17 @@ func (s *streamBuffer) skipLocked(pos uint64) (eff effects, err error) {
 		if k.end() > pos {
 			drop := pos - k.off
 			k.off, k.data = pos, k.data[drop:]
+			k.buf.live -= int(drop)
 			freed += drop
 			break
 		}
 		freed += uint64(len(k.data))
-		k.buf.release()
+		s.dropLocked(k)
 		s.chunks.popFront()
 	}
 	s.buffered -= freed
 	s.received.add(s.readPos, pos)
+	s.countRangesLocked()
 	s.accountLocked(&eff, 0, freed, pos-s.readPos)
 	s.readPos = pos
 	s.checkBackpressureOnReadLocked(&eff)

@@ -41,7 +41,9 @@ func (s *streamBuffer) endLockedInto(state streamState, err error, eff *effects)
 		s.setBackpressureLocked(eff, false, BackpressureReasonNone)
 	}
 	s.buffered = 0
-	s.chunks.reset(func(k *chunk) { k.buf.release() })
+	s.chunks.reset(func(k *chunk) { s.dropLocked(k) })
+	s.retireBlockLocked()
+	s.countRangesLocked()
 	s.stopGapTimerLocked()
 	if s.wake != nil {
 		close(s.wake)

@@ -221,29 +221,31 @@ func TestStreamBufferReadPosition(t *testing.T) {
 func TestStreamBufferReleasesPooledBuffers(t *testing.T) {
 	pool := newBufferPool()
 	b := newStreamBuffer(0, nil, nil, pool, 1<<20)
-	data := pattern(3000)
-	// One pooled buffer split by an overlap into two stored pieces.
+	data := pattern(8 << 10)
+	// One adopted payload split by an overlap into two stored pieces.
 	mustWrite(t, b, 1000, data[1000:2000])
-	pb := pool.get(3000)
-	copy(pb.data, data)
-	if _, err := b.write(0, pb.data[:3000], pb, DataMetadata{}); err != nil {
+	in := pool.getSlice(len(data))
+	copy(in, data)
+	if _, err := b.write(0, in, true, DataMetadata{}); err != nil {
 		t.Fatal(err)
 	}
-	if got := pb.refs.Load(); got != 2 {
-		t.Fatalf("pooled buffer has %d references, want 2 (pieces [0,1000) and [2000,3000))", got)
+	var pb *buffer
+	b.chunks.all(func(k *chunk) bool { pb = k.buf; return false })
+	if pb == b.block || pb.refs != 2 {
+		t.Fatalf("payload buffer: current block %t, %d references; want it adopted with 2 (pieces [0,1000) and [2000,8192))", pb == b.block, pb.refs)
 	}
 	p := make([]byte, 1500)
 	if n, _ := b.Read(p); n != 1500 {
 		t.Fatalf("read %d", n)
 	}
-	if got := pb.refs.Load(); got != 1 {
-		t.Fatalf("after reading the first piece: %d references, want 1", got)
+	if pb.refs != 1 {
+		t.Fatalf("after reading the first piece: %d references, want 1", pb.refs)
 	}
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := pb.refs.Load(); got != 0 {
-		t.Fatalf("after Close: %d references, want 0", got)
+	if pb.refs != 0 || pool.outstanding() != 0 || b.capacity != 0 {
+		t.Fatalf("after Close: %d references, %d buffers held, capacity %d; want none", pb.refs, pool.outstanding(), b.capacity)
 	}
 	if _, err := b.Read(p); !errors.Is(err, ErrStreamClosed) {
 		t.Fatalf("Read after Close: %v", err)

@@ -75,8 +75,12 @@ func (s *streamBuffer) autoTuneLocked(now int64) {
 // back. It is the receiver's own view of a blocked sender, which it has one
 // round trip of a fast path after raising the limit, rather than after a
 // report that may queue behind a slow path's data.
+//
+// Only bytes that are there count: a quarter of the window must be
+// buffered. A sender that places a few bytes near the limit while nothing
+// is readable gets no more credit than it filled.
 func (s *streamBuffer) growOnReorderLocked(eff *effects, end uint64) {
-	if s.finalKnown || end < s.limit-min(s.limit, s.window/4) {
+	if s.finalKnown || end < s.limit-min(s.limit, s.window/4) || s.buffered < s.window/4 {
 		return
 	}
 	if s.growOnBlockedLocked(s.limit) {

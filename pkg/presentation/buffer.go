@@ -1,0 +1,52 @@
+package presentation
+
+// buffer is a piece of receive memory that stored chunks point into: a
+// block small writes are copied into one after the other, or one large
+// payload taken over from GetBuffer without copying. Like quic-go's
+// packetBuffer it counts the chunks that use it and goes back to the pool
+// after the last one. A buffer belongs to one stream and is only touched
+// under that stream's lock, so its counts are plain integers.
+type buffer struct {
+	data    []byte // the whole memory: len(data) is what it costs
+	used    int    // bytes handed out (blocks append at data[used:])
+	refs    int32  // chunks pointing into data, plus one while it is a stream's current block
+	live    int    // bytes of those chunks
+	arrival int64  // monotime when the first bytes were stored, for read latency
+	pool    *bufferPool
+}
+
+// newBuffer wraps data (its full capacity) as a buffer with one reference.
+func (p *bufferPool) newBuffer(data []byte, now int64) *buffer {
+	p.held.Add(1)
+	return &buffer{data: data[:cap(data)], refs: 1, arrival: now, pool: p}
+}
+
+func (b *buffer) retain(n int) {
+	b.refs++
+	b.live += n
+}
+
+// release drops one reference to n live bytes and recycles the memory after
+// the last one; it returns the capacity freed (0 while still in use).
+func (b *buffer) release(n int) int {
+	b.refs--
+	b.live -= n
+	switch {
+	case b.refs > 0:
+		return 0
+	case b.refs < 0:
+		panic("presentation: buffer released too often")
+	}
+	b.pool.held.Add(-1)
+	freed := len(b.data)
+	b.pool.putSlice(b.data)
+	b.data = nil
+	return freed
+}
+
+// room returns how many bytes can still be appended.
+func (b *buffer) room() int { return len(b.data) - b.used }
+
+// sparse reports whether less than half of the buffer holds live bytes:
+// moving those bytes elsewhere frees more than it copies.
+func (b *buffer) sparse() bool { return 2*b.live < len(b.data) }

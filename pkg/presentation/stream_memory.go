@@ -1,0 +1,205 @@
+package presentation
+
+// What a stream's buffered bytes are stored in and what they cost.
+//
+// Small writes are copied one after the other into the stream's current
+// block; a pooled payload large enough to fill most of its slice is kept
+// as it is. Every chunk holds a reference to the buffer it points into.
+// The stream's memory is the capacity of every buffer it holds plus the
+// bookkeeping of its chunks and ranges, and it is kept under
+// 2 × window + 2 blocks: touching chunks too small to be worth their
+// bookkeeping are merged as they arrive, and when buffers pinned by a few
+// live bytes push the memory over the bound, the live bytes are copied
+// into fresh blocks (compaction). The number of disjoint ranges a sender
+// may open is bounded per stream and per session (RangeLimitError).
+
+const (
+	blockSize = 16 << 10 // the blocks small writes are copied into
+	adoptMin  = 4 << 10  // pooled payloads this large are kept, not copied
+	mergeMax  = 1 << 10  // touching chunks shorter together are merged
+	chunkCost = 64       // bookkeeping of one chunk (40 B in a half-full list block)
+	rangeCost = 32       // bookkeeping of one received range
+)
+
+// memLocked returns what the stream's buffered bytes cost.
+func (s *streamBuffer) memLocked() uint64 {
+	return s.capacity + uint64(s.chunks.len())*chunkCost + uint64(s.received.numRanges())*rangeCost
+}
+
+// memLimitLocked is the bound memLocked is kept under.
+func (s *streamBuffer) memLimitLocked() uint64 { return 2*s.window + 2*blockSize }
+
+// holdLocked counts a buffer the stream took.
+func (s *streamBuffer) holdLocked(b *buffer) {
+	s.capacity += uint64(len(b.data))
+	if s.m != nil {
+		s.m.memory.Add(int64(len(b.data)))
+	}
+}
+
+// releaseLocked drops one reference to n live bytes of b and forgets the
+// buffer's capacity if that was the last one. The current block goes back
+// to the pool once no chunk uses it: a stream with nothing buffered holds
+// no memory.
+func (s *streamBuffer) releaseLocked(b *buffer, n int) {
+	if freed := b.release(n); freed > 0 {
+		s.capacity -= uint64(freed)
+		if s.m != nil {
+			s.m.memory.Add(-int64(freed))
+		}
+		return
+	}
+	if b == s.block && b.refs == 1 {
+		s.retireBlockLocked()
+	}
+}
+
+// dropLocked releases a chunk's reference.
+func (s *streamBuffer) dropLocked(k *chunk) { s.releaseLocked(k.buf, len(k.data)) }
+
+// blockLocked returns the current block, with room for at least one byte.
+func (s *streamBuffer) blockLocked(now int64) *buffer {
+	if b := s.block; b != nil && b.room() > 0 {
+		return b
+	}
+	s.retireBlockLocked()
+	b := s.pool.newBuffer(s.pool.getSlice(blockSize), now)
+	s.holdLocked(b)
+	s.block = b
+	return b
+}
+
+// retireBlockLocked drops the stream's own reference to its current block.
+func (s *streamBuffer) retireBlockLocked() {
+	if b := s.block; b != nil {
+		s.block = nil
+		s.releaseLocked(b, 0)
+	}
+}
+
+// appendLocked copies data, the bytes at stream offset off, into the
+// stream's blocks and inserts their chunks at c, where a chunk starting at
+// off belongs. A chunk that ends at off and at the end of the current
+// block's bytes grows instead: in-order writes make one chunk per block.
+// It returns the cursor after the last chunk written.
+func (s *streamBuffer) appendLocked(c cursor, off uint64, data []byte, now int64) cursor {
+	for len(data) > 0 {
+		b := s.blockLocked(now)
+		n := min(len(data), b.room())
+		dst := b.data[b.used : b.used+n] // capacity up to the block's end
+		copy(dst, data[:n])
+		if p, ok := s.chunks.prev(c); ok && s.chunks.at(p).extends(off, b) {
+			k := s.chunks.at(p)
+			k.data = k.data[:len(k.data)+n]
+			b.live += n
+		} else {
+			b.retain(n)
+			c = s.chunks.next(s.chunks.insert(c, chunk{off: off, data: dst, buf: b}))
+		}
+		b.used += n
+		off += uint64(n)
+		data = data[n:]
+	}
+	return c
+}
+
+// extends reports whether bytes at off appended to b continue k, in the
+// stream and in memory.
+func (k *chunk) extends(off uint64, b *buffer) bool {
+	return k.buf == b && k.end() == off && cap(k.data)-len(k.data) == b.room()
+}
+
+// mergeLocked merges the touching chunks around [off, end) whose lengths
+// add up to at most mergeMax, so that no two touching chunks are both
+// small: a stream holds at most 2 chunks per mergeMax bytes plus one per range.
+func (s *streamBuffer) mergeLocked(off, end uint64, now int64) {
+	c := s.chunks.search(func(k *chunk) bool { return k.end() >= off })
+	for s.chunks.valid(c) && s.chunks.at(c).off <= end {
+		n := s.chunks.next(c)
+		if !s.chunks.valid(n) {
+			return
+		}
+		k, nk := s.chunks.at(c), s.chunks.at(n)
+		if nk.off != k.end() || len(k.data)+len(nk.data) > mergeMax {
+			c = n
+			continue
+		}
+		c = s.mergePairLocked(c, n, now)
+	}
+}
+
+// mergePairLocked replaces the touching chunks at c and n (its successor)
+// by one copy of their bytes and returns the cursor of the merged chunk.
+func (s *streamBuffer) mergePairLocked(c, n cursor, now int64) cursor {
+	var tmp [mergeMax]byte
+	k, nk := s.chunks.at(c), s.chunks.at(n)
+	off := k.off
+	n1 := copy(tmp[:], k.data)
+	n2 := copy(tmp[n1:], nk.data)
+	s.dropLocked(nk)
+	s.dropLocked(k)
+	s.chunks.remove(n) // c stays valid: only later elements move
+	after := s.appendLocked(s.chunks.remove(c), off, tmp[:n1+n2], now)
+	p, _ := s.chunks.prev(after)
+	return p
+}
+
+// compactLocked copies the live bytes of every buffer that is not fully
+// used into fresh blocks, in offset order. Buffers whose every byte is
+// stored stay. It runs when the memory bound is crossed, which takes
+// window-sized waste after the previous run: each byte is copied O(1)
+// times amortized.
+func (s *streamBuffer) compactLocked(now int64) {
+	s.st.compactions++
+	s.retireBlockLocked()
+	old := s.chunks
+	s.chunks = sortedList[chunk]{}
+	end := cursor{}
+	old.all(func(k *chunk) bool {
+		if k.buf.live == len(k.buf.data) {
+			end = s.chunks.next(s.chunks.insert(end, *k))
+			return true
+		}
+		end = s.appendLocked(end, k.off, k.data, now)
+		s.dropLocked(k)
+		return true
+	})
+	old.reset(nil)
+}
+
+// fragmentsLocked returns the disjoint ranges of bytes received beyond what
+// was read: the range the reader is in or at does not count.
+func (s *streamBuffer) fragmentsLocked() int {
+	n := s.received.numRanges()
+	if r := s.received.l.first(); r != nil && r.Start == 0 {
+		n--
+	}
+	return n
+}
+
+// checkRangesLocked refuses data at [off, end) that would open one
+// disjoint range beyond the stream's or the session's bound.
+func (s *streamBuffer) checkRangesLocked(off, end uint64) error {
+	cfg := s.config()
+	n := s.fragmentsLocked()
+	session := s.m != nil && s.m.ranges.Load() >= int64(cfg.MaxSessionRanges)
+	if (n < cfg.MaxStreamRanges && !session) || s.received.touches(off, end) || (off == 0 && s.readPos == 0) {
+		return nil
+	}
+	if n >= cfg.MaxStreamRanges {
+		return &RangeLimitError{StreamID: s.id, Offset: off, Ranges: n, Limit: cfg.MaxStreamRanges}
+	}
+	return &RangeLimitError{StreamID: s.id, Offset: off, Ranges: int(s.m.ranges.Load()), Limit: cfg.MaxSessionRanges, Session: true}
+}
+
+// countRangesLocked brings the session's count of disjoint ranges up to date.
+func (s *streamBuffer) countRangesLocked() {
+	n := s.fragmentsLocked()
+	if s.state != stateOpen {
+		n = 0
+	}
+	if d := n - s.rangesCounted; d != 0 && s.m != nil {
+		s.m.ranges.Add(int64(d))
+	}
+	s.rangesCounted = n
+}
