@@ -20,7 +20,7 @@ const (
 	DefaultRTT                         = 100 * time.Millisecond
 	DefaultMetricsInterval             = time.Second
 	DefaultMaxStreamRanges             = 1024
-	DefaultMaxSessionRanges            = 8192
+	DefaultMaxSessionRanges            = 16384
 
 	// maxOffset is the largest stream offset (QUIC varint range).
 	maxOffset = 1<<62 - 1
@@ -64,11 +64,14 @@ type PresentationConfig struct {
 	// throughput (1 s).
 	MetricsInterval time.Duration
 	// MaxStreamRanges bounds the disjoint ranges of unread bytes one stream
-	// may hold (1024): a write that would open one more is refused with a
+	// may hold (1024, or one per 8 KiB of the stream's window if that is
+	// more): a write that would open one more is refused with a
 	// *RangeLimitError, and the session closes the path that sent it.
-	// Legitimate delivery over 8 paths stays far below (docs/DESIGN.md).
+	// Legitimate delivery stays far below (docs/DESIGN.md): raise it only
+	// for pieces smaller than 16 KiB in large windows.
 	MaxStreamRanges int
-	// MaxSessionRanges bounds them summed over every stream (8192).
+	// MaxSessionRanges bounds them summed over every stream (16384, or one
+	// per 8 KiB of the session window if that is more).
 	MaxSessionRanges int
 	// Logger receives debug and warning records; nil discards them.
 	Logger *slog.Logger
@@ -144,7 +147,7 @@ func (c *PresentationConfig) Validate() error {
 	case r.MaxStreamRanges < 0:
 		return &ConfigError{"MaxStreamRanges", r.MaxStreamRanges, "must not be negative (0 means 1024)"}
 	case r.MaxSessionRanges < 0:
-		return &ConfigError{"MaxSessionRanges", r.MaxSessionRanges, "must not be negative (0 means 8192)"}
+		return &ConfigError{"MaxSessionRanges", r.MaxSessionRanges, "must not be negative (0 means 16384)"}
 	case r.MetricsInterval < 0:
 		return &ConfigError{"MetricsInterval", r.MetricsInterval, "must be positive (0 means 1s)"}
 	}

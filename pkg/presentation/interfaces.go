@@ -38,7 +38,8 @@ type DataPresentationManager interface {
 	// With DataFlagPooled, data (from GetBuffer) is owned by the manager
 	// whatever the result; otherwise it is copied. Errors: *FlowControlError,
 	// *ConflictError (the stream is failed), *FinalSizeError,
-	// ErrStreamNotFound, ErrStreamClosed, ErrClosed.
+	// *RangeLimitError (one disjoint range too many: nothing stored, the
+	// sender is hostile), ErrStreamNotFound, ErrStreamClosed, ErrClosed.
 	WriteToStream(streamID uint64, offset uint64, data []byte, meta *DataMetadata) error
 	// WriteBatch writes a path's frames in order as WriteToStream would;
 	// each write's error is left in its Err field. It returns how many failed.

@@ -241,7 +241,10 @@ func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, src *b
 		}
 		s.received.add(off, end)
 		s.countRangesLocked()
-		if s.memLocked() > s.memLimitLocked() {
+		// Compact only when it frees at least half of what the buffers
+		// hold: what is left over the bound then is bookkeeping, which the
+		// range bound limits, and a compaction per write would be quadratic.
+		if s.memLocked() > s.memLimitLocked() && s.capacity > 2*s.buffered+2*blockSize {
 			s.compactLocked(now)
 		}
 		s.checkBackpressureOnWriteLocked(eff)

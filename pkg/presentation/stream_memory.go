@@ -17,8 +17,8 @@ const (
 	blockSize = 16 << 10 // the blocks small writes are copied into
 	adoptMin  = 4 << 10  // pooled payloads this large are kept, not copied
 	mergeMax  = 1 << 10  // touching chunks shorter together are merged
-	chunkCost = 64       // bookkeeping of one chunk (40 B in a half-full list block)
-	rangeCost = 32       // bookkeeping of one received range
+	chunkCost = 80       // bookkeeping of one chunk (40 B, list blocks half to fully used)
+	rangeCost = 40       // bookkeeping of one received range (16 B, likewise, plus the list)
 )
 
 // memLocked returns what the stream's buffered bytes cost.
@@ -181,15 +181,18 @@ func (s *streamBuffer) fragmentsLocked() int {
 // disjoint range beyond the stream's or the session's bound.
 func (s *streamBuffer) checkRangesLocked(off, end uint64) error {
 	cfg := s.config()
-	n := s.fragmentsLocked()
-	session := s.m != nil && s.m.ranges.Load() >= int64(cfg.MaxSessionRanges)
-	if (n < cfg.MaxStreamRanges && !session) || s.received.touches(off, end) || (off == 0 && s.readPos == 0) {
+	n, limit := s.fragmentsLocked(), s.streamRangeLimit(cfg)
+	total, sessionLimit := int64(0), int64(1)
+	if s.m != nil {
+		total, sessionLimit = s.m.ranges.Load(), s.m.sessionRangeLimit(cfg)
+	}
+	if (n < limit && total < sessionLimit) || s.received.touches(off, end) || (off == 0 && s.readPos == 0) {
 		return nil
 	}
-	if n >= cfg.MaxStreamRanges {
-		return &RangeLimitError{StreamID: s.id, Offset: off, Ranges: n, Limit: cfg.MaxStreamRanges}
+	if n >= limit {
+		return &RangeLimitError{StreamID: s.id, Offset: off, Ranges: n, Limit: limit}
 	}
-	return &RangeLimitError{StreamID: s.id, Offset: off, Ranges: int(s.m.ranges.Load()), Limit: cfg.MaxSessionRanges, Session: true}
+	return &RangeLimitError{StreamID: s.id, Offset: off, Ranges: int(total), Limit: int(sessionLimit), Session: true}
 }
 
 // countRangesLocked brings the session's count of disjoint ranges up to date.
@@ -202,4 +205,21 @@ func (s *streamBuffer) countRangesLocked() {
 		s.m.ranges.Add(int64(d))
 	}
 	s.rangesCounted = n
+}
+
+// rangeBytes is the least a legitimate sender places per disjoint range: a
+// sender's ranges are prefixes of the pieces it was handed (each path
+// writes a piece in order), and pieces are at least 16 KiB; the bound
+// allows twice as many.
+const rangeBytes = 8 << 10
+
+// streamRangeLimit is the stream's bound on disjoint ranges: the
+// configured one, or more for a window that holds more pieces.
+func (s *streamBuffer) streamRangeLimit(cfg *PresentationConfig) int {
+	return max(cfg.MaxStreamRanges, int(min(s.window/rangeBytes, 1<<30)))
+}
+
+// sessionRangeLimit is the session's, likewise.
+func (m *dataPresentationManager) sessionRangeLimit(cfg *PresentationConfig) int64 {
+	return max(int64(cfg.MaxSessionRanges), int64(min(m.rwm.size.Load()/rangeBytes, 1<<40)))
 }

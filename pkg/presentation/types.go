@@ -61,7 +61,9 @@ const (
 	// DataFlagFin says offset+len(data) is the stream's final size.
 	DataFlagFin DataFlags = 1 << iota
 	// DataFlagPooled says data came from GetBuffer and its ownership passes
-	// to the presentation layer, which stores it without copying.
+	// to the presentation layer, which keeps it as it is when it is large
+	// and fills most of its slice, and otherwise copies it into the
+	// stream's blocks and recycles the slice.
 	DataFlagPooled
 )
 
