@@ -15,6 +15,7 @@ import (
 
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/pkg/control"
+	"github.com/kwik-transport/kwik/pkg/presentation"
 	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
@@ -136,10 +137,12 @@ func TestHostilePrimaryRangesRequests(t *testing.T) {
 		waiting  = 256
 	)
 	ctx := testContext(t, 120*time.Second)
-	p, client := dialRawPrimary(t, ctx, nil)
-
-	// Stream 1 with one byte at every other offset: gaps gaps.
+	// Stream 1 with one byte at every other offset: gaps gaps. That many
+	// disjoint ranges exceed the client's default bound (1024), which would
+	// close the path before the requests: the client is configured to take them.
 	gaps := hostileSize(3000, 100_000)
+	p, client := dialRawPrimary(t, ctx, &kwik.Config{Presentation: &presentation.PresentationConfig{MaxStreamRanges: gaps + 1, MaxSessionRanges: gaps + 1}})
+
 	var frames []byte
 	for i := range gaps {
 		frames = append(frames, streamFrame(t, 1, uint64(2*i+1), []byte{1}, false)...)
