@@ -79,6 +79,13 @@ const (
 	PathFailed   = transport.PathFailed
 )
 
+// Defaults of the listener limits in Config.
+const (
+	DefaultMaxSessions        = session.DefaultMaxSessions
+	DefaultMaxHandshakes      = session.DefaultMaxHandshakes
+	DefaultMaxSessionsPerAddr = session.DefaultMaxSessionsPerAddr
+)
+
 // Errors.
 var (
 	ErrNotPrimary     = session.ErrNotPrimary

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"time"
 
@@ -80,9 +81,40 @@ type Config struct {
 	// link-local; public addresses are always allowed.
 	AllowPath func(addr string, resolved netip.AddrPort) error
 
+	// Listener limits. A connection over one of them is refused when its
+	// first packet arrives (QUIC CONNECTION_REFUSED), before it costs a TLS
+	// handshake. Negative means no limit. DESIGN.md says what a session
+	// costs a server.
+	//
+	// MaxSessions bounds the sessions a Listener holds at once, handshakes
+	// included, primary and secondary alike. Default 256.
+	MaxSessions int
+	// MaxHandshakes bounds the connections a Listener is handshaking (QUIC
+	// and KWIK handshakes) at once. Default 128, so that a burst of 100
+	// clients dialling together gets through.
+	MaxHandshakes int
+	// MaxSessionsPerAddr bounds the sessions and handshakes from one source
+	// IP address. Default 128. Without address validation the address is
+	// the one the client's packets claim; see VerifySourceAddress.
+	MaxSessionsPerAddr int
+	// VerifySourceAddress is quic-go's Transport.VerifySourceAddress: when
+	// it returns true for a client's address, the client must prove it
+	// receives packets there (a QUIC Retry, one more round trip) before the
+	// handshake starts. Nil means never (or, with ListenTransport, whatever
+	// the transport has); a server under attack may return true always, or
+	// when a rate limiter's Allow fails.
+	VerifySourceAddress func(net.Addr) bool
+
 	// Logger receives KWIK's diagnostics. Nil means no logging.
 	Logger *slog.Logger
 }
+
+// Defaults of the listener limits.
+const (
+	DefaultMaxSessions        = 256
+	DefaultMaxHandshakes      = 128
+	DefaultMaxSessionsPerAddr = 128
+)
 
 // withDefaults returns a copy of c with every zero field set, or an error
 // naming the first invalid field.
@@ -101,6 +133,9 @@ func (c *Config) withDefaults() (*Config, error) {
 	setDefault(&out.ReportInterval, 25*time.Millisecond)
 	setDefault(&out.EventBuffer, 256)
 	setDefault(&out.MaxPaths, 8)
+	setDefault(&out.MaxSessions, DefaultMaxSessions)
+	setDefault(&out.MaxHandshakes, DefaultMaxHandshakes)
+	setDefault(&out.MaxSessionsPerAddr, DefaultMaxSessionsPerAddr)
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -62,7 +62,10 @@ func Listen(addr string, tlsConf *tls.Config, conf *Config) (*Listener, error) {
 // ListenTransport is Listen on the caller's quic-go transport, like
 // quic-go's Transport.Listen. tr stays the caller's: the Listener never
 // closes it, and it may also dial (DialTransport). As with quic-go, a
-// transport has at most one Listener at a time.
+// transport has at most one Listener at a time. The Listener sets tr's
+// ConnContext to enforce its limits (calling the caller's, if any, for the
+// connections it admits), and its VerifySourceAddress if
+// Config.VerifySourceAddress is set.
 func ListenTransport(tr *quic.Transport, tlsConf *tls.Config, conf *Config) (*Listener, error) {
 	if tr == nil {
 		return nil, errors.New("kwik: ListenTransport needs a *quic.Transport")
@@ -80,6 +83,11 @@ func listen(tr *quic.Transport, udp *net.UDPConn, tlsConf *tls.Config, conf *Con
 	if err != nil {
 		return nil, err
 	}
+	adm := newAdmission(c)
+	tr.ConnContext = admit(adm, tr.ConnContext, c.Logger)
+	if c.VerifySourceAddress != nil {
+		tr.VerifySourceAddress = c.VerifySourceAddress
+	}
 	ql, err := tr.Listen(tlsC, c.quicConfig())
 	if err != nil {
 		return nil, err
@@ -95,8 +103,10 @@ func listen(tr *quic.Transport, udp *net.UDPConn, tlsConf *tls.Config, conf *Con
 		cancel: cancel,
 		ready:  make(chan *Session),
 	}
-	l.wg.Add(1)
-	go l.acceptLoop()
+	for range acceptors(c) {
+		l.wg.Add(1)
+		go l.acceptLoop()
+	}
 	return l, nil
 }
 
@@ -148,6 +158,25 @@ func (l *Listener) sessionEnded(one bool) {
 	}
 }
 
+// quicAcceptQueue is quic-go's queue of connections whose handshake
+// completed and that wait for Accept (protocol.MaxAcceptQueueSize). quic-go
+// refuses a connection that finds it full, with CONNECTION_REFUSED.
+const quicAcceptQueue = 32
+
+// acceptors is how many goroutines wait in quic-go's Accept. A burst of
+// handshakes that complete together fills quic-go's queue before a single
+// acceptor is scheduled again (40 of 100 clients dialling at once were
+// refused), but a connection handed to a waiting acceptor never enters the
+// queue: with as many waiting as handshakes may be in progress beyond the
+// queue's size, none is refused that the limits admitted.
+func acceptors(c *Config) int {
+	n := c.MaxHandshakes
+	if n <= 0 {
+		n = DefaultMaxHandshakes
+	}
+	return max(1, n-quicAcceptQueue)
+}
+
 func (l *Listener) acceptLoop() {
 	defer l.wg.Done()
 	for {
@@ -172,6 +201,14 @@ func (l *Listener) acceptLoop() {
 	}
 }
 
+// release counts a connection out of the listener's limits at once,
+// rather than when quic-go ends its context.
+func (l *Listener) release(conn *quic.Conn) {
+	if t := admittedOf(conn.Context()); t != nil {
+		t.release()
+	}
+}
+
 // handshake runs the server side of the KWIK handshake on a new connection
 // and builds its session.
 func (l *Listener) handshake(conn *quic.Conn) (*Session, error) {
@@ -179,6 +216,7 @@ func (l *Listener) handshake(conn *quic.Conn) (*Session, error) {
 	defer cancel()
 	str, err := conn.AcceptStream(ctx)
 	if err != nil {
+		l.release(conn)
 		conn.CloseWithError(quic.ApplicationErrorCode(wire.ProtocolViolation), "no control stream")
 		return nil, err
 	}
@@ -210,6 +248,7 @@ func (l *Listener) handshake(conn *quic.Conn) (*Session, error) {
 		if errors.As(err, &herr) {
 			code, reason = herr.Code, herr.Reason
 		}
+		l.release(conn) // before the peer can see the close and try again
 		conn.CloseWithError(quic.ApplicationErrorCode(code), control.TruncateReason(reason))
 		return nil, err
 	}
@@ -218,10 +257,16 @@ func (l *Listener) handshake(conn *quic.Conn) (*Session, error) {
 		conn.CloseWithError(quic.ApplicationErrorCode(wire.InternalError), "")
 		return nil, err
 	}
+	if t := admittedOf(conn.Context()); t != nil {
+		t.established()
+	}
 	l.mu.Lock()
 	l.live++
 	l.mu.Unlock()
-	s.onClosed = func() { l.sessionEnded(true) }
+	s.onClosed = func() {
+		l.release(conn)
+		l.sessionEnded(true)
+	}
 	s.peerWindow = hello.InitialStreamWindow
 	s.ids.peerMax = hello.MaxStreams
 	path := transport.NewPath(reply.PathID, conn.RemoteAddr().String(), role == RolePrimary, conn)
