@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/quic-go/quic-go"
+
+	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
 // checkClosedAt checks that the data frames cover [0, final) in order,
@@ -126,5 +128,22 @@ func TestCloseAfterSessionEnd(t *testing.T) {
 	var serr *quic.StreamError
 	if err := s.str.Close(); !errors.As(err, &serr) || serr.ErrorCode != 3 {
 		t.Fatalf("Close after CancelWrite: %v", err)
+	}
+}
+
+// TestWriteAfterCloseAndComplete: Write after Close fails the same way
+// before and after the peer says it has every byte (STOP_SENDING NoError).
+func TestWriteAfterCloseAndComplete(t *testing.T) {
+	s := newStreamSetup(t, 10, 0, false)
+	s.str.Write([]byte("hello"))
+	if err := s.str.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.ctl.HandleStopSending(wire.NoError, "")
+	if n, err := s.str.Write([]byte("x")); n != 0 || !errors.Is(err, ErrWriteClosed) {
+		t.Fatalf("Write after Close, the peer having everything = %d, %v", n, err)
+	}
+	if n, err := s.str.WriteAt([]byte("x"), 0); n != 1 || err != nil {
+		t.Fatalf("WriteAt below the final size, the peer having everything = %d, %v; want 1, nil (moot)", n, err)
 	}
 }

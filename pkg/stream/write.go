@@ -94,12 +94,17 @@ func (s *Stream) reserve(off uint64, size int, appending bool) (int, error) {
 func (s *Stream) tryReserve(off uint64, size int, appending bool) (int, error) {
 	end := off + uint64(size)
 	switch {
+	case appending && s.finalSet:
+		// Even once the peer has everything: a Write after Close is an
+		// application's mistake, whenever the peer's word arrives.
+		if s.sendErr != nil {
+			return 0, s.sendErr
+		}
+		return 0, ErrWriteClosed
 	case s.complete:
 		return 0, errComplete
 	case s.sendErr != nil:
 		return 0, s.sendErr
-	case appending && s.finalSet:
-		return 0, ErrWriteClosed
 	case s.finalSet && end > s.final:
 		// After the final size is set, bytes below it may still be
 		// written: a primary re-sends what a dead secondary did not deliver.
