@@ -19,6 +19,7 @@ import (
 	"github.com/kwik-transport/kwik/pkg/session"
 	"github.com/kwik-transport/kwik/pkg/stream"
 	"github.com/kwik-transport/kwik/pkg/transport"
+	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
 type (
@@ -45,6 +46,8 @@ type (
 	PathEvent = session.PathEvent
 	// GapEvent reports bytes a client has been missing for too long.
 	GapEvent = session.GapEvent
+	// PieceEvent reports a secondary's piece the client discarded.
+	PieceEvent = session.PieceEvent
 	// Missing is a client's view of the missing bytes of a stream.
 	Missing = session.Missing
 	// Range is a half-open byte range.
@@ -67,6 +70,16 @@ const (
 	RoleClient    = session.RoleClient
 	RolePrimary   = session.RolePrimary
 	RoleSecondary = session.RoleSecondary
+)
+
+// DigestSize is the size of a piece digest (SHA-256): see
+// Session.AssignRange.
+const DigestSize = session.DigestSize
+
+// Piece failures, the Reason of a PieceEvent.
+const (
+	PieceCorrupt = wire.PieceCorrupt
+	PieceRefused = wire.PieceRefused
 )
 
 // Path states.

@@ -143,6 +143,11 @@ func (m *multiSetup) serve(ctx context.Context, sess *kwik.Session, chunk int) e
 			owner = append(owner, 0)
 		default:
 			owner = append(owner, paths[p-1])
+			// The client accepts the secondary's bytes only as a piece
+			// the primary assigned, and the request comes after it.
+			if err := sess.AssignRange(paths[p-1], id, off, m.object[off:off+n]); err != nil {
+				return err
+			}
 			if err := sess.SendRawData(paths[p-1], id, rangeRequest(off, n)); err != nil {
 				return err
 			}

@@ -663,6 +663,9 @@ func TestHostileSecondary(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitDelivered(t, server, 4, 0, 1000)
+		// The primary vouches for the B's (a digest does not make bytes
+		// agree with others): the piece verifies, then conflicts.
+		assignNow(t, ctx, server, id, 4, 500, bytes.Repeat([]byte("B"), 1000))
 		p.lane(streamFrame(t, 4, 500, bytes.Repeat([]byte("B"), 1000), false))
 		ss := p.next("STOP_SENDING", isStopSending(4)).(*wire.StopSending)
 		if ss.ErrorCode != wire.Refused || !strings.Contains(ss.Reason, "differ") {
@@ -675,6 +678,7 @@ func TestHostileSecondary(t *testing.T) {
 		}
 
 		// The path still carries good data.
+		assignNow(t, ctx, server, id, 0, 0, object[:1000])
 		p.lane(streamFrame(t, 0, 0, object[:1000], false))
 		waitDelivered(t, server, 0, id, 1000)
 		p.expectOpen()
@@ -725,6 +729,9 @@ func TestHostileSecondary(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, id := h.addPath(t)
+			// The path holds an assignment, so only the violation under
+			// test can close it.
+			assignNow(t, ctx, server, id, 0, 0, object[:5000])
 			tc.act(p)
 			p.expectClosed(tc.code, tc.reason)
 			info := waitPathEvent(t, h.events, id, kwik.PathDead)

@@ -24,9 +24,18 @@ type SpreadConfig struct {
 	PieceSize uint64
 	// Window is the client's stream window if known; zero assumes 16 MiB.
 	Window uint64
+	// MaxBadPieces is how many corrupt pieces (their bytes did not match
+	// the digest) a secondary path may deliver before Spread removes it;
+	// each is sent again through another path. Zero means
+	// DefaultMaxBadPieces; negative never removes a path.
+	MaxBadPieces int
 	// Logger receives the scheduler's debug records; nil discards them.
 	Logger *slog.Logger
 }
+
+// DefaultMaxBadPieces is SpreadConfig.MaxBadPieces' default: one corrupt
+// piece can be a disk error, three are a mirror not to use.
+const DefaultMaxBadPieces = 3
 
 // Spread delivers size bytes of content, which the secondaries know as
 // object, into str, a stream of the primary session sess: the primary writes
@@ -68,7 +77,11 @@ func Spread(ctx context.Context, sess *Session, str *Stream, object string, cont
 	if err := d.AddSource(primary); err != nil {
 		return err
 	}
-	f := &spreadFeed{sess: sess, str: str, d: d, object: object, offset: uint64(c.Offset), sources: map[uint64]bool{0: true}}
+	if c.MaxBadPieces == 0 {
+		c.MaxBadPieces = DefaultMaxBadPieces
+	}
+	f := &spreadFeed{sess: sess, str: str, d: d, object: object, offset: uint64(c.Offset), sources: map[uint64]bool{0: true},
+		content: content, maxBad: c.MaxBadPieces, bad: make(map[uint64]int), log: c.Logger}
 	f.addPaths()
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -94,6 +107,10 @@ type spreadFeed struct {
 	object  string
 	offset  uint64          // the primary's bytes before the object
 	sources map[uint64]bool // path ID → still a source
+	content io.ReaderAt
+	maxBad  int            // corrupt pieces after which a path is removed
+	bad     map[uint64]int // path ID → corrupt pieces delivered
+	log     *slog.Logger
 }
 
 func (f *spreadFeed) feed(ctx context.Context) {
@@ -104,6 +121,9 @@ func (f *spreadFeed) feed(ctx context.Context) {
 			f.d.SetReceiverLimit(limit - f.offset)
 		}
 		f.addPaths()
+		// After the counts: a failure reaches the primary before the
+		// report that counts the failed piece's last bytes.
+		f.pieceFailures()
 		for path, n := range counts {
 			if path == 0 {
 				n -= min(n, f.offset)
@@ -131,7 +151,7 @@ func (f *spreadFeed) addPaths() {
 		active := p.State == transport.PathActive || p.State == transport.PathDegraded
 		switch known, ok := f.sources[p.ID]; {
 		case active && !ok:
-			src := &relaySource{sess: f.sess, pathID: p.ID, streamID: uint64(f.str.StreamID()), object: f.object, offset: f.offset}
+			src := &relaySource{sess: f.sess, pathID: p.ID, streamID: uint64(f.str.StreamID()), object: f.object, offset: f.offset, content: f.content}
 			if f.d.AddSource(src) == nil {
 				f.sources[p.ID] = true
 			}
@@ -142,18 +162,27 @@ func (f *spreadFeed) addPaths() {
 	}
 }
 
-// relaySource asks a secondary for ranges with relayed raw data.
+// relaySource asks a secondary for ranges with relayed raw data, after
+// assigning each range to it with its digest (SPEC rule 8).
 type relaySource struct {
 	sess     *Session
 	pathID   uint64
 	streamID uint64
 	object   string
 	offset   uint64
+	content  io.ReaderAt
 }
 
 func (s *relaySource) PathID() uint64 { return s.pathID }
 
 func (s *relaySource) Send(_ context.Context, r scheduler.Range) error {
+	digest, err := digestRange(s.content, r)
+	if err != nil {
+		return err
+	}
+	if err := s.sess.AssignDigest(s.pathID, s.streamID, s.offset+r.Start, r.Len(), digest); err != nil {
+		return err
+	}
 	msg := appendRangeRequest(nil, s.object, s.offset+r.Start, r.End-r.Start, s.offset)
 	return s.sess.SendRawData(s.pathID, s.streamID, msg)
 }

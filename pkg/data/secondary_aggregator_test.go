@@ -29,6 +29,10 @@ type aggregatorSetup struct {
 }
 
 func newAggregatorSetup(t *testing.T) *aggregatorSetup {
+	return newAggregatorSetupConf(t, AggregatorConfig{MaxAssignments: 64, MaxUnverified: 1 << 20, AcceptUnassigned: true})
+}
+
+func newAggregatorSetupConf(t *testing.T, conf AggregatorConfig) *aggregatorSetup {
 	dpm, err := presentation.NewDataPresentationManager(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +55,7 @@ func newAggregatorSetup(t *testing.T) *aggregatorSetup {
 		a.mu.Lock()
 		a.rejected = append(a.rejected, rejection{pathID, streamID, err})
 		a.mu.Unlock()
-	})
+	}, conf)
 	return a
 }
 

@@ -13,6 +13,7 @@ type entry struct {
 	// assigned, so the wait for its first byte is pure command latency.
 	fromIdle bool
 	started  bool      // some of its bytes were reported
+	bad      bool      // the receiver discarded them: they complete nothing
 	eta      time.Time // scratch for one plan.next call
 }
 

@@ -168,6 +168,10 @@ func (pl *plan) progress(p *pathState, delivered uint64, now time.Time) {
 		if p.alive {
 			e.p.holders--
 		}
+		if e.bad {
+			pl.badDelivered(e.p)
+			continue
+		}
 		pl.complete(e.p)
 	}
 	clear(p.queue[:n])

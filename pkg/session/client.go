@@ -119,7 +119,7 @@ func dial(ctx context.Context, tr *quic.Transport, onClosed func(), addr string,
 	if c.SecondaryTLS != nil {
 		cs.tls = c.SecondaryTLS
 	}
-	cs.aggregator = data.NewSecondaryStreamAggregator(s.dpm, cs.deliveries, s.streamStatus, cs.reject)
+	cs.aggregator = data.NewSecondaryStreamAggregator(s.dpm, cs.deliveries, s.streamStatus, cs.reject, cs.aggregatorConfig())
 	cs.ranges = newRangesAnswerer(cs.answerRanges)
 	s.client = cs
 	s.dpm.SetGapCallback(cs.reportGap)
@@ -152,6 +152,10 @@ func (cs *clientState) handlePrimary(f wire.Frame) error {
 		return cs.ranges.request(f.RequestID, f.StreamID)
 	case *wire.ReportRequest:
 		cs.sendReport(true)
+	case *wire.AssignRange:
+		cs.assign(f)
+	case *wire.WithdrawRange:
+		cs.withdraw(f)
 	default:
 		return protocolError("the primary sent %v, which a client does not accept", f.Type())
 	}
@@ -315,6 +319,7 @@ func (cs *clientState) pathEnded(pc *pathConn, err error) {
 		delete(w, pc.ID())
 	}
 	cs.mu.Unlock()
+	cs.aggregator.PathEnded(pc.ID())
 	if cs.s.Err() != nil {
 		return
 	}
@@ -386,6 +391,7 @@ func (cs *clientState) forgetStream(id uint64) {
 	delete(cs.writers, id)
 	cs.mu.Unlock()
 	cs.deliveries.Forget(id)
+	cs.aggregator.ForgetStream(id)
 }
 
 // allPaths returns the primary path and every secondary path.

@@ -60,6 +60,21 @@ type Config struct {
 	// secondary server when the primary sent no certificate pin for it.
 	// Nil means the tls.Config given to Dial.
 	SecondaryTLS *tls.Config
+	// MaxAssignments bounds, on a client, the pieces the primary may have
+	// assigned to one secondary path and not yet seen delivered; an
+	// assignment beyond it is refused (the primary is told). Each costs
+	// about data.PieceOverhead bytes. Default DefaultMaxAssignments.
+	MaxAssignments int
+	// MaxUnverifiedBytes bounds, on a client, the memory of the bytes one
+	// secondary path delivered into pieces not yet complete and verified;
+	// a path that would exceed it is closed (flow-control violation).
+	// Default DefaultMaxUnverified.
+	MaxUnverifiedBytes int
+	// InsecureAcceptUnassignedData makes a client accept a secondary's
+	// bytes outside every piece the primary assigned to it, straight into
+	// the stream and unverified: any secondary may then write anything
+	// into any stream. Only for applications that trust every secondary.
+	InsecureAcceptUnassignedData bool
 	// EventBuffer is the capacity of a server session's Events channel.
 	// Default 256.
 	EventBuffer int
@@ -136,6 +151,8 @@ func (c *Config) withDefaults() (*Config, error) {
 	setDefault(&out.MaxSessions, DefaultMaxSessions)
 	setDefault(&out.MaxHandshakes, DefaultMaxHandshakes)
 	setDefault(&out.MaxSessionsPerAddr, DefaultMaxSessionsPerAddr)
+	setDefault(&out.MaxAssignments, DefaultMaxAssignments)
+	setDefault(&out.MaxUnverifiedBytes, DefaultMaxUnverified)
 	if out.Logger == nil {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -154,6 +171,8 @@ func (c *Config) withDefaults() (*Config, error) {
 	check(out.PathTokenTTL > 0, "PathTokenTTL is %v, want > 0", out.PathTokenTTL)
 	check(out.EventBuffer > 0, "EventBuffer is %d, want > 0", out.EventBuffer)
 	check(out.MaxPaths > 0, "MaxPaths is %d, want > 0", out.MaxPaths)
+	check(out.MaxAssignments > 0, "MaxAssignments is %d, want > 0", out.MaxAssignments)
+	check(out.MaxUnverifiedBytes > 0, "MaxUnverifiedBytes is %d, want > 0", out.MaxUnverifiedBytes)
 	if out.ServerGroupKey != nil {
 		if err := control.CheckGroupKey(out.ServerGroupKey); err != nil {
 			errs = append(errs, err)

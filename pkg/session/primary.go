@@ -35,7 +35,8 @@ type serverState struct {
 	deliveries map[uint64]map[uint64]uint64
 	ended      []uint64 // streams whose reports are still kept, oldest first
 	byPath     map[uint64]*pathDeliveries
-	reportSig  signal // a report arrived or a path changed state
+	failures   []PieceEvent // for PieceFailures; at most maxPendingFailures
+	reportSig  signal       // a report or piece failure arrived, or a path changed state
 }
 
 func (s *Session) startPrimary(ch *control.Channel) {
@@ -76,6 +77,8 @@ func (ss *serverState) handle(f wire.Frame) error {
 	switch f := f.(type) {
 	case *wire.PathStatus:
 		return ss.pathStatus(f)
+	case *wire.PieceFailed:
+		return ss.pieceFailed(f)
 	case *wire.MissingRanges:
 		ss.mu.Lock()
 		w := ss.rangeWait[f.RequestID]

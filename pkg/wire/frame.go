@@ -33,6 +33,9 @@ const (
 	FrameMissingRanges     FrameType = 0x25
 	FrameDeliveryReport    FrameType = 0x26
 	FrameReportRequest     FrameType = 0x27
+	FrameAssignRange       FrameType = 0x28
+	FrameWithdrawRange     FrameType = 0x29
+	FramePieceFailed       FrameType = 0x2a
 )
 
 var frameNames = map[FrameType]string{
@@ -57,6 +60,9 @@ var frameNames = map[FrameType]string{
 	FrameMissingRanges:     "MISSING_RANGES",
 	FrameDeliveryReport:    "DELIVERY_REPORT",
 	FrameReportRequest:     "REPORT_REQUEST",
+	FrameAssignRange:       "ASSIGN_RANGE",
+	FrameWithdrawRange:     "WITHDRAW_RANGE",
+	FramePieceFailed:       "PIECE_FAILED",
 }
 
 // String returns the frame's name as in DESIGN.md, or "FrameType(0x..)" for

@@ -76,6 +76,14 @@ func validFrames() []namedFrame {
 		{"delivery report", &DeliveryReport{Deliveries: []Delivery{{0, 4, 1000}, {1, 4, 2000}}}},
 		{"delivery report max", &DeliveryReport{Deliveries: manyDeliveries}},
 		{"report request", &ReportRequest{RequestID: MaxVarint}},
+		{"assign range", &AssignRange{PathID: 1, StreamID: 4, Offset: 256 << 10, Length: 256 << 10, Digest: filled(DigestLen, 0xd1)}},
+		{"assign range max", &AssignRange{PathID: MaxVarint, StreamID: MaxVarint, Offset: MaxVarint - MaxPieceLen, Length: MaxPieceLen, Digest: filled(DigestLen, 0xd2)}},
+		{"withdraw range", &WithdrawRange{PathID: 2, StreamID: 0, Offset: 0, Length: 1 << 20}},
+		{"withdraw range empty", &WithdrawRange{PathID: 2, StreamID: 8, Offset: MaxVarint}},
+		{"withdraw range max", &WithdrawRange{PathID: MaxVarint, StreamID: MaxVarint, Offset: 1 << 40, Length: MaxVarint - 1<<40}},
+		{"piece failed corrupt", &PieceFailed{PathID: 1, StreamID: 4, Offset: 0, Length: 1, Reason: PieceCorrupt}},
+		{"piece failed refused", &PieceFailed{PathID: 3, StreamID: 1, Offset: MaxVarint - 1, Length: 1, Reason: PieceRefused}},
+		{"piece failed max", &PieceFailed{PathID: MaxVarint, StreamID: MaxVarint, Offset: MaxVarint - MaxPieceLen, Length: MaxPieceLen, Reason: PieceRefused}},
 	}
 	for _, s := range []PathState{PathActive, PathDegraded, PathDead, PathRemoved, PathFailed} {
 		frames = append(frames, namedFrame{"path status " + s.String(), &PathStatus{PathID: 1, Status: s, Reason: "because"}})

@@ -28,6 +28,12 @@ func invalidSeeds() [][]byte {
 		rawFrame(FrameMissingRanges, vi(1), vi(4), vi(0), vi(0), vi(2), vi(0), vi(10), vi(9), vi(12)),
 		rawFrame(FrameDeliveryReport, vi(2), vi(0), vi(4), vi(1)),
 		rawFrame(FramePathStatus, vi(1), vi(6), lp(0)),
+		rawFrame(FrameAssignRange, vi(1), vi(0), vi(0), vi(0), lp(32)),
+		rawFrame(FrameAssignRange, vi(1), vi(0), vi(0), vi(MaxPieceLen+1), lp(32)),
+		rawFrame(FrameAssignRange, vi(1), vi(0), vi(MaxVarint), vi(1), lp(32)),
+		rawFrame(FrameAssignRange, vi(1), vi(0), vi(0), vi(10), lp(31)),
+		rawFrame(FrameWithdrawRange, vi(1), vi(0), vi(MaxVarint), vi(2)),
+		rawFrame(FramePieceFailed, vi(1), vi(0), vi(0), vi(10), vi(3)),
 	}
 }
 

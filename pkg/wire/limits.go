@@ -50,6 +50,11 @@ var controlFrames = map[FrameType]controlFrameSpec{
 	FrameDeliveryReport: {func() bodyDecoder { return new(DeliveryReport) },
 		quicvarint.Len(MaxDeliveries) + MaxDeliveries*3*maxVarintLen},
 	FrameReportRequest: {func() bodyDecoder { return new(ReportRequest) }, maxVarintLen},
+	FrameAssignRange: {func() bodyDecoder { return new(AssignRange) },
+		3*maxVarintLen + quicvarint.Len(MaxPieceLen) + bytesLen(DigestLen)},
+	FrameWithdrawRange: {func() bodyDecoder { return new(WithdrawRange) }, 4 * maxVarintLen},
+	FramePieceFailed: {func() bodyDecoder { return new(PieceFailed) },
+		3*maxVarintLen + quicvarint.Len(MaxPieceLen) + quicvarint.Len(uint64(PieceRefused))},
 }
 
 // MaxBodyLen returns the largest body a control frame of type t can have,

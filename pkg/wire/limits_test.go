@@ -45,6 +45,9 @@ func largestFrames() []Frame {
 		&MissingRanges{RequestID: m, StreamID: m, ReadOffset: m, FinalSize: m, Ranges: ranges},
 		&DeliveryReport{Deliveries: deliveries},
 		&ReportRequest{RequestID: m},
+		&AssignRange{PathID: m, StreamID: m, Offset: m - MaxPieceLen, Length: MaxPieceLen, Digest: filled(DigestLen, 7)},
+		&WithdrawRange{PathID: m, StreamID: m, Offset: 1 << 61, Length: 1<<61 - 1},
+		&PieceFailed{PathID: m, StreamID: m, Offset: m - MaxPieceLen, Length: MaxPieceLen, Reason: PieceRefused},
 	}
 }
 

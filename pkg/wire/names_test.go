@@ -58,13 +58,17 @@ func TestNames(t *testing.T) {
 		{PathRemoved.String(), "removed"},
 		{PathFailed.String(), "failed"},
 		{PathState(0).String(), "PathState(0)"},
+		{FramePieceFailed.String(), "PIECE_FAILED"},
+		{PieceCorrupt.String(), "corrupt"},
+		{PieceRefused.String(), "refused"},
+		{PieceFailure(9).String(), "PieceFailure(9)"},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
 	}
-	if len(frameNames) != 21 {
-		t.Errorf("%d frame names, want 21 (19 control frames and two STREAM types)", len(frameNames))
+	if len(frameNames) != 24 {
+		t.Errorf("%d frame names, want 24 (22 control frames and two STREAM types)", len(frameNames))
 	}
 }

@@ -1,0 +1,317 @@
+package kwik_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/pkg/wire"
+)
+
+// The compromised-mirror suite (SPEC rule 8): a secondary with a valid path
+// that writes what it was not asked, or wrong bytes, never gets a byte to
+// the application; the lying path is named to the primary, and the object
+// arrives whole through the other paths.
+
+// assignNow assigns data at off of a stream to a secondary path and
+// returns once the client has the assignment: the client handles the
+// primary's frames in order, so a round trip after it is a barrier.
+func assignNow(t *testing.T, ctx context.Context, server *kwik.Session, pathID, streamID, off uint64, data []byte) {
+	t.Helper()
+	if err := server.AssignRange(pathID, streamID, off, data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.MissingRanges(ctx, streamID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitPieceEvent waits for the primary's report of a discarded piece of
+// path id.
+func waitPieceEvent(t *testing.T, events <-chan kwik.Event, id uint64) kwik.PieceEvent {
+	t.Helper()
+	timeout := time.After(outcomeTimeout)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatalf("session ended before a piece of path %d failed", id)
+			}
+			if pe, ok := ev.(kwik.PieceEvent); ok && pe.PathID == id {
+				return pe
+			}
+		case <-timeout:
+			t.Fatalf("no piece of path %d was reported failed", id)
+		}
+	}
+}
+
+// TestCompromisedMirrorRaw: a raw secondary on a valid path writes bytes
+// nobody asked for, into a stream nobody assigned, wrong or partly wrong
+// pieces, a FIN, bytes of a withdrawn assignment, a valid piece twice.
+// Each is refused (the path closed, or the piece discarded and reported),
+// and the application reads exactly the object the primary sends.
+func TestCompromisedMirrorRaw(t *testing.T) {
+	ctx := testContext(t, 90*time.Second)
+	primary := listen(t, &kwik.Config{ServerGroupKey: groupKey})
+	client, server := connect(t, primary, nil)
+	h := &hostileSecondary{ctx: ctx, client: client, server: server, raw: listenRaw(t, testTLS.Server), events: server.Events()}
+
+	object := payload(11, 64<<10)
+	var srv [2]*kwik.Stream
+	var cli [2]*kwik.Stream
+	for i := range cli {
+		str, err := client.OpenStreamSync(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		str.Write([]byte("GET"))
+		str.Close()
+		cli[i] = str
+		if srv[i], err = server.AcceptStream(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good := object[:4096]
+	evil := bytes.Repeat([]byte{0xee}, 4096)
+	partly := append(bytes.Clone(good[:2048]), evil[2048:]...)
+
+	closes := []struct {
+		name   string
+		act    func(t *testing.T, p *rawPeer, id uint64)
+		code   wire.ErrorCode
+		reason string
+	}{
+		{"unasked range", func(t *testing.T, p *rawPeer, id uint64) {
+			p.lane(streamFrame(t, 0, 0, evil, false))
+		}, wire.ProtocolViolation, "[0, 4096) of stream 0, which the primary did not assign"},
+		{"unassigned stream", func(t *testing.T, p *rawPeer, id uint64) {
+			assignNow(t, ctx, server, id, 0, 0, good)
+			p.lane(streamFrame(t, 4, 0, good, false))
+		}, wire.ProtocolViolation, "of stream 4, which the primary did not assign"},
+		{"FIN with a wrong final size", func(t *testing.T, p *rawPeer, id uint64) {
+			assignNow(t, ctx, server, id, 0, 0, good)
+			p.lane(streamFrame(t, 0, 0, good[:100], true))
+		}, wire.ProtocolViolation, "only the primary may"},
+		{"data after its assignment was withdrawn", func(t *testing.T, p *rawPeer, id uint64) {
+			assignNow(t, ctx, server, id, 0, 4096, object[4096:8192])
+			if err := server.WithdrawRange(id, 0, 4096, 4096); err != nil {
+				t.Fatal(err)
+			}
+			server.MissingRanges(ctx, 0) // the client has withdrawn it
+			p.lane(streamFrame(t, 0, 4096, object[4096:8192], false))
+		}, wire.ProtocolViolation, "did not assign"},
+		{"a valid piece sent twice", func(t *testing.T, p *rawPeer, id uint64) {
+			assignNow(t, ctx, server, id, 0, 0, good)
+			p.lane(streamFrame(t, 0, 0, good, false), streamFrame(t, 0, 0, good, false))
+		}, wire.ProtocolViolation, "did not assign"},
+		{"bytes of a piece twice", func(t *testing.T, p *rawPeer, id uint64) {
+			assignNow(t, ctx, server, id, 0, 8192, object[8192:12288])
+			p.lane(streamFrame(t, 0, 8192, object[8192:9000], false), streamFrame(t, 0, 8192, object[8192:9000], false))
+		}, wire.ProtocolViolation, "twice"},
+		{"across the edge of a piece", func(t *testing.T, p *rawPeer, id uint64) {
+			assignNow(t, ctx, server, id, 0, 8192, object[8192:12288])
+			p.lane(streamFrame(t, 0, 12000, object[12000:13000], false))
+		}, wire.ProtocolViolation, "across the edge"},
+	}
+	for _, tc := range closes {
+		t.Run(tc.name, func(t *testing.T) {
+			p, id := h.addPath(t)
+			tc.act(t, p, id)
+			p.expectClosed(tc.code, tc.reason)
+			info := waitPathEvent(t, h.events, id, kwik.PathDead)
+			if info.Err == nil || !strings.Contains(info.Err.Error(), fmt.Sprintf("secondary path %d", id)) {
+				t.Fatalf("primary learned the path died of %v; want the reason naming path %d", info.Err, id)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name  string
+		bytes []byte
+	}{{"wrong bytes in a piece", evil}, {"a piece partly right", partly}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, id := h.addPath(t)
+			assignNow(t, ctx, server, id, 0, 0, good)
+			p.lane(streamFrame(t, 0, 0, tc.bytes[:1000], false), streamFrame(t, 0, 1000, tc.bytes[1000:], false))
+			pe := waitPieceEvent(t, h.events, id)
+			if pe.Reason != kwik.PieceCorrupt || pe.StreamID != 0 || pe.Range != (kwik.Range{Start: 0, End: 4096}) {
+				t.Fatalf("piece event %+v, want the corrupt piece [0, 4096) of stream 0", pe)
+			}
+			if got := server.PieceFailures(0); len(got) != 1 || got[0] != pe {
+				t.Fatalf("PieceFailures = %+v, want the one event", got)
+			}
+			p.expectOpen() // wrong bytes cost the piece, not the path
+		})
+	}
+
+	// Through all this the application reads exactly the object: the
+	// primary sends it whole (its own bytes are trusted).
+	served := make(chan error, 1)
+	go func() {
+		_, err := srv[0].WriteAt(object, 0)
+		if err == nil {
+			err = srv[0].CloseWithSize(int64(len(object)))
+		}
+		served <- err
+	}()
+	cli[0].SetReadDeadline(time.Now().Add(outcomeTimeout))
+	got, err := io.ReadAll(cli[0])
+	if err != nil || !bytes.Equal(got, object) {
+		t.Fatalf("stream 0: read %d bytes (%v); equal to the object: %v", len(got), err, bytes.Equal(got, object))
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("primary writing stream 0: %v", err)
+	}
+	if err := client.Err(); err != nil {
+		t.Fatalf("client session: %v", err)
+	}
+}
+
+// lyingContent serves an object but corrupts what it reads: every read
+// when all is set, else only the first one (a piece partly right).
+type lyingContent struct {
+	object []byte
+	all    bool
+	mu     sync.Mutex
+	lied   int
+}
+
+func (l *lyingContent) ReadAt(p []byte, off int64) (int, error) {
+	n := copy(p, l.object[off:])
+	l.mu.Lock()
+	lie := l.all || l.lied == 0
+	if lie {
+		l.lied++
+	}
+	l.mu.Unlock()
+	if lie {
+		for i := range p[:n] {
+			p[i] ^= 0xff
+		}
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// TestCompromisedMirrorSpread: Spread over an honest secondary and one whose
+// content lies. The client reads the whole object unaltered, Spread returns
+// nil, the liar's pieces are reported (naming its path) and sent again
+// elsewhere; a liar that corrupts every piece is removed after
+// DefaultMaxBadPieces of them.
+func TestCompromisedMirrorSpread(t *testing.T) {
+	for _, all := range []bool{false, true} {
+		t.Run(fmt.Sprintf("every piece %v", all), func(t *testing.T) {
+			testLyingMirror(t, all)
+		})
+	}
+}
+
+func testLyingMirror(t *testing.T, all bool) {
+	ctx := testContext(t, 60*time.Second)
+	const size = 4 << 20
+	object := payload(7, size)
+	conf := &kwik.Config{ServerGroupKey: groupKey}
+	primary := listen(t, conf)
+	honest, liar := listen(t, conf), listen(t, conf)
+	var wg sync.WaitGroup
+	wg.Go(func() { serveObject(ctx, honest, object) })
+	wg.Go(func() {
+		sess, err := liar.Accept(ctx)
+		if err != nil {
+			return
+		}
+		defer sess.CloseWithError(0, "")
+		lie := &lyingContent{object: object, all: all}
+		kwik.ServeRanges(ctx, sess, func(string) (io.ReaderAt, error) { return lie, nil })
+	})
+
+	type outcome struct {
+		err     error
+		liarID  uint64
+		pieces  []kwik.PieceEvent
+		removed bool
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		var o outcome
+		defer func() { done <- o }()
+		sess, str, err := acceptRequest(ctx, primary)
+		if err != nil {
+			o.err = err
+			return
+		}
+		defer sess.CloseWithError(0, "")
+		if _, err := sess.AddPath(ctx, honest.Addr().String(), nil); err != nil {
+			o.err = err
+			return
+		}
+		info, err := sess.AddPath(ctx, liar.Addr().String(), nil)
+		if err != nil {
+			o.err = err
+			return
+		}
+		o.liarID = info.ID
+		o.err = kwik.Spread(ctx, sess, str, "object", bytes.NewReader(object), size, nil)
+		if o.err == nil {
+			o.err = str.CloseWithSize(size)
+		}
+		for {
+			select {
+			case ev := <-sess.Events():
+				switch ev := ev.(type) {
+				case kwik.PieceEvent:
+					o.pieces = append(o.pieces, ev)
+				case kwik.PathEvent:
+					if ev.Path.ID == o.liarID && ev.Path.State == kwik.PathRemoved {
+						o.removed = true
+					}
+				}
+				continue
+			default:
+			}
+			break
+		}
+		<-sess.Context().Done()
+	}()
+
+	client, err := kwik.Dial(ctx, primary.Addr().String(), testTLS.Client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		client.CloseWithError(0, "")
+		wg.Wait()
+	})
+	sum, n, err := fetch(ctx, client, 0, nil)
+	if err != nil || n != size || sum != sha256.Sum256(object) {
+		t.Fatalf("client read %d bytes, %v; SHA-256 matches: %v", n, err, sum == sha256.Sum256(object))
+	}
+	client.CloseWithError(0, "")
+	o := <-done
+	if o.err != nil {
+		t.Fatalf("primary: %v", o.err)
+	}
+	if len(o.pieces) == 0 {
+		t.Fatal("no piece failure reported: the liar was never caught")
+	}
+	for _, pe := range o.pieces {
+		if pe.PathID != o.liarID || pe.Reason != kwik.PieceCorrupt {
+			t.Fatalf("piece event %+v; want corrupt pieces of the liar, path %d", pe, o.liarID)
+		}
+	}
+	if !all && len(o.pieces) != 1 {
+		t.Fatalf("%d pieces reported for a liar that corrupted one read", len(o.pieces))
+	}
+	if all && (!o.removed || len(o.pieces) < kwik.DefaultMaxBadPieces) {
+		t.Fatalf("liar corrupting everything: %d bad pieces, removed %v; want it removed after %d", len(o.pieces), o.removed, kwik.DefaultMaxBadPieces)
+	}
+}
