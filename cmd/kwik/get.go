@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"flag"
 	"fmt"
+	"hash"
 	"io"
-	"os"
-	"path"
 	"strings"
 	"time"
 
@@ -25,8 +25,13 @@ Asks the primary at ADDR (HOST:PORT, port 4433 if omitted) for NAME, a path
 relative to its --root, and writes it to the file given with -o (default: the
 last element of NAME in the current directory; "-" writes to stdout). The
 primary adds its secondaries to the session and the file arrives through all
-of them at once. The file is written as FILE.part and renamed when complete;
-the SHA-256 of what arrived is printed so it can be compared with the source.
+of them at once. A regular FILE (or a new one) is written as FILE.part next
+to it and renamed when complete; anything else (a device, a FIFO, a symbolic
+link) is written directly and never replaced; -o DIR saves DIR/NAME. All of
+this is checked before the first byte is asked for. An interrupted download
+keeps FILE.part and prints the command that resumes it (-c asks only for
+the rest). At the end a table says which server sent how much, and the
+SHA-256 of the whole file is printed so it can be compared with the source.
 
 The primary's certificate is verified with the system's roots (or --ca),
 or pinned with --pin, the "pin:" line a development server prints; --insecure
@@ -47,6 +52,8 @@ skips verification.
 		fs.BoolVar(&o.noProgress, "no-progress", false, "do not show the progress bar (it is shown only on a terminal anyway)")
 		fs.BoolVar(&o.verbose, "verbose", false, "log debug records to stderr")
 		fs.StringVar(&o.allowSecondary, "allow-secondary", "", "the secondaries the primary may add: `LIST` of IP addresses and CIDR prefixes, or \"any\" (default: none more local than the primary)")
+		fs.BoolVar(&o.resume, "c", false, "continue an interrupted download: ask only for what FILE.part lacks")
+		fs.BoolVar(&o.json, "json", false, "print a JSON report on stdout instead of the summary (not with -o -)")
 		return o.run
 	},
 }
@@ -59,6 +66,7 @@ type getOptions struct {
 	header               time.Duration
 	noProgress, verbose  bool
 	allowSecondary       string
+	resume, json         bool
 }
 
 func (o *getOptions) run(ctx context.Context, e *env, args []string) error {
@@ -73,97 +81,117 @@ func (o *getOptions) run(ctx context.Context, e *env, args []string) error {
 			return usagef("--pin: %v", err)
 		}
 	}
-	allowPath, err := parseAllowSecondary(o.allowSecondary)
-	if err != nil {
+	if _, err := parseAllowSecondary(o.allowSecondary); err != nil {
 		return usagef("--allow-secondary: %v", err)
 	}
 	primaryTLS, secondaryTLS, err := clientTLS(addr, pin, o.insecure, o.caFile)
 	if err != nil {
 		return err
 	}
-	output := o.output
-	if output == "" {
-		output = path.Base(name)
-		if output == "/" || output == "." || output == ".." {
-			return usagef("cannot name the output after %q: give -o FILE", name)
-		}
+	if o.json && o.output == "-" {
+		return usagef("--json prints its report on stdout: give -o FILE")
+	}
+	// Every check of the output happens here, before anything is asked of
+	// the servers.
+	h := sha256.New()
+	out, err := openOutput(o.output, name, o.resume, e.stdout, h)
+	if err != nil {
+		return err
 	}
 	if o.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
+	rep := &getReport{Object: name, Output: out.where(), Start: out.start}
+	err = o.download(ctx, e, addr, primaryTLS, secondaryTLS, out, h, rep)
+	if err != nil {
+		rep.fail(err)
+		if out.abort() {
+			rep.Resume = o.resumeCommand(args, out)
+			err = fmt.Errorf("%w\nthe %s received so far are kept in %s; resume with:\n\t%s", err, formatBytes(rep.Start+rep.Received), out.part, rep.Resume)
+		}
+	} else if err = out.commit(); err != nil {
+		rep.fail(err)
+	}
+	if o.json {
+		if jerr := writeJSONValue(e.stdout, rep); jerr != nil && err == nil {
+			err = jerr
+		}
+		return err
+	}
+	if len(rep.Paths) > 0 {
+		rep.writeText(e.stderr)
+	}
+	return err
+}
 
+// download dials the primary, asks for the object from out.start on and
+// copies it into out, filling rep.
+func (o *getOptions) download(ctx context.Context, e *env, addr string, primaryTLS, secondaryTLS *tls.Config, out *output, h hash.Hash, rep *getReport) error {
 	log := newLogger(e.stderr, o.verbose)
+	allowPath, _ := parseAllowSecondary(o.allowSecondary) // checked by run
 	start := time.Now()
 	sess, err := kwik.Dial(ctx, addr, primaryTLS, fileserve.ClientConfig(&kwik.Config{MaxIdleTimeout: o.idle, SecondaryTLS: secondaryTLS, AllowPath: allowPath, Logger: log}))
 	if err != nil {
-		if strings.Contains(err.Error(), "failed to verify certificate") {
-			return fmt.Errorf("cannot reach the primary at %s: %w\n(a server in development mode prints a \"pin:\" line: pass it with --pin, or use --insecure)", addr, err)
-		}
-		return fmt.Errorf("cannot reach the primary at %s: %w", addr, err)
+		return dialError(addr, err)
 	}
 	defer sess.CloseWithError(0, "")
 	headerTimeout := o.header
 	if headerTimeout == 0 {
 		headerTimeout = -1 // fileserve's "no limit"
 	}
-	dl, err := (&fileserve.Client{HeaderTimeout: headerTimeout}).Get(ctx, sess, fileserve.Request{Name: name})
+	dl, err := (&fileserve.Client{HeaderTimeout: headerTimeout}).Get(ctx, sess, fileserve.Request{Name: rep.Object, Start: out.start})
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", rep.Object, err)
 	}
 	defer dl.Close()
-
-	out, commit, abort, err := createOutput(output, e.stdout)
-	if err != nil {
-		return err
-	}
-	bar := newTotalBar(e.stderr, e.stderrTTY && !o.noProgress, name, dl.Size)
-	h := sha256.New()
-	n, err := io.CopyBuffer(io.MultiWriter(out, h, bar), stallGuard{dl, o.stall}, make([]byte, 256<<10))
+	rep.Size = dl.Size
+	bar := newTotalBar(e.stderr, e.stderrTTY && !o.noProgress && !o.json, rep.Object, dl.Size-dl.Start)
+	n, err := io.CopyBuffer(io.MultiWriter(out.w, h, bar), stallGuard{dl, o.stall}, make([]byte, 256<<10))
 	bar.finish(err == nil)
+	rep.Received = n
+	rep.Seconds = time.Since(start).Seconds()
+	rep.addPaths(sess.AllPaths())
 	if err != nil {
-		abort()
-		return fmt.Errorf("%s: after %s: %w", name, formatBytes(n), err)
+		return fmt.Errorf("%s: after %s: %w", rep.Object, formatBytes(n), err)
 	}
-	if err := commit(); err != nil {
-		return err
-	}
-	elapsed := time.Since(start)
-	where := output
-	if output == "-" {
-		where = "stdout"
-	}
-	fmt.Fprintf(e.stderr, "%s: %s in %.2fs (%s) to %s\nsha256 %x\n", name, formatBytes(n), elapsed.Seconds(),
-		formatBitrate(float64(n)*8/elapsed.Seconds()), where, h.Sum(nil))
+	rep.OK = true
+	rep.SHA256 = fmt.Sprintf("%x", h.Sum(nil))
 	return nil
 }
 
-// createOutput opens where the download goes: stdout, or FILE.part that
-// commit renames to FILE and abort removes.
-func createOutput(name string, stdout io.Writer) (w io.Writer, commit, abort func() error, err error) {
-	if name == "-" {
-		nop := func() error { return nil }
-		return stdout, nop, nop, nil
+// resumeCommand is the command line that continues an interrupted download.
+func (o *getOptions) resumeCommand(args []string, out *output) string {
+	parts := []string{"kwik", "get", "-c"}
+	if o.pin != "" {
+		parts = append(parts, "--pin", o.pin)
 	}
-	part := name + ".part"
-	f, err := os.Create(part)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("cannot write the output: %w", err)
+	if o.insecure {
+		parts = append(parts, "--insecure")
 	}
-	commit = func() error {
-		if err := f.Close(); err != nil {
-			os.Remove(part)
-			return fmt.Errorf("writing %s: %w", part, err)
-		}
-		if err := os.Rename(part, name); err != nil {
-			return fmt.Errorf("the download is complete in %s but cannot be renamed: %w", part, err)
-		}
-		return nil
+	if o.caFile != "" {
+		parts = append(parts, "--ca", shellQuote(o.caFile))
 	}
-	abort = func() error {
-		f.Close()
-		return os.Remove(part)
+	parts = append(parts, shellQuote(args[0]), shellQuote(args[1]), "-o", shellQuote(out.target))
+	return strings.Join(parts, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '/' || r == '.' || r == '-' || r == '_' || r == ':' || r == '[' || r == ']' ||
+			r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0 {
+		return s
 	}
-	return f, commit, abort, nil
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// dialError explains a failed dial of the primary.
+func dialError(addr string, err error) error {
+	if strings.Contains(err.Error(), "failed to verify certificate") {
+		return fmt.Errorf("cannot reach the primary at %s: %w\n(a server in development mode prints a \"pin:\" line: pass it with --pin, or use --insecure)", addr, err)
+	}
+	return fmt.Errorf("cannot reach the primary at %s: %w", addr, err)
 }

@@ -112,10 +112,13 @@ func (r *demoReport) fill(d *demo, s sample) {
 	r.OK = r.err == nil && r.ChecksumMatch
 }
 
-func writeJSON(w io.Writer, r *demoReport) error {
+func writeJSON(w io.Writer, r *demoReport) error { return writeJSONValue(w, r) }
+
+// writeJSONValue prints v as indented JSON, the way every --json does.
+func writeJSONValue(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return enc.Encode(v)
 }
 
 // writeTable prints the report for people. A demo that failed before the
