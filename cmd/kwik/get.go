@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"hash"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/internal/fileserve"
+	"github.com/kwik-transport/kwik/pkg/transport"
 )
 
 var getCommand = &command{
@@ -190,8 +192,25 @@ func shellQuote(s string) string {
 
 // dialError explains a failed dial of the primary.
 func dialError(addr string, err error) error {
+	if _, ok := errors.AsType[*transport.PinError](err); ok || strings.Contains(err.Error(), "pin") && strings.Contains(err.Error(), "does not match the expected") {
+		return &pinMismatchError{addr: addr, err: err}
+	}
 	if strings.Contains(err.Error(), "failed to verify certificate") {
 		return fmt.Errorf("cannot reach the primary at %s: %w\n(a server in development mode prints a \"pin:\" line: pass it with --pin, or use --insecure)", addr, err)
 	}
 	return fmt.Errorf("cannot reach the primary at %s: %w", addr, err)
 }
+
+// pinMismatchError says that the primary is not the server --pin names. It
+// does not repeat the key the server showed: copying that blindly would
+// defeat the pin.
+type pinMismatchError struct {
+	addr string
+	err  error
+}
+
+func (e *pinMismatchError) Error() string {
+	return fmt.Sprintf("the server at %s has a public key that does not match --pin: check the pin against the primary's \"pin:\" line (a development-mode server makes a new key each time it starts)", e.addr)
+}
+
+func (e *pinMismatchError) Unwrap() error { return e.err }

@@ -110,13 +110,16 @@ func (o *serveOptions) run(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	needKey := o.role == "secondary" || len(remotes) > 0
+	// A secondary in development mode may make the group's key and print it;
+	// a primary never does: a key of its own is one its secondaries refuse.
 	generated := false
 	switch {
-	case key == nil && needKey && selfSigned:
+	case key == nil && len(remotes) > 0:
+		return usagef("a primary with --secondary needs the group key its secondaries have: set $%s or --group-key-file FILE (a development-mode secondary prints its key on its \"group-key:\" line)", groupKeyEnv)
+	case key == nil && o.role == "secondary" && selfSigned:
 		key, generated = newGroupKey(), true
-	case key == nil && needKey:
-		return usagef("a %s with secondaries needs the group key its servers share: --group-key-file FILE or $%s (hex; e.g. openssl rand -hex 32)", o.role, groupKeyEnv)
+	case key == nil && o.role == "secondary":
+		return usagef("a secondary needs the group key its primary has: --group-key-file FILE or $%s (hex; e.g. openssl rand -hex 32)", groupKeyEnv)
 	}
 
 	log := newLogger(e.stderr, o.verbose)
@@ -137,9 +140,12 @@ func (o *serveOptions) run(ctx context.Context, e *env, args []string) error {
 	w := e.stdout
 	fmt.Fprintf(w, "role: %s\nroot: %s\n", o.role, root)
 	pin := formatPin(pinOf(cert))
-	if selfSigned {
+	switch {
+	case selfSigned && o.role == "primary":
 		fmt.Fprintf(w, "pin: %s  (self-signed development certificate: clients pass --pin %s)\n", pin, pin)
-	} else {
+	case selfSigned:
+		fmt.Fprintf(w, "pin: %s  (self-signed development certificate: start the primary with --secondary ADDR=%s; it changes when this server restarts)\n", pin, pin)
+	default:
 		fmt.Fprintf(w, "pin: %s\n", pin)
 	}
 	if generated {

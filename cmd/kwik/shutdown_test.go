@@ -18,6 +18,7 @@ import (
 // inProcessServer is "kwik serve" running in this process.
 type inProcessServer struct {
 	info   map[string]string // its "key: value" lines up to "listening:"
+	lines  map[string]string // the same lines whole
 	stderr *syncBuffer
 	cancel context.CancelFunc // what SIGTERM does to main's context
 	exited chan int           // its exit code
@@ -29,7 +30,7 @@ func serveInProcess(t *testing.T, ctx context.Context, vars map[string]string, a
 	t.Helper()
 	ctx, cancel := context.WithCancel(ctx)
 	pr, pw := io.Pipe()
-	s := &inProcessServer{info: make(map[string]string), stderr: &syncBuffer{}, cancel: cancel, exited: make(chan int, 1)}
+	s := &inProcessServer{info: make(map[string]string), lines: make(map[string]string), stderr: &syncBuffer{}, cancel: cancel, exited: make(chan int, 1)}
 	e := &env{stdout: pw, stderr: s.stderr, getenv: func(k string) string { return vars[k] }}
 	go func() {
 		code := run(ctx, append([]string{"serve"}, args...), e)
@@ -44,6 +45,7 @@ func serveInProcess(t *testing.T, ctx context.Context, vars map[string]string, a
 			if fields := strings.Fields(value); len(fields) > 0 {
 				s.info[key] = fields[0]
 			}
+			s.lines[key] = sc.Text()
 			if key == "listening" {
 				close(ready)
 				break
@@ -62,6 +64,9 @@ func serveInProcess(t *testing.T, ctx context.Context, vars map[string]string, a
 	}
 	return s
 }
+
+// stdoutLine is the banner line that starts with key.
+func (s *inProcessServer) stdoutLine(key string) string { return s.lines[key] }
 
 // stop ends the server's context and returns how long it took to exit.
 func (s *inProcessServer) stop(t *testing.T) time.Duration {

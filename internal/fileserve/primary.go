@@ -77,7 +77,7 @@ func (p *Primary) ServeSession(ctx context.Context, sess *kwik.Session) {
 			info, err := sess.AddPath(ctx, r.Addr, r.Pin)
 			if err != nil {
 				if ctx.Err() == nil && sess.Err() == nil {
-					log.Warn("cannot add a secondary; serving without it", "secondary", r.Addr, "err", err)
+					log.Warn("cannot add a secondary; serving without it", "secondary", r.Addr, "why", joinFailure(err), "err", err)
 				}
 				return
 			}
@@ -196,4 +196,24 @@ func (p *Primary) window() uint64 {
 		return p.Window
 	}
 	return StreamWindow / 2
+}
+
+// joinFailure says in a user's words why a secondary could not join, from
+// the error AddPath returned (the refusal travels as text from the
+// secondary or the client, so its message is all there is to go by).
+func joinFailure(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "path token is not valid"):
+		return "the secondary refused this primary's token: their group keys differ (give both the same $KWIK_GROUP_KEY or --group-key-file)"
+	case strings.Contains(msg, "no server-group key"):
+		return "the secondary has no group key: start it with the primary's $KWIK_GROUP_KEY or --group-key-file"
+	case strings.Contains(msg, "pin") && strings.Contains(msg, "does not match"):
+		return "the secondary's public key does not match its pin in --secondary ADDR=PIN: a development-mode secondary makes a new key each time it starts; put its current \"pin:\" line in --secondary"
+	case strings.Contains(msg, "not allowed by the client"), strings.Contains(msg, "AllowPath"):
+		return "the client refused to dial this secondary's address"
+	case strings.Contains(msg, "timeout") || strings.Contains(msg, "no recent network activity"):
+		return "the secondary did not answer: is it running, and reachable from the client at this address?"
+	}
+	return "the client could not open a path to it"
 }
