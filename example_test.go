@@ -50,3 +50,26 @@ func ExampleListenTransport() {
 	defer ln.Close()
 	// ... ln.Accept(ctx)
 }
+
+// A server that authorises clients by their certificate (mTLS): the TLS
+// state of a session is that of its primary path, as quic-go's
+// Conn.ConnectionState gives it.
+func ExampleSession_ConnectionState() {
+	serverTLS := &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert} // with Certificates and ClientCAs
+	ln, err := kwik.Listen(":4433", serverTLS, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	sess, err := ln.Accept(context.Background())
+	if err != nil {
+		log.Fatal(err)
+	}
+	<-sess.HandshakeComplete() // already closed: Accept returns sessions whose handshake is done
+	state := sess.ConnectionState()
+	if len(state.TLS.PeerCertificates) == 0 || state.TLS.PeerCertificates[0].Subject.CommonName != "trusted-client" {
+		sess.CloseWithError(1, "not authorised")
+		return
+	}
+	// ... serve sess
+}
