@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,9 @@ import (
 
 // childEnv holds the child's childSpec as JSON.
 const childEnv = "KWIKBENCH_CHILD"
+
+// childProfileEnv, if set, names a file for a CPU profile of the child.
+const childProfileEnv = "KWIKBENCH_CHILD_CPUPROFILE"
 
 // childSpec configures the child server.
 type childSpec struct {
@@ -54,6 +58,12 @@ func runChild(spec string) int {
 		cancel()
 		ln.Close()
 	}()
+	if path := os.Getenv(childProfileEnv); path != "" {
+		f, err := os.Create(path)
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	fmt.Println(ln.Addr())
 	if err := (&Primary{}).Serve(ctx, ln); err != nil {
 		fmt.Fprintln(os.Stderr, "bench child:", err)

@@ -65,16 +65,18 @@ func fetchAll(ctx context.Context, sess *kwik.Session, bufs [][]byte, size int64
 	return <-errs
 }
 
-// BenchmarkScale moves 256 MiB per op over 1, 100 and 1000 concurrent
-// streams of one session and reports the client's peak heap above its
-// level before the transfer, next to the receive-memory bound of the
-// presentation layer: SessionWindow + streams × MinStreamWindow.
+// BenchmarkScale moves 256 MiB per op over 1, 100, 1000 and 10,000
+// concurrent streams of one session (one warm session; the server in a
+// child process) and reports the client's peak heap above its level before
+// the transfer, next to the receive-memory bound of the presentation layer
+// (SessionWindow + streams × MinStreamWindow), and the client's CPU seconds
+// per GiB.
 //
 //	go test -run '^$' -bench Scale -benchtime 1x -count 3 ./bench
 func BenchmarkScale(b *testing.B) {
 	const total = 256 * mib
 	def := presentation.DefaultPresentationConfig()
-	for _, streams := range []int{1, 100, 1000} {
+	for _, streams := range []int{1, 100, 1000, 10000} {
 		b.Run(fmt.Sprintf("streams=%d", streams), func(b *testing.B) {
 			sess := dialChild(b, childSpec{MaxStreams: streams}, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -85,13 +87,16 @@ func BenchmarkScale(b *testing.B) {
 			heap := StartHeapSampler(5 * time.Millisecond)
 			b.SetBytes(total)
 			b.ResetTimer()
+			cpu0 := CPUTime()
 			for range b.N {
 				if err := fetchAll(ctx, sess, bufs, total/int64(streams)); err != nil {
 					heap.Stop()
 					b.Fatal(err)
 				}
 			}
+			cpu := CPUTime() - cpu0
 			b.StopTimer()
+			b.ReportMetric(CPUPerGiB(cpu, total*int64(b.N)), "client-cpu-s/GiB")
 			peak := heap.Stop()
 			bound := def.SessionWindow + uint64(streams)*def.MinStreamWindow
 			b.ReportMetric(float64(peak.Inuse-min(peak.Inuse, base.Inuse))/mib, "peak-heap-MiB")
