@@ -107,7 +107,15 @@ func (o *getOptions) run(ctx context.Context, e *env, args []string) error {
 	}
 	rep := &getReport{Object: name, Output: out.where(), Start: out.start}
 	err = o.download(ctx, e, addr, primaryTLS, secondaryTLS, out, h, rep)
-	if err != nil {
+	var bad *fileserve.DigestError
+	if errors.As(err, &bad) {
+		// Resuming would not help: the bytes are wrong. Keep them for a
+		// look, under the name that says they are not the file.
+		rep.fail(err)
+		if out.abort() {
+			err = fmt.Errorf("%w\nthe bytes received are kept in %s, not renamed to %s", err, out.part, out.target)
+		}
+	} else if err != nil {
 		rep.fail(err)
 		if out.abort() {
 			rep.Resume = o.resumeCommand(args, out)
@@ -158,8 +166,14 @@ func (o *getOptions) download(ctx context.Context, e *env, addr string, primaryT
 	if err != nil {
 		return fmt.Errorf("%s: after %s: %w", rep.Object, formatBytes(n), err)
 	}
+	sum := h.Sum(nil)
+	rep.SHA256 = fmt.Sprintf("%x", sum)
+	// The primary vouches for the whole object: a wrong byte from any
+	// server, or a .part that is not a prefix of this object, shows here.
+	if rep.Verified, err = dl.Verify(sum); err != nil {
+		return fmt.Errorf("%s: %w", rep.Object, err)
+	}
 	rep.OK = true
-	rep.SHA256 = fmt.Sprintf("%x", h.Sum(nil))
 	return nil
 }
 

@@ -20,6 +20,7 @@ type getReport struct {
 	Start      int64           `json:"resumed_from_bytes"` // bytes the .part already held
 	Received   int64           `json:"received_bytes"`     // object bytes received this time
 	SHA256     string          `json:"sha256,omitempty"`   // of the whole file, once complete
+	Verified   bool            `json:"sha256_verified"`    // SHA256 is the digest the primary announced
 	Seconds    float64         `json:"elapsed_seconds"`    // from dialling to the last byte
 	GoodputBPS float64         `json:"goodput_bps"`
 	Resume     string          `json:"resume_command,omitempty"`
@@ -96,5 +97,9 @@ func (r *getReport) writeText(w io.Writer) {
 	if r.Start > 0 {
 		resumed = fmt.Sprintf(" (resumed after %s)", formatBytes(r.Start))
 	}
-	fmt.Fprintf(w, "%s: %s in %.2fs (%s) to %s%s\nsha256 %s\n", r.Object, formatBytes(r.Received), r.Seconds, formatBitrate(r.GoodputBPS), r.Output, resumed, r.SHA256)
+	verified := " (the primary announced no digest: unverified)"
+	if r.Verified {
+		verified = " verified"
+	}
+	fmt.Fprintf(w, "%s: %s in %.2fs (%s) to %s%s\nsha256 %s%s\n", r.Object, formatBytes(r.Received), r.Seconds, formatBitrate(r.GoodputBPS), r.Output, resumed, r.SHA256, verified)
 }

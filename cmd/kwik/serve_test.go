@@ -54,6 +54,23 @@ func TestServeAndGet(t *testing.T) {
 	if _, err := os.Stat(out + ".part"); !os.IsNotExist(err) {
 		t.Errorf("%s.part left behind: %v", out, err)
 	}
+	// The primary hashed the file after the first transfer ("sent" is
+	// logged once it has): the next request is announced its SHA-256, and
+	// get checks it.
+	if !strings.Contains(stderr, "unverified") {
+		t.Errorf("the first get claims a verification the primary could not offer:\n%s", stderr)
+	}
+	for tick := time.NewTicker(10 * time.Millisecond); !strings.Contains(primary.stderr.String(), "msg=sent"); {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("the primary never logged the first transfer:\n%s", primary.stderr.String())
+		}
+	}
+	code, _, stderr = runKwik(t, ctx, "get", "--pin", primary.info["pin"], primary.info["listening"], "big.bin", "-o", out+".2")
+	if sum := fmt.Sprintf("sha256 %x verified", sha256.Sum256(content)); code != 0 || !strings.Contains(stderr, sum) {
+		t.Fatalf("second get exited %d; want %q in:\n%s", code, sum, stderr)
+	}
 
 	// The primary logs which path carried how much; every path must have.
 	primary.stop(t)

@@ -2,6 +2,7 @@ package fileserve
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +35,9 @@ type Download struct {
 	// Start is the offset in the object of the first byte Read returns:
 	// the request's Start.
 	Start int64
+	// SHA256 is the whole object's digest as the primary announced it, or
+	// nil when it did not know it: the client checks it (Verify).
+	SHA256 []byte
 
 	ctx  context.Context // the Get's: cancelling it stops reads
 	str  *kwik.Stream
@@ -86,7 +90,7 @@ func (c *Client) Get(ctx context.Context, sess *kwik.Session, req Request) (*Dow
 		d.Close()
 		return nil, &ProtocolError{What: "header", Reason: fmt.Sprintf("the object starts at offset %d; the request asked for %d", h.Start, req.Start)}
 	}
-	d.Size, d.Start, d.read = h.Size, h.Start, h.Start
+	d.Size, d.Start, d.read, d.SHA256 = h.Size, h.Start, h.Start, h.SHA256
 	return d, nil
 }
 
@@ -162,4 +166,28 @@ func (d *Download) wrap(err error) error {
 		return context.Cause(d.ctx)
 	}
 	return err
+}
+
+// DigestError means the object received does not have the SHA-256 the
+// primary announced: a server is broken or lying. Do not use the bytes.
+type DigestError struct {
+	Want, Got []byte
+}
+
+func (e *DigestError) Error() string {
+	return fmt.Sprintf("the object's SHA-256 is %x but the primary announced %x: the bytes are not the object; discard them", e.Got, e.Want)
+}
+
+// Verify compares sum, the SHA-256 of the whole object as received (from
+// offset 0, bytes before Start included), with the digest the primary
+// announced. It returns false, nil when the primary announced none, and a
+// *DigestError on a mismatch.
+func (d *Download) Verify(sum []byte) (bool, error) {
+	if d.SHA256 == nil {
+		return false, nil
+	}
+	if !bytes.Equal(sum, d.SHA256) {
+		return false, &DigestError{Want: d.SHA256, Got: sum}
+	}
+	return true, nil
 }

@@ -24,6 +24,7 @@ type cluster struct {
 	dir                string
 	content            []byte
 	transfers          chan Transfer
+	digests            *DigestCache
 }
 
 func newCluster(t *testing.T, ctx context.Context) *cluster {
@@ -32,7 +33,7 @@ func newCluster(t *testing.T, ctx context.Context) *cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{tls: pair, dir: t.TempDir(), content: make([]byte, 3<<20+123), transfers: make(chan Transfer, 4)}
+	c := &cluster{tls: pair, dir: t.TempDir(), content: make([]byte, 3<<20+123), transfers: make(chan Transfer, 4), digests: NewDigestCache(0)}
 	rand.Read(c.content)
 	if err := os.WriteFile(filepath.Join(c.dir, "object.bin"), c.content, 0o644); err != nil {
 		t.Fatal(err)
@@ -59,6 +60,7 @@ func newCluster(t *testing.T, ctx context.Context) *cluster {
 		Store:       store,
 		Secondaries: []Remote{{Addr: c.secondary.Addr().String(), Pin: kwik.PublicKeyPin(pair.Cert.Leaf)}},
 		OnTransfer:  func(tr Transfer) { c.transfers <- tr },
+		Digests:     c.digests,
 	}}
 	secondary := &Server{Secondary: &Secondary{Store: store}}
 	wg.Go(func() { primary.Serve(srvCtx, c.primary) })

@@ -54,6 +54,11 @@ type Primary struct {
 	// flow control with recovery work queued behind them. Zero means half
 	// of StreamWindow, which suits clients configured with ClientConfig.
 	Window uint64
+	// Digests caches the SHA-256 of the objects served and of the pieces
+	// assigned to secondaries, so that a popular object is hashed once. A
+	// primary that knows an object's digest announces it in the header.
+	// Nil means a cache of DefaultDigestFiles objects of this Primary's own.
+	Digests *DigestCache
 	// RequestTimeout bounds how long a client may take to send its request.
 	// Zero means 10 s.
 	RequestTimeout time.Duration
@@ -62,6 +67,8 @@ type Primary struct {
 	OnTransfer func(Transfer)
 	// Logger receives warnings and debug records; nil discards them.
 	Logger *slog.Logger
+
+	digestsOnce sync.Once
 }
 
 // ServeSession serves sess, a primary session, until the client closes it
@@ -70,6 +77,7 @@ type Primary struct {
 func (p *Primary) ServeSession(ctx context.Context, sess *kwik.Session) {
 	log := logger(p.Logger).With("client", sess.RemoteAddr().String())
 	defer closeOnShutdown(ctx, sess)()
+	serverCtx := ctx // outlives the session: hashing after a transfer
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for _, r := range p.Secondaries {
@@ -89,7 +97,7 @@ func (p *Primary) ServeSession(ctx context.Context, sess *kwik.Session) {
 		if err != nil {
 			break
 		}
-		wg.Go(func() { p.serveStream(ctx, sess, str, log) })
+		wg.Go(func() { p.serveStream(ctx, serverCtx, sess, str, log) })
 	}
 	code, msg := closeReason(ctx)
 	cancel()
@@ -98,14 +106,18 @@ func (p *Primary) ServeSession(ctx context.Context, sess *kwik.Session) {
 }
 
 // serveStream answers one request.
-func (p *Primary) serveStream(ctx context.Context, sess *kwik.Session, str *kwik.Stream, log *slog.Logger) {
+// serverCtx, which ends when the server stops rather than with the
+// session, bounds hashing the object once it was sent.
+func (p *Primary) serveStream(ctx, serverCtx context.Context, sess *kwik.Session, str *kwik.Stream, log *slog.Logger) {
 	req, obj, ok := p.openRequested(str, log)
 	if !ok {
 		return
 	}
 	defer obj.Close()
 	size, start := obj.Size(), req.Start
-	head := Header{Size: size, Start: start}.Append(nil)
+	content, sum, hashWhole := p.digested(obj, start)
+
+	head := Header{Size: size, Start: start, SHA256: sum}.Append(nil)
 	if _, err := str.Write(head); err != nil {
 		log.Info("writing the header", "stream", str.StreamID(), "err", err)
 		return
@@ -117,7 +129,7 @@ func (p *Primary) serveStream(ctx context.Context, sess *kwik.Session, str *kwik
 	log.Debug("sending", "stream", str.StreamID(), "name", req.Name, "size", size, "start", start)
 	var err error
 	if body > 0 {
-		err = kwik.Spread(ctx, sess, str, objectKey(req.Name, start), io.NewSectionReader(obj, start, body), body,
+		err = kwik.Spread(ctx, sess, str, objectKey(req.Name, start), content, body,
 			&kwik.SpreadConfig{Offset: offset, PieceSize: p.PieceSize, Window: p.window(), Logger: p.Logger})
 	}
 	// The session forgets a stream's delivery reports once it ends: take
@@ -126,6 +138,18 @@ func (p *Primary) serveStream(ctx context.Context, sess *kwik.Session, str *kwik
 	if err == nil {
 		paths = deliveries(sess, uint64(str.StreamID()), offset)
 		err = str.CloseWithSize(offset + body)
+	}
+	if hashWhole != nil {
+		// After the transfer, not alongside it: the hashing would compete
+		// with the sending. "sent" then means the next request is
+		// announced the digest. A failed transfer gives up the claim.
+		hctx := serverCtx
+		if err != nil {
+			var cancel context.CancelFunc
+			hctx, cancel = context.WithCancel(serverCtx)
+			cancel()
+		}
+		hashWhole(hctx)
 	}
 	if err == nil {
 		log.Info("sent", "stream", str.StreamID(), "name", req.Name, "size", size, "start", start, "paths", paths)
@@ -216,4 +240,38 @@ func joinFailure(err error) string {
 		return "the secondary did not answer: is it running, and reachable from the client at this address?"
 	}
 	return "the client could not open a path to it"
+}
+
+// digested returns what Spread reads of obj from start: with its pieces'
+// digests cached when obj has an identity. sum is the whole object's
+// digest if known; otherwise hash, if not nil, computes and caches it
+// (the caller runs it after the transfer, for the next requests; it must
+// run, or the object is never hashed).
+func (p *Primary) digested(obj Object, start int64) (content io.ReaderAt, sum []byte, hash func(context.Context)) {
+	section := io.NewSectionReader(obj, start, obj.Size()-start)
+	o, ok := obj.(identified)
+	if !ok {
+		return section, nil, nil
+	}
+	id, ok := o.identity()
+	if !ok {
+		return section, nil, nil
+	}
+	p.digestsOnce.Do(func() {
+		if p.Digests == nil {
+			p.Digests = NewDigestCache(0)
+		}
+	})
+	cache := p.Digests
+	sum, claim := cache.whole(id)
+	if claim {
+		hash = func(ctx context.Context) {
+			s, err := hashWhole(ctx, obj, obj.Size())
+			if err != nil {
+				logger(p.Logger).Debug("hashing an object", "err", err)
+			}
+			cache.setWhole(id, s)
+		}
+	}
+	return cachedContent{obj: obj, start: start, cache: cache, id: id}, sum, hash
 }

@@ -2,6 +2,8 @@ package fileserve
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strconv"
@@ -33,6 +35,7 @@ const (
 	okPrefix      = "OK "
 	errPrefix     = "ERR "
 	fieldStart    = "start"
+	fieldSHA256   = "sha256" // OK field: the whole object's SHA-256, in hex
 )
 
 // Request is what a client asks a primary for: one line naming the object,
@@ -139,14 +142,17 @@ func checkName(name string) error {
 // Header is the primary's answer, before the object's bytes: an OK line,
 // the object's size and then optional "key=value" fields, or a refusal.
 //
-//	OK <size>[ start=<offset>]\n
+//	OK <size>[ start=<offset>][ sha256=<64 hex digits>]\n
 //	ERR <code> <message>\n
 //
 // A client ignores OK fields it does not know, so servers can add some.
 type Header struct {
-	Size  int64        // the object's length, when Err is nil
-	Start int64        // the offset in the object of the first byte that follows
-	Err   *RemoteError // the refusal, if the request was refused
+	Size  int64 // the object's length, when Err is nil
+	Start int64 // the offset in the object of the first byte that follows
+	// SHA256 is the digest of the whole object (from offset 0), when the
+	// server knows it; nil otherwise.
+	SHA256 []byte
+	Err    *RemoteError // the refusal, if the request was refused
 }
 
 // Append appends the header line to b. A refusal's message is cut to one
@@ -158,6 +164,10 @@ func (h Header) Append(b []byte) []byte {
 		if h.Start > 0 {
 			b = append(b, " "+fieldStart+"="...)
 			b = strconv.AppendInt(b, h.Start, 10)
+		}
+		if len(h.SHA256) == sha256.Size {
+			b = append(b, " "+fieldSHA256+"="...)
+			b = hex.AppendEncode(b, h.SHA256)
 		}
 		return append(b, '\n')
 	}
@@ -228,6 +238,12 @@ func parseOK(rest []byte) (Header, error) {
 				return Header{}, &ProtocolError{What: "header", Reason: fmt.Sprintf("start %q is not an offset from 1 to the size %d", value, size)}
 			}
 			h.Start = n
+		case fieldSHA256:
+			sum, err := hex.DecodeString(string(value))
+			if err != nil || len(sum) != sha256.Size {
+				return Header{}, &ProtocolError{What: "header", Reason: fmt.Sprintf("sha256 %q is not 64 hexadecimal digits", oneLine(string(value), 80))}
+			}
+			h.SHA256 = sum
 		}
 	}
 	return h, nil

@@ -2,6 +2,7 @@ package fileserve
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -67,6 +68,8 @@ func TestHeaderRoundTrip(t *testing.T) {
 		{Size: MaxSize},
 		{Size: 10, Start: 4},
 		{Size: 10, Start: 10},
+		{Size: 10, Start: 4, SHA256: bytes.Repeat([]byte{0xab}, 32)},
+		{Size: 0, SHA256: make([]byte, 32)},
 		{Err: &RemoteError{Code: CodeNotFound, Message: `no such file: "x"`}},
 		{Err: &RemoteError{Code: CodeForbidden, Message: ""}},
 		{Err: &RemoteError{Code: CodeInternal, Message: "disk on fire"}},
@@ -76,7 +79,7 @@ func TestHeaderRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ReadHeader(%q): %v", b, err)
 		}
-		if got.Size != h.Size || got.Start != h.Start || (got.Err == nil) != (h.Err == nil) || (h.Err != nil && *got.Err != *h.Err) {
+		if got.Size != h.Size || got.Start != h.Start || !bytes.Equal(got.SHA256, h.SHA256) || (got.Err == nil) != (h.Err == nil) || (h.Err != nil && *got.Err != *h.Err) {
 			t.Errorf("header %q decoded as %+v; want %+v", b, got, h)
 		}
 	}
@@ -101,6 +104,7 @@ func TestParseHeaderRejects(t *testing.T) {
 	for _, in := range []string{
 		"", "OK", "OK ", "OK -1", "OK +5", "OK 007", "OK 1e3", "OK 4611686018427387904",
 		"OK 10 start=0", "OK 10 start=11", "OK 10 start=x",
+		"OK 10 sha256=", "OK 10 sha256=abc", "OK 10 sha256=" + strings.Repeat("zz", 32), "OK 10 sha256=" + strings.Repeat("ab", 33),
 		"ERR", "ERR nope message", "HTTP/1.1 200 OK", strings.Repeat("E", maxHeaderLen),
 	} {
 		if h, err := ParseHeader([]byte(in)); err == nil {

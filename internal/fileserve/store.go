@@ -92,10 +92,14 @@ func (m MemStore) Open(name string) (Object, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
 	}
-	return memObject{bytes.NewReader(b)}, nil
+	return memObject{bytes.NewReader(b), b}, nil
 }
 
-// memObject is an in-memory object.
-type memObject struct{ *bytes.Reader }
+// memObject is an in-memory object. Its digests are cached by the slice's
+// address: do not change a MemStore's bytes while it is served.
+type memObject struct {
+	*bytes.Reader
+	b []byte
+}
 
 func (memObject) Close() error { return nil }
