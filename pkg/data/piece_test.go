@@ -228,3 +228,28 @@ func TestPieceInsecureAcceptUnassigned(t *testing.T) {
 		t.Fatalf("read %q, want only the unassigned bytes", got)
 	}
 }
+
+// A frame admitted while its stream was open, delivered after the stream
+// ended and took its assignments along (the application read everything,
+// another path covered the piece), is dropped: the honest secondary that
+// sent it keeps its path.
+func TestPieceLateFrameAfterStreamEnd(t *testing.T) {
+	ps := newPieceSetup(t, 8, 1<<20)
+	piece := bytes.Repeat([]byte("k"), 4096)
+	if err := ps.agg.Assign(1, assignment(0, piece)); err != nil {
+		t.Fatal(err)
+	}
+	h := ps.agg.ForPath(1, nil)
+	hdr := wire.StreamHeader{StreamID: 0, Offset: 0, Length: 2048}
+	if err := h.Admit(hdr); err != nil {
+		t.Fatal(err)
+	}
+	ps.stream0Gone.Store(true)
+	ps.agg.ForgetStream(0)
+	if err := h.Deliver(hdr, pooled(ps.dpm, string(piece[:2048]))); err != nil {
+		t.Fatalf("a frame that was in flight when its stream ended: %v, want it dropped", err)
+	}
+	if n, held := ps.agg.Usage(1); n != 0 || held != 0 {
+		t.Fatalf("path 1 still has %d assignments and %d bytes held", n, held)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/kwik-transport/kwik/pkg/presentation"
@@ -23,6 +24,9 @@ type aggregatorSetup struct {
 	dpm        presentation.DataPresentationManager
 	deliveries *Deliveries
 	agg        *SecondaryStreamAggregator
+	// stream0Gone makes stream 0 closed, as when the application has read
+	// all of it.
+	stream0Gone atomic.Bool
 
 	mu       sync.Mutex
 	rejected []rejection
@@ -45,6 +49,9 @@ func newAggregatorSetupConf(t *testing.T, conf AggregatorConfig) *aggregatorSetu
 	lookup := func(id uint64) StreamStatus {
 		switch id {
 		case 0:
+			if a.stream0Gone.Load() {
+				return StreamClosed
+			}
 			return StreamOpen
 		case 4:
 			return StreamClosed
