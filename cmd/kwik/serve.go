@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/internal/fileserve"
 )
@@ -60,6 +63,7 @@ Stop a server with Ctrl-C (SIGINT) or SIGTERM.
 		fs.Var(&o.chunk, "chunk", "piece `SIZE` the primary hands to one path at a time (default: chosen per file)")
 		fs.DurationVar(&o.idle, "idle-timeout", 5*time.Second, "how long a silent path lives before it counts as dead")
 		fs.BoolVar(&o.verbose, "verbose", false, "log debug records to stderr")
+		fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics (TCP, e.g. 127.0.0.1:9464)")
 		return o.run
 	},
 }
@@ -73,6 +77,7 @@ type serveOptions struct {
 	chunk              byteSize
 	idle               time.Duration
 	verbose            bool
+	metrics            string
 }
 
 func (o *serveOptions) run(ctx context.Context, e *env, args []string) error {
@@ -137,6 +142,22 @@ func (o *serveOptions) run(ctx context.Context, e *env, args []string) error {
 		srv.Secondary = &fileserve.Secondary{Store: store, Logger: log}
 	}
 
+	var metricsAddr net.Addr
+	if o.metrics != "" {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m := newServerMetrics(reg)
+		srv.OnSession = m.session
+		if srv.Primary != nil {
+			srv.Primary.OnJoinFailure = m.joinFailed
+		}
+		var stop func()
+		if metricsAddr, stop, err = serveMetrics(o.metrics, reg); err != nil {
+			return err
+		}
+		defer stop()
+	}
+
 	w := e.stdout
 	fmt.Fprintf(w, "role: %s\nroot: %s\n", o.role, root)
 	pin := formatPin(pinOf(cert))
@@ -157,6 +178,9 @@ func (o *serveOptions) run(ctx context.Context, e *env, args []string) error {
 		} else {
 			fmt.Fprintf(w, "secondary: %s  (clients verify its certificate)\n", r.Addr)
 		}
+	}
+	if metricsAddr != nil {
+		fmt.Fprintf(w, "metrics: http://%s/metrics\n", metricsAddr)
 	}
 	fmt.Fprintf(w, "listening: %s\n", ln.Addr()) // the last line: supervisors wait for it
 

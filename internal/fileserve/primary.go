@@ -65,6 +65,9 @@ type Primary struct {
 	// OnTransfer, if not nil, is called as each transfer starts, before any
 	// byte of the object is sent. It must not block.
 	OnTransfer func(Transfer)
+	// OnJoinFailure, if not nil, is called when a secondary could not be
+	// added to a session (metrics count them). It must not block.
+	OnJoinFailure func(secondary string, err error)
 	// Logger receives warnings and debug records; nil discards them.
 	Logger *slog.Logger
 
@@ -85,6 +88,9 @@ func (p *Primary) ServeSession(ctx context.Context, sess *kwik.Session) {
 			info, err := sess.AddPath(ctx, r.Addr, r.Pin)
 			if err != nil {
 				if ctx.Err() == nil && sess.Err() == nil {
+					if p.OnJoinFailure != nil {
+						p.OnJoinFailure(r.Addr, err)
+					}
 					log.Warn("cannot add a secondary; serving without it", "secondary", r.Addr, "why", joinFailure(err), "err", err)
 				}
 				return

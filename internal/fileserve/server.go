@@ -26,6 +26,9 @@ type Server struct {
 	Secondary *Secondary
 	// Logger receives warnings and debug records; nil discards them.
 	Logger *slog.Logger
+	// OnSession, if not nil, is called with each session accepted, before
+	// it is served (metrics count them). It must not block.
+	OnSession func(*kwik.Session)
 }
 
 // Serve accepts sessions on ln until ctx ends or ln is closed, and returns
@@ -47,6 +50,9 @@ func (s *Server) Serve(ctx context.Context, ln *kwik.Listener) error {
 }
 
 func (s *Server) serveSession(ctx context.Context, sess *kwik.Session) {
+	if s.OnSession != nil {
+		s.OnSession(sess)
+	}
 	switch {
 	case sess.Role() == kwik.RolePrimary && s.Primary != nil:
 		s.Primary.ServeSession(ctx, sess)
