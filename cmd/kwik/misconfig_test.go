@@ -23,7 +23,9 @@ func TestServeRefusesAPrimaryWithoutTheGroupKey(t *testing.T) {
 func TestServeMisconfigurationsAreReported(t *testing.T) {
 	ctx := testContext(t, 60*time.Second)
 	root, dir := t.TempDir(), t.TempDir()
-	servedFile(t, root, "f.bin", 256<<10)
+	// The downloads last ~1 s behind a link of 16 Mbit/s, far longer than a
+	// refused join takes: the primary reports it while the session lives.
+	servedFile(t, root, "f.bin", 2<<20)
 	sec := serveInProcess(t, ctx, nil, "--role", "secondary", "--root", root, "--listen", "127.0.0.1:0")
 	if b := sec.stdoutLine("pin"); !strings.Contains(b, "--secondary ADDR="+sec.info["pin"]) || strings.Contains(b, "clients pass") {
 		t.Errorf("the secondary's banner says %q; want the instruction for the primary's --secondary", b)
@@ -36,7 +38,7 @@ func TestServeMisconfigurationsAreReported(t *testing.T) {
 	if b := pri.stdoutLine("pin"); !strings.Contains(b, "clients pass --pin "+pri.info["pin"]) {
 		t.Errorf("the primary's banner says %q; want the instruction for clients", b)
 	}
-	if code, _, stderr := getInProcess(t, ctx, "--pin", pri.info["pin"], pri.info["listening"], "f.bin", "-o", filepath.Join(dir, "a")); code != exitOK {
+	if code, _, stderr := getInProcess(t, ctx, "--pin", pri.info["pin"], rateLimited(t, ctx, pri.info["listening"], 16_000_000), "f.bin", "-o", filepath.Join(dir, "a")); code != exitOK {
 		t.Fatalf("get with one bad secondary: exit %d: %s", code, stderr)
 	}
 	waitFor(t, ctx, pri, "group keys differ")
@@ -48,7 +50,7 @@ func TestServeMisconfigurationsAreReported(t *testing.T) {
 	stale := strings.Repeat("12", 32)
 	pri2 := serveInProcess(t, ctx, map[string]string{groupKeyEnv: sec.info["group-key"]}, "--role", "primary", "--root", root, "--listen", "127.0.0.1:0",
 		"--secondary", sec.info["listening"]+"="+stale)
-	if code, _, stderr := getInProcess(t, ctx, "--pin", pri2.info["pin"], pri2.info["listening"], "f.bin", "-o", filepath.Join(dir, "b")); code != exitOK {
+	if code, _, stderr := getInProcess(t, ctx, "--pin", pri2.info["pin"], rateLimited(t, ctx, pri2.info["listening"], 16_000_000), "f.bin", "-o", filepath.Join(dir, "b")); code != exitOK {
 		t.Fatalf("get with a stale secondary pin: exit %d: %s", code, stderr)
 	}
 	waitFor(t, ctx, pri2, "does not match its pin in --secondary")
