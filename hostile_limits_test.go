@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/quic-go/quic-go/quicvarint"
 
 	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/pkg/control"
 	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
@@ -416,5 +418,81 @@ func TestVerifySourceAddress(t *testing.T) {
 	echo(t, ctx, client, server, 1<<10)
 	if asked.Load() == 0 {
 		t.Fatal("VerifySourceAddress was never asked")
+	}
+}
+
+// TestHostileTokenForAnotherSecondary: a client holding the path token the
+// primary minted for secondary A tries it on secondary B (never added) and
+// on the primary's own listener, which refuse it, then on A, which accepts
+// it; a RAW_DATA the primary relays for A is refused by B even on a path B
+// did accept, and accepted by A. Old code: the token was accepted by B, by
+// A, and by the primary's listener (a RoleSecondary session there), and the
+// RAW_DATA by both A and B.
+func TestHostileTokenForAnotherSecondary(t *testing.T) {
+	ctx := testContext(t, 2*time.Minute)
+	conf := &kwik.Config{ServerGroupKey: groupKey}
+	primaryLn, a, b := listen(t, conf), listen(t, conf), listen(t, conf)
+	atA, atB := acceptAll(t, a), acceptAll(t, b)
+	client, _, primary := joinRaw(t, ctx, primaryLn)
+	acceptLive(t, primaryLn)
+
+	added := make(chan error, 1)
+	go func() {
+		_, err := primary.AddPath(ctx, a.Addr().String(), nil)
+		added <- err
+	}()
+	add := client.next("ADD_PATH", func(f wire.Frame) bool { _, ok := f.(*wire.AddPath); return ok }).(*wire.AddPath)
+	join := func(ln *kwik.Listener, pathID uint64, token []byte) (*rawPeer, *wire.ServerHello, *wire.Close) {
+		p := dialRawPeer(t, ctx, ln.Addr().String())
+		sh, cl := p.handshake(&wire.ClientHello{Version: wire.Version, SessionID: primary.SessionID(), PathID: pathID, Token: token})
+		return p, sh, cl
+	}
+
+	base := measure(t)
+	for name, ln := range map[string]*kwik.Listener{"secondary B": b, "the primary's listener": primaryLn} {
+		p, sh, cl := join(ln, add.PathID, add.Token)
+		if sh != nil {
+			t.Fatalf("%s accepted the token for A (role %v)", name, sh.Role)
+		}
+		if cl.ErrorCode != wire.Refused || !strings.Contains(cl.Reason, "not valid for this session, path and server") {
+			t.Fatalf("%s refused the token with %v %q", name, cl.ErrorCode, cl.Reason)
+		}
+		p.conn.CloseWithError(0, "")
+	}
+	expectReleased(t, base, 1<<20)
+
+	pa, sh, cl := join(a, add.PathID, add.Token)
+	if sh == nil || sh.Role != wire.RoleSecondary {
+		t.Fatalf("A refused its own token: %+v", cl)
+	}
+	client.send(&wire.PathStatus{PathID: add.PathID, Status: wire.PathActive})
+	if err := <-added; err != nil {
+		t.Fatalf("AddPath: %v", err)
+	}
+	sessA := nextSession(t, atA)
+
+	data := []byte("range 0-4095 for A")
+	if err := primary.SendRawData(add.PathID, 1, data); err != nil {
+		t.Fatal(err)
+	}
+	raw := client.next("RAW_DATA", func(f wire.Frame) bool { _, ok := f.(*wire.RawData); return ok }).(*wire.RawData)
+
+	// B with a genuine path of its own under the same path ID (the group
+	// key mints it here): the RAW_DATA for A still does not verify there.
+	tokB := control.MintPathToken(groupKey, primary.SessionID(), add.PathID, control.IdentityOf(b.Addr().String(), nil), time.Minute, time.Now())
+	pb, sh, cl := join(b, add.PathID, tokB)
+	if sh == nil {
+		t.Fatalf("B refused its own token: %+v", cl)
+	}
+	sessB := nextSession(t, atB)
+	pb.send(raw)
+	pb.expectClosed(wire.Refused, "failed authentication")
+	expectSessionError(t, sessB, wire.Refused, "failed authentication")
+
+	pa.send(raw)
+	rctx, cancel := context.WithTimeout(ctx, outcomeTimeout)
+	defer cancel()
+	if msg, err := sessA.AcceptRawData(rctx); err != nil || string(msg.Data) != string(data) {
+		t.Fatalf("A: AcceptRawData = %q, %v", msg.Data, err)
 	}
 }

@@ -479,7 +479,7 @@ func TestHostileClientAtSecondary(t *testing.T) {
 		t.Helper()
 		nextPath++
 		p := dialRawPeer(t, ctx, secondary.Addr().String())
-		tok := control.MintPathToken(groupKey, session, nextPath, time.Minute, time.Now())
+		tok := control.MintPathToken(groupKey, session, nextPath, control.IdentityOf(secondary.Addr().String(), nil), time.Minute, time.Now())
 		if sh, cl := p.handshake(&wire.ClientHello{Version: wire.Version, SessionID: session, PathID: nextPath, Token: tok}); sh == nil {
 			t.Fatalf("genuine join refused: %+v", cl)
 		}
@@ -512,7 +512,7 @@ func TestHostileClientAtSecondary(t *testing.T) {
 	// The secondary still relays raw data on a good path.
 	p, sess := join(t)
 	data := []byte("range 0-99")
-	p.send(&wire.RawData{PathID: nextPath, Seq: 1, Data: data, MAC: control.RelayMAC(groupKey, session, nextPath, 0, 1, data)})
+	p.send(&wire.RawData{PathID: nextPath, Seq: 1, Data: data, MAC: control.RelayMAC(groupKey, session, control.IdentityOf(secondary.Addr().String(), nil), nextPath, 0, 1, data)})
 	rctx, cancel := context.WithTimeout(ctx, outcomeTimeout)
 	defer cancel()
 	if msg, err := sess.AcceptRawData(rctx); err != nil || !bytes.Equal(msg.Data, data) {

@@ -126,7 +126,7 @@ func (m *multiSetup) serve(ctx context.Context, sess *kwik.Session, chunk int) e
 	}
 	var paths []uint64
 	for _, addr := range []string{m.secondary[0].Addr().String(), m.link.Addr().String()} {
-		info, err := sess.AddPath(ctx, addr, nil)
+		info, err := sess.AddPath(ctx, addr, testPin)
 		if err != nil {
 			return err
 		}
@@ -346,7 +346,7 @@ func TestAddPathGivenUpIsClosed(t *testing.T) {
 	accepted := acceptAll(t, secondary)
 	_, server := pair(t, conf)
 	actx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-	info, err := server.AddPath(actx, slow.Addr().String(), nil)
+	info, err := server.AddPath(actx, slow.Addr().String(), testPin)
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) || info.State != kwik.PathFailed {
 		t.Fatalf("AddPath over a 200 ms round trip with 20 ms to spare: %v, %v", info.State, err)

@@ -369,7 +369,7 @@ func TestSecondaryRefusesBadJoins(t *testing.T) {
 	otherKey := bytes.Repeat([]byte("o"), 32)
 	session := control.NewSessionID()
 	mint := func(key []byte, pathID uint64, ttl time.Duration) []byte {
-		return control.MintPathToken(key, session, pathID, ttl, time.Now())
+		return control.MintPathToken(key, session, pathID, control.IdentityOf(secondary.Addr().String(), nil), ttl, time.Now())
 	}
 	reused := mint(groupKey, 1, time.Minute)
 	accepted := acceptAll(t, secondary)

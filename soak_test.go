@@ -355,7 +355,7 @@ func soakServe(ctx context.Context, sess *kwik.Session, str *kwik.Stream) error 
 	switch verb {
 	case "paths":
 		for _, addr := range strings.Fields(arg) {
-			if _, err := sess.AddPath(ctx, addr, nil); err != nil {
+			if _, err := sess.AddPath(ctx, addr, testPin); err != nil {
 				return err
 			}
 		}

@@ -68,7 +68,7 @@ func testSpread(t *testing.T, size int, rates []int64, killAt int) {
 		}
 		defer sess.CloseWithError(0, "")
 		for _, addr := range secondaryAddrs {
-			if _, err := sess.AddPath(ctx, addr, nil); err != nil {
+			if _, err := sess.AddPath(ctx, addr, testPin); err != nil {
 				serveErr <- err
 				return
 			}
@@ -160,7 +160,7 @@ func TestRemovePathDrains(t *testing.T) {
 			return
 		}
 		defer sess.CloseWithError(0, "")
-		path, err := sess.AddPath(ctx, secondaryAddr, nil)
+		path, err := sess.AddPath(ctx, secondaryAddr, testPin)
 		if err != nil {
 			serveErr <- err
 			return

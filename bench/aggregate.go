@@ -83,7 +83,7 @@ func RunAggregate(ctx context.Context, cfg AggregateConfig) (Result, error) {
 		links = append(links, link)
 		addrs[i] = link.Addr().String()
 	}
-	primary := &Primary{Secondaries: addrs[1:], Spread: cfg.Spread}
+	primary := &Primary{Secondaries: addrs[1:], Pin: kwik.PublicKeyPin(tlsPair.Cert.Leaf), Spread: cfg.Spread}
 	servers.Add(len(listeners))
 	go func() {
 		defer servers.Done()

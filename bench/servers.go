@@ -17,6 +17,11 @@ type Primary struct {
 	// Secondaries are the addresses of the secondary servers, as the client
 	// reaches them.
 	Secondaries []string
+	// Pin is the public-key pin of the secondaries' certificate (they share
+	// one): with it the client accepts exactly that key, and the path is
+	// bound to the key rather than to an address a relay may stand for.
+	// Nil: the client verifies them by name.
+	Pin []byte
 	// Spread tunes kwik.Spread; nil means its defaults.
 	Spread *kwik.SpreadConfig
 	// Logger receives failures of single sessions and streams; nil
@@ -53,7 +58,7 @@ func (p *Primary) serveSession(ctx context.Context, sess *kwik.Session, log *slo
 	stop := context.AfterFunc(ctx, func() { sess.CloseWithError(0, "server stopping") })
 	defer stop()
 	for _, addr := range p.Secondaries {
-		if _, err := sess.AddPath(ctx, addr, nil); err != nil {
+		if _, err := sess.AddPath(ctx, addr, p.Pin); err != nil {
 			log.Warn("adding a secondary path", "addr", addr, "err", err)
 		}
 	}

@@ -16,8 +16,8 @@ func FuzzVerifyPathToken(f *testing.F) {
 	// agree on the genuine token: this one is minted with a fixed nonce.
 	body := binary.BigEndian.AppendUint64(nil, uint64(testNow.Add(time.Minute).Unix()))
 	body = append(body, bytes.Repeat([]byte{7}, tokenNonceSize)...)
-	genuine := append(body, tokenMAC(testKey, testSession, 1, body)...)
-	if err := NewTokenVerifier(testKey).Verify(genuine, testSession, 1, testNow); err != nil {
+	genuine := append(body, tokenMAC(testKey, testSession, 1, testID, body)...)
+	if _, err := NewTokenVerifier(testKey, []ServerIdentity{testID}).Verify(genuine, testSession, 1, testNow); err != nil {
 		f.Fatalf("the fixed-nonce token is not genuine: %v", err)
 	}
 	f.Add(genuine, uint64(1))
@@ -27,7 +27,7 @@ func FuzzVerifyPathToken(f *testing.F) {
 	f.Add([]byte{}, uint64(0))
 	f.Add(make([]byte, TokenSize), uint64(1))
 	f.Fuzz(func(t *testing.T, tok []byte, pathID uint64) {
-		err := NewTokenVerifier(testKey).Verify(tok, testSession, pathID, testNow)
+		_, err := NewTokenVerifier(testKey, []ServerIdentity{testID}).Verify(tok, testSession, pathID, testNow)
 		if err == nil && (pathID != 1 || !bytes.Equal(tok, genuine)) {
 			t.Fatalf("accepted a token the primary never minted: %x for path %d", tok, pathID)
 		}
@@ -41,12 +41,12 @@ func FuzzVerifyPathToken(f *testing.F) {
 // verifier: only a message with the primary's MAC gets through.
 func FuzzVerifyRelay(f *testing.F) {
 	data := []byte("range 0-65535")
-	f.Add(uint64(4), uint64(1), data, RelayMAC(testKey, testSession, 1, 4, 1, data))
+	f.Add(uint64(4), uint64(1), data, RelayMAC(testKey, testSession, testID, 1, 4, 1, data))
 	f.Add(uint64(4), uint64(1), data, make([]byte, 32))
 	f.Add(uint64(0), uint64(0), []byte{}, []byte{})
 	f.Fuzz(func(t *testing.T, streamID, seq uint64, data, mac []byte) {
-		err := NewRelayVerifier(testKey, testSession, 1).Verify(streamID, seq, data, mac)
-		genuine := hmac.Equal(mac, RelayMAC(testKey, testSession, 1, streamID, seq, data))
+		err := NewRelayVerifier(testKey, testSession, testID, 1).Verify(streamID, seq, data, mac)
+		genuine := hmac.Equal(mac, RelayMAC(testKey, testSession, testID, 1, streamID, seq, data))
 		switch {
 		case err == nil && !genuine:
 			t.Fatal("accepted a message without the primary's MAC")

@@ -15,12 +15,14 @@ var (
 	ErrNoRelayKey  = errors.New("kwik: raw data relay needs a server-group key (set Config.ServerGroupKey)")
 )
 
-// RelayMAC authenticates raw data the primary relays to a secondary through
-// the client, which can then neither forge nor alter it.
-func RelayMAC(key, sessionID []byte, pathID, streamID, seq uint64, data []byte) []byte {
+// RelayMAC authenticates raw data the primary relays through the client to
+// the secondary with identity id, so that the client can neither forge nor
+// alter it, nor hand it to another secondary.
+func RelayMAC(key, sessionID []byte, id ServerIdentity, pathID, streamID, seq uint64, data []byte) []byte {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte("kwik raw data v1"))
+	m.Write([]byte("kwik raw data v2"))
 	m.Write(sessionID)
+	id.write(m)
 	var b [24]byte
 	binary.BigEndian.PutUint64(b[0:], pathID)
 	binary.BigEndian.PutUint64(b[8:], streamID)
@@ -34,15 +36,17 @@ func RelayMAC(key, sessionID []byte, pathID, streamID, seq uint64, data []byte) 
 type RelayVerifier struct {
 	key       []byte
 	sessionID []byte
+	id        ServerIdentity
 	pathID    uint64
 
 	mu      sync.Mutex
 	lastSeq uint64 // sequence numbers start at 1
 }
 
-// NewRelayVerifier returns a verifier for the raw data of one path.
-func NewRelayVerifier(key, sessionID []byte, pathID uint64) *RelayVerifier {
-	return &RelayVerifier{key: key, sessionID: sessionID, pathID: pathID}
+// NewRelayVerifier returns a verifier for the raw data of one path, on the
+// secondary whose identity the path's token was bound to.
+func NewRelayVerifier(key, sessionID []byte, id ServerIdentity, pathID uint64) *RelayVerifier {
+	return &RelayVerifier{key: key, sessionID: sessionID, id: id, pathID: pathID}
 }
 
 // Verify accepts a message once, in sequence order.
@@ -50,7 +54,7 @@ func (v *RelayVerifier) Verify(streamID, seq uint64, data, mac []byte) error {
 	if len(v.key) == 0 {
 		return ErrNoRelayKey
 	}
-	if !hmac.Equal(mac, RelayMAC(v.key, v.sessionID, v.pathID, streamID, seq, data)) {
+	if !hmac.Equal(mac, RelayMAC(v.key, v.sessionID, v.id, v.pathID, streamID, seq, data)) {
 		return ErrBadRelayMAC
 	}
 	v.mu.Lock()

@@ -10,7 +10,7 @@ import (
 
 func TestRelayVerifier(t *testing.T) {
 	data := []byte("bytes 0-1023 of object 7")
-	mac := RelayMAC(testKey, testSession, 2, 4, 1, data)
+	mac := RelayMAC(testKey, testSession, testID, 2, 4, 1, data)
 	otherKey := bytes.Repeat([]byte{0x43}, MinGroupKeySize)
 	for _, tc := range []struct {
 		name     string
@@ -21,17 +21,18 @@ func TestRelayVerifier(t *testing.T) {
 		mac      []byte
 		want     error
 	}{
-		{"genuine", NewRelayVerifier(testKey, testSession, 2), 4, 1, data, mac, nil},
-		{"altered data", NewRelayVerifier(testKey, testSession, 2), 4, 1, []byte("bytes 0-1023 of object 8"), mac, ErrBadRelayMAC},
-		{"altered stream", NewRelayVerifier(testKey, testSession, 2), 8, 1, data, mac, ErrBadRelayMAC},
-		{"altered seq", NewRelayVerifier(testKey, testSession, 2), 4, 2, data, mac, ErrBadRelayMAC},
-		{"truncated MAC", NewRelayVerifier(testKey, testSession, 2), 4, 1, data, mac[:31], ErrBadRelayMAC},
-		{"no MAC", NewRelayVerifier(testKey, testSession, 2), 4, 1, data, nil, ErrBadRelayMAC},
-		{"forged with another key", NewRelayVerifier(testKey, testSession, 2), 4, 1, data, RelayMAC(otherKey, testSession, 2, 4, 1, data), ErrBadRelayMAC},
-		{"meant for another path", NewRelayVerifier(testKey, testSession, 3), 4, 1, data, mac, ErrBadRelayMAC},
-		{"meant for another session", NewRelayVerifier(testKey, NewSessionID(), 2), 4, 1, data, mac, ErrBadRelayMAC},
-		{"sequence 0", NewRelayVerifier(testKey, testSession, 2), 4, 0, data, RelayMAC(testKey, testSession, 2, 4, 0, data), ErrRelayReplay},
-		{"no key", NewRelayVerifier(nil, testSession, 2), 4, 1, data, mac, ErrNoRelayKey},
+		{"genuine", NewRelayVerifier(testKey, testSession, testID, 2), 4, 1, data, mac, nil},
+		{"altered data", NewRelayVerifier(testKey, testSession, testID, 2), 4, 1, []byte("bytes 0-1023 of object 8"), mac, ErrBadRelayMAC},
+		{"altered stream", NewRelayVerifier(testKey, testSession, testID, 2), 8, 1, data, mac, ErrBadRelayMAC},
+		{"altered seq", NewRelayVerifier(testKey, testSession, testID, 2), 4, 2, data, mac, ErrBadRelayMAC},
+		{"truncated MAC", NewRelayVerifier(testKey, testSession, testID, 2), 4, 1, data, mac[:31], ErrBadRelayMAC},
+		{"no MAC", NewRelayVerifier(testKey, testSession, testID, 2), 4, 1, data, nil, ErrBadRelayMAC},
+		{"forged with another key", NewRelayVerifier(testKey, testSession, testID, 2), 4, 1, data, RelayMAC(otherKey, testSession, testID, 2, 4, 1, data), ErrBadRelayMAC},
+		{"meant for another path", NewRelayVerifier(testKey, testSession, testID, 3), 4, 1, data, mac, ErrBadRelayMAC},
+		{"meant for another secondary", NewRelayVerifier(testKey, testSession, ServerIdentity{Addr: "secondary-b.example:4433"}, 2), 4, 1, data, mac, ErrBadRelayMAC},
+		{"meant for another session", NewRelayVerifier(testKey, NewSessionID(), testID, 2), 4, 1, data, mac, ErrBadRelayMAC},
+		{"sequence 0", NewRelayVerifier(testKey, testSession, testID, 2), 4, 0, data, RelayMAC(testKey, testSession, testID, 2, 4, 0, data), ErrRelayReplay},
+		{"no key", NewRelayVerifier(nil, testSession, testID, 2), 4, 1, data, mac, ErrNoRelayKey},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := tc.verifier.Verify(tc.streamID, tc.seq, tc.data, tc.mac); !errors.Is(err, tc.want) {
@@ -42,9 +43,9 @@ func TestRelayVerifier(t *testing.T) {
 }
 
 func TestRelayVerifierReplay(t *testing.T) {
-	v := NewRelayVerifier(testKey, testSession, 1)
+	v := NewRelayVerifier(testKey, testSession, testID, 1)
 	send := func(seq uint64, data string) error {
-		return v.Verify(0, seq, []byte(data), RelayMAC(testKey, testSession, 1, 0, seq, []byte(data)))
+		return v.Verify(0, seq, []byte(data), RelayMAC(testKey, testSession, testID, 1, 0, seq, []byte(data)))
 	}
 	if err := send(1, "a"); err != nil {
 		t.Fatal(err)
@@ -68,9 +69,9 @@ func TestRelayVerifierReplay(t *testing.T) {
 }
 
 func TestRelayVerifierConcurrentReplays(t *testing.T) {
-	v := NewRelayVerifier(testKey, testSession, 1)
+	v := NewRelayVerifier(testKey, testSession, testID, 1)
 	data := []byte("payload")
-	mac := RelayMAC(testKey, testSession, 1, 0, 1, data)
+	mac := RelayMAC(testKey, testSession, testID, 1, 0, 1, data)
 	var accepted atomic.Int32
 	var wg sync.WaitGroup
 	for range 8 {

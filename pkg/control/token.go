@@ -24,7 +24,8 @@ const (
 // client as the reason of a refusal.
 var (
 	ErrNoGroupKey    = errors.New("kwik: this server has no server-group key and refuses every path join (set Config.ServerGroupKey)")
-	ErrBadToken      = errors.New("kwik: path token is not valid for this session and path")
+	ErrBadToken      = errors.New("kwik: path token is not valid for this session, path and server (a token is for the secondary the primary added)")
+	ErrNotSecondary  = errors.New("kwik: this server has no identity a primary could have added it by, and refuses every path join (set Config.ServerID, or listen on a specific address)")
 	ErrTokenExpired  = errors.New("kwik: path token has expired; ask the primary for a new path")
 	ErrTokenReplayed = errors.New("kwik: path token was already used")
 )
@@ -45,21 +46,22 @@ func NewSessionID() []byte {
 }
 
 // MintPathToken issues the token that lets the client of session join path
-// pathID on any secondary sharing key, until now+ttl.
-func MintPathToken(key, sessionID []byte, pathID uint64, ttl time.Duration, now time.Time) []byte {
+// pathID on the secondary with identity id, sharing key, until now+ttl.
+func MintPathToken(key, sessionID []byte, pathID uint64, id ServerIdentity, ttl time.Duration, now time.Time) []byte {
 	tok := make([]byte, 8+tokenNonceSize, TokenSize)
 	binary.BigEndian.PutUint64(tok, uint64(now.Add(ttl).Unix()))
 	rand.Read(tok[8:])
-	return append(tok, tokenMAC(key, sessionID, pathID, tok)...)
+	return append(tok, tokenMAC(key, sessionID, pathID, id, tok)...)
 }
 
-func tokenMAC(key, sessionID []byte, pathID uint64, expiryAndNonce []byte) []byte {
+func tokenMAC(key, sessionID []byte, pathID uint64, id ServerIdentity, expiryAndNonce []byte) []byte {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte("kwik path token v1"))
+	m.Write([]byte("kwik path token v2"))
 	m.Write(sessionID)
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], pathID)
 	m.Write(b[:])
+	id.write(m)
 	m.Write(expiryAndNonce)
 	return m.Sum(nil)
 }
@@ -68,28 +70,50 @@ func tokenMAC(key, sessionID []byte, pathID uint64, expiryAndNonce []byte) []byt
 // it accepted until they expire, so a token works once.
 type TokenVerifier struct {
 	key []byte
+	ids []ServerIdentity // this server's
 
 	mu   sync.Mutex
 	used map[[tokenNonceSize]byte]time.Time // nonce → expiry
 }
 
-// NewTokenVerifier returns a verifier for key (nil key: refuse everything).
-func NewTokenVerifier(key []byte) *TokenVerifier {
-	return &TokenVerifier{key: key, used: make(map[[tokenNonceSize]byte]time.Time)}
+// NewTokenVerifier returns a verifier for key (nil key: refuse everything)
+// on the server whose identities are ids (none: refuse everything).
+func NewTokenVerifier(key []byte, ids []ServerIdentity) *TokenVerifier {
+	return &TokenVerifier{key: key, ids: ids, used: make(map[[tokenNonceSize]byte]time.Time)}
 }
 
-// Verify accepts tok for (sessionID, pathID) at most once.
-func (v *TokenVerifier) Verify(tok, sessionID []byte, pathID uint64, now time.Time) error {
+// Verify accepts tok for (sessionID, pathID) at most once, if it was minted
+// for one of this server's identities, and returns that identity.
+func (v *TokenVerifier) Verify(tok, sessionID []byte, pathID uint64, now time.Time) (ServerIdentity, error) {
 	if len(v.key) == 0 {
-		return ErrNoGroupKey
+		return ServerIdentity{}, ErrNoGroupKey
+	}
+	if len(v.ids) == 0 {
+		return ServerIdentity{}, ErrNotSecondary
 	}
 	if len(tok) != TokenSize {
-		return ErrBadToken
+		return ServerIdentity{}, ErrBadToken
 	}
 	body, mac := tok[:8+tokenNonceSize], tok[8+tokenNonceSize:]
-	if !hmac.Equal(mac, tokenMAC(v.key, sessionID, pathID, body)) {
-		return ErrBadToken
+	matched := -1
+	for i, id := range v.ids {
+		if hmac.Equal(mac, tokenMAC(v.key, sessionID, pathID, id, body)) {
+			matched = i
+			break
+		}
 	}
+	if matched < 0 {
+		return ServerIdentity{}, ErrBadToken
+	}
+	id := v.ids[matched]
+	if err := v.spend(body, now); err != nil {
+		return ServerIdentity{}, err
+	}
+	return id, nil
+}
+
+// spend checks the expiry and uses the nonce of a genuine token.
+func (v *TokenVerifier) spend(body []byte, now time.Time) error {
 	expiry := time.Unix(int64(binary.BigEndian.Uint64(body)), 0)
 	if !now.Before(expiry) {
 		return ErrTokenExpired

@@ -49,6 +49,16 @@ type Config struct {
 	// server and its secondaries. A primary needs it for AddPath and
 	// SendRawData; a secondary refuses every path join without it.
 	ServerGroupKey []byte
+	// ServerID is the address (host:port, exactly as the primary writes it
+	// in AddPath) by which primaries add this server as a secondary when
+	// they give no certificate pin. Path tokens and relayed raw data are
+	// bound to the secondary they are for: a listener accepts a join only
+	// with a token minted for ServerID, for its own address when it is
+	// bound to a specific IP (not 0.0.0.0 or ::), or, with a pin, for the
+	// public key of one of its certificates. Set it when the listener is
+	// bound to a wildcard address or reached through a relay. Empty: only
+	// the bound address and the pins.
+	ServerID string
 	// PathTokenTTL is how long a path token minted by AddPath stays valid.
 	// Default 30 s.
 	PathTokenTTL time.Duration

@@ -98,7 +98,7 @@ func listen(tr *quic.Transport, udp *net.UDPConn, tlsConf *tls.Config, conf *Con
 		udp:    udp,
 		tr:     tr,
 		ql:     ql,
-		tokens: control.NewTokenVerifier(c.ServerGroupKey),
+		tokens: control.NewTokenVerifier(c.ServerGroupKey, identities(c, tlsConf, ql.Addr())),
 		ctx:    ctx,
 		cancel: cancel,
 		ready:  make(chan *Session),
@@ -224,6 +224,7 @@ func (l *Listener) handshake(conn *quic.Conn) (*Session, error) {
 	ch := control.NewChannel(str, 0)
 	role := RolePrimary
 	var sessionID []byte
+	var ident control.ServerIdentity // a secondary's, that the token was minted for
 	hello, reply, err := control.ServerHandshake(ctx, ch, func(h *wire.ClientHello) (*wire.ServerHello, error) {
 		if len(h.SessionID) == 0 {
 			if h.PathID != 0 {
@@ -231,7 +232,7 @@ func (l *Listener) handshake(conn *quic.Conn) (*Session, error) {
 			}
 			sessionID = control.NewSessionID()
 		} else {
-			if err := l.tokens.Verify(h.Token, h.SessionID, h.PathID, time.Now()); err != nil {
+			if ident, err = l.tokens.Verify(h.Token, h.SessionID, h.PathID, time.Now()); err != nil {
 				return nil, &control.HandshakeError{Code: wire.Refused, Reason: err.Error()}
 			}
 			role, sessionID = RoleSecondary, h.SessionID
@@ -274,7 +275,7 @@ func (l *Listener) handshake(conn *quic.Conn) (*Session, error) {
 	if role == RolePrimary {
 		s.startPrimary(ch)
 	} else {
-		s.startSecondary(ch, l.conf.ServerGroupKey)
+		s.startSecondary(ch, l.conf.ServerGroupKey, ident)
 	}
 	return s, nil
 }

@@ -24,6 +24,9 @@ type serverState struct {
 	paths     map[uint64]*transport.Path // every path of the session, ever
 	waiters   map[uint64]chan error      // AddPath calls waiting for PATH_STATUS
 	relaySeq  uint64
+	// identities binds each secondary path's token and relayed data to
+	// the server it was added as (control.IdentityOf).
+	identities map[uint64]control.ServerIdentity
 	nextReq   uint64
 	rangeWait map[uint64]chan *wire.MissingRanges
 	// deliveries holds the client's latest report, stream → path → bytes,
@@ -243,11 +246,16 @@ func (s *Session) AddPath(ctx context.Context, addr string, pin []byte) (transpo
 	p := transport.NewPath(id, addr, false, nil)
 	p.SetState(transport.PathPending, nil)
 	ss.paths[id] = p
+	if ss.identities == nil {
+		ss.identities = make(map[uint64]control.ServerIdentity)
+	}
+	ident := control.IdentityOf(addr, pin)
+	ss.identities[id] = ident
 	w := make(chan error, 1)
 	ss.waiters[id] = w
 	ss.mu.Unlock()
 
-	token := control.MintPathToken(s.conf.ServerGroupKey, s.sessionID, id, s.conf.PathTokenTTL, time.Now())
+	token := control.MintPathToken(s.conf.ServerGroupKey, s.sessionID, id, ident, s.conf.PathTokenTTL, time.Now())
 	if err := s.primary.ctrl.Send(&wire.AddPath{PathID: id, Address: addr, Token: token, CertPin: pin}); err != nil {
 		ss.setPathState(p, transport.PathFailed, err)
 		return p.Info(), err
@@ -366,6 +374,7 @@ func (s *Session) SendRawData(pathID, streamID uint64, data []byte) error {
 	}
 	ss.mu.Lock()
 	p := ss.paths[pathID]
+	ident := ss.identities[pathID]
 	ss.relaySeq++
 	seq := ss.relaySeq
 	ss.mu.Unlock()
@@ -375,7 +384,7 @@ func (s *Session) SendRawData(pathID, streamID uint64, data []byte) error {
 	if st, err := p.State(); st.Terminal() {
 		return fmt.Errorf("kwik: path %d is %v: %v", pathID, st, err)
 	}
-	mac := control.RelayMAC(s.conf.ServerGroupKey, s.sessionID, pathID, streamID, seq, data)
+	mac := control.RelayMAC(s.conf.ServerGroupKey, s.sessionID, ident, pathID, streamID, seq, data)
 	return s.primary.ctrl.Send(&wire.RawData{PathID: pathID, StreamID: streamID, Seq: seq, Data: data, MAC: mac})
 }
 

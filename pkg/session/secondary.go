@@ -31,10 +31,10 @@ type secondaryState struct {
 	removed bool   // the client said the primary removed this path
 }
 
-func (s *Session) startSecondary(ch *control.Channel, groupKey []byte) {
+func (s *Session) startSecondary(ch *control.Channel, groupKey []byte, id control.ServerIdentity) {
 	sec := &secondaryState{
 		s:       s,
-		verify:  control.NewRelayVerifier(groupKey, s.sessionID, s.primary.ID()),
+		verify:  control.NewRelayVerifier(groupKey, s.sessionID, id, s.primary.ID()),
 		writers: make(map[uint64]*stream.Control),
 	}
 	s.secondary = sec
