@@ -19,16 +19,16 @@ type serverState struct {
 	s      *Session
 	events *eventQueue
 
-	mu        sync.Mutex
-	nextPath  uint64
-	paths     map[uint64]*transport.Path // every path of the session, ever
-	waiters   map[uint64]chan error      // AddPath calls waiting for PATH_STATUS
-	relaySeq  uint64
+	mu       sync.Mutex
+	nextPath uint64
+	paths    map[uint64]*transport.Path // every path of the session, ever
+	waiters  map[uint64]chan error      // AddPath calls waiting for PATH_STATUS
+	relaySeq uint64
 	// identities binds each secondary path's token and relayed data to
 	// the server it was added as (control.IdentityOf).
 	identities map[uint64]control.ServerIdentity
-	nextReq   uint64
-	rangeWait map[uint64]chan *wire.MissingRanges
+	nextReq    uint64
+	rangeWait  map[uint64]chan *wire.MissingRanges
 	// deliveries holds the client's latest report, stream → path → bytes,
 	// for paths this primary added and for open streams plus the last
 	// endedStreamsKept that ended, so that it stays within
