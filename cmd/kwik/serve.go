@@ -57,6 +57,7 @@ Stop a server with Ctrl-C (SIGINT) or SIGTERM.
 		fs.StringVar(&o.root, "root", "", "`DIR`, the directory whose files are served (required)")
 		fs.StringVar(&o.listen, "listen", ":"+defaultPort, "UDP `ADDR` to listen on")
 		fs.Var(&o.secondaries, "secondary", "`ADDR[=PIN]` of a secondary the primary adds to each session (repeatable);\nPIN is that server's \"pin:\" line, without it clients verify its certificate")
+		fs.StringVar(&o.serverID, "server-id", "", "for a secondary: the `ADDR` primaries add it by without a pin (path tokens are bound to\nthe secondary they are for: by its key pin, or by this address)")
 		fs.StringVar(&o.certFile, "cert", "", "TLS certificate chain `FILE` (PEM); with neither --cert nor --key, a self-signed\ndevelopment certificate is made and its pin printed")
 		fs.StringVar(&o.keyFile, "key", "", "TLS private key `FILE` (PEM)")
 		fs.StringVar(&o.groupKeyFile, "group-key-file", "", "`FILE` holding the server-group key in hex (else $"+groupKeyEnv+")")
@@ -71,6 +72,7 @@ Stop a server with Ctrl-C (SIGINT) or SIGTERM.
 // serveOptions are serve's flags.
 type serveOptions struct {
 	role, root, listen string
+	serverID           string
 	secondaries        stringList
 	certFile, keyFile  string
 	groupKeyFile       string
@@ -128,7 +130,7 @@ func (o *serveOptions) run(ctx context.Context, e *env, args []string) error {
 	}
 
 	log := newLogger(e.stderr, o.verbose)
-	conf := &kwik.Config{ServerGroupKey: key, MaxIdleTimeout: o.idle, Logger: log}
+	conf := &kwik.Config{ServerGroupKey: key, ServerID: o.serverID, MaxIdleTimeout: o.idle, Logger: log}
 	ln, err := kwik.Listen(o.listen, &tls.Config{Certificates: []tls.Certificate{cert}}, conf)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", o.listen, err)
