@@ -7,6 +7,7 @@ import (
 	"net"
 
 	"github.com/quic-go/quic-go"
+	"github.com/quic-go/quic-go/qlog"
 
 	"github.com/kwik-transport/kwik"
 )
@@ -72,4 +73,18 @@ func ExampleSession_ConnectionState() {
 		return
 	}
 	// ... serve sess
+}
+
+// One qlog file per path: each path is a QUIC connection of its own, and
+// quic-go's qlog.DefaultConnectionTracer writes one file per connection into
+// $QLOGDIR (named by connection ID and perspective). Open them in qvis
+// (https://qvis.quictools.info) to see each path's packets, congestion
+// window and losses side by side.
+func ExampleConfig_tracer() {
+	conf := &kwik.Config{Tracer: qlog.DefaultConnectionTracer} // QLOGDIR=/tmp/qlog go run …
+	sess, err := kwik.Dial(context.Background(), "primary.example:4433", &tls.Config{}, conf)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer sess.CloseWithError(0, "")
 }

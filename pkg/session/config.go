@@ -4,6 +4,7 @@
 package session
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -11,6 +12,9 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/quic-go/quic-go"
+	"github.com/quic-go/quic-go/qlogwriter"
 
 	"github.com/kwik-transport/kwik/pkg/control"
 	"github.com/kwik-transport/kwik/pkg/data"
@@ -129,6 +133,13 @@ type Config struct {
 	// the transport has); a server under attack may return true always, or
 	// when a rate limiter's Allow fails.
 	VerifySourceAddress func(net.Addr) bool
+
+	// Tracer, if not nil, is set as quic-go's Config.Tracer on every path:
+	// each path is a QUIC connection of its own, so quic-go's
+	// qlog.DefaultConnectionTracer (which writes $QLOGDIR/<connID>_<role>.sqlog)
+	// gives one qlog file per path, to view in qvis
+	// (https://qvis.quictools.info).
+	Tracer func(ctx context.Context, isClient bool, connID quic.ConnectionID) qlogwriter.Trace
 
 	// Logger receives KWIK's diagnostics. Nil means no logging.
 	Logger *slog.Logger

@@ -18,7 +18,7 @@ import (
 
 // quicConfig is the quic-go configuration of every path.
 func (c *Config) quicConfig() *quic.Config {
-	return transport.QUICConfig(transport.QUICOptions{
+	qc := transport.QUICConfig(transport.QUICOptions{
 		KeepAlivePeriod:      c.KeepAlivePeriod,
 		MaxIdleTimeout:       c.MaxIdleTimeout,
 		HandshakeIdleTimeout: c.HandshakeTimeout,
@@ -26,6 +26,8 @@ func (c *Config) quicConfig() *quic.Config {
 		// Config accepts.
 		MaxLanes: maxLanesPerPath,
 	})
+	qc.Tracer = c.Tracer
+	return qc
 }
 
 // controlUrgency puts control frames ahead of stream data in quic-go's
