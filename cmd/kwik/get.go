@@ -112,14 +112,14 @@ func (o *getOptions) run(ctx context.Context, e *env, args []string) error {
 		// Resuming would not help: the bytes are wrong. Keep them for a
 		// look, under the name that says they are not the file.
 		rep.fail(err)
-		if out.abort() {
+		if out.abort() > 0 {
 			err = fmt.Errorf("%w\nthe bytes received are kept in %s, not renamed to %s", err, out.part, out.target)
 		}
 	} else if err != nil {
 		rep.fail(err)
-		if out.abort() {
+		if kept := out.abort(); kept > 0 {
 			rep.Resume = o.resumeCommand(args, out)
-			err = fmt.Errorf("%w\nthe %s received so far are kept in %s; resume with:\n\t%s", err, formatBytes(rep.Start+rep.Received), out.part, rep.Resume)
+			err = fmt.Errorf("%w\n%s of %s are kept in %s; resume with:\n\t%s", err, formatBytes(kept), rep.Object, out.part, rep.Resume)
 		}
 	} else if err = out.commit(); err != nil {
 		rep.fail(err)
@@ -156,6 +156,9 @@ func (o *getOptions) download(ctx context.Context, e *env, addr string, primaryT
 		return fmt.Errorf("%s: %w", rep.Object, err)
 	}
 	defer dl.Close()
+	if err := out.begin(); err != nil {
+		return err
+	}
 	rep.Size = dl.Size
 	bar := newTotalBar(e.stderr, e.stderrTTY && !o.noProgress && !o.json, rep.Object, dl.Size-dl.Start)
 	n, err := io.CopyBuffer(io.MultiWriter(out.w, h, bar), stallGuard{dl, o.stall}, make([]byte, 256<<10))

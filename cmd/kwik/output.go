@@ -26,6 +26,8 @@ type output struct {
 	part   string // NAME.part, or "" when writing directly
 	f      *os.File
 	start  int64 // bytes already in the .part (resume)
+	// truncate says that begin empties the .part: a download from zero.
+	truncate bool
 }
 
 // outputError says the output cannot be used; nothing was downloaded.
@@ -111,15 +113,13 @@ func openPart(target string, resume bool, h hash.Hash) (*output, error) {
 	if st, err := os.Lstat(part); err == nil && !st.Mode().IsRegular() {
 		return nil, &outputError{fmt.Errorf("%s exists and is a %s, not a partial download: move it away", part, kindOf(st.Mode()))}
 	}
-	flags := os.O_WRONLY | os.O_CREATE
-	if !resume {
-		flags |= os.O_TRUNC
-	}
-	f, err := os.OpenFile(part, flags, 0o644)
+	// Not truncated yet: a .part left by an interrupted download survives
+	// a run without -c that fails before the primary answers.
+	f, err := os.OpenFile(part, os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, &outputError{err}
 	}
-	o := &output{w: f, target: target, part: part, f: f}
+	o := &output{w: f, target: target, part: part, f: f, truncate: !resume}
 	if resume {
 		// Hash what is there, which also leaves the offset at its end.
 		r, err := os.Open(part)
@@ -136,6 +136,17 @@ func openPart(target string, resume bool, h hash.Hash) (*output, error) {
 		}
 	}
 	return o, nil
+}
+
+// begin readies the output for the first byte, once the primary answered.
+func (o *output) begin() error {
+	if !o.truncate {
+		return nil
+	}
+	if err := o.f.Truncate(0); err != nil {
+		return &outputError{err}
+	}
+	return nil
 }
 
 // where names the output for messages.
@@ -168,20 +179,20 @@ func (o *output) commit() error {
 }
 
 // abort ends an interrupted download. It keeps a .part that holds bytes, so
-// that -c can continue it, and reports whether it did.
-func (o *output) abort() (kept bool) {
+// that -c can continue it, and returns how many it holds (0: removed).
+func (o *output) abort() (kept int64) {
 	if o.f == nil {
-		return false
+		return 0
 	}
 	o.f.Close()
 	if o.part == "" {
-		return false
+		return 0
 	}
 	if st, err := os.Stat(o.part); err == nil && st.Size() > 0 {
-		return true
+		return st.Size()
 	}
 	os.Remove(o.part)
-	return false
+	return 0
 }
 
 // kindOf names a file's type for messages.
