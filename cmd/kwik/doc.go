@@ -15,11 +15,14 @@
 // kwik get and kwik serve speak a small protocol over one KWIK stream per
 // file (package internal/fileserve implements it):
 //
-//  1. The client opens a stream, writes "GET <name>\n" and closes its write
-//     side. name is a slash-separated path relative to the server's root,
-//     without "." or ".." elements, at most 4096 bytes of UTF-8.
-//  2. The primary answers with one header line, "OK <size>\n" followed by
-//     exactly size bytes, or "ERR <code> <message>\n" and the end of the
+//  1. The client opens a stream, writes "GET <name>\n" (and, to resume, a
+//     "start <offset>\n" line) and closes its write side. name is a
+//     slash-separated path relative to the server's root, without "." or
+//     ".." elements, at most 4064 bytes of UTF-8.
+//  2. The primary answers with one header line, "OK <size>\n" (with
+//     " start=<offset>" for a resumed request, and possibly more key=value
+//     fields a client ignores if unknown) followed by the bytes from the
+//     offset to size, or "ERR <code> <message>\n" and the end of the
 //     stream. code is not-found, forbidden (outside the root, a symbolic
 //     link that leaves it, not a regular file), bad-request or internal.
 //  3. The primary writes the header itself and spreads the file's bytes,

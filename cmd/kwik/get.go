@@ -117,7 +117,9 @@ func (o *getOptions) run(ctx context.Context, e *env, args []string) error {
 		}
 	} else if err != nil {
 		rep.fail(err)
-		if kept := out.abort(); kept > 0 {
+		if kept := out.abort(); kept > 0 && errors.Is(err, fileserve.ErrBadRequest) && o.resume {
+			err = fmt.Errorf("%w\n%s holds %s, more than the primary offers: it is not part of this file; remove it and run without -c", err, out.part, formatBytes(kept))
+		} else if kept > 0 {
 			rep.Resume = o.resumeCommand(args, out)
 			err = fmt.Errorf("%w\n%s of %s are kept in %s; resume with:\n\t%s", err, formatBytes(kept), rep.Object, out.part, rep.Resume)
 		}

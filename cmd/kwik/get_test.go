@@ -147,6 +147,13 @@ func TestGetOutputs(t *testing.T) {
 	if _, err := os.Lstat(fifo + ".part"); !os.IsNotExist(err) {
 		t.Errorf("a .part was made next to the FIFO: %v", err)
 	}
+
+	// -c with a .part longer than the object: not a part of it.
+	long := filepath.Join(dir, "long.bin")
+	os.WriteFile(long+".part", make([]byte, len(content)+10), 0o644)
+	if code, _, stderr := get("-c", "-o", long); code != exitFailure || !strings.Contains(stderr, "remove it and run without -c") {
+		t.Errorf("-c with a .part longer than the object: exit %d, stderr %q; want advice to remove it", code, stderr)
+	}
 }
 
 // TestGetResumesAfterAKilledPrimary stops the primary mid-download: get
