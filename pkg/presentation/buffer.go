@@ -18,7 +18,12 @@ type buffer struct {
 // newBuffer wraps data (its full capacity) as a buffer with one reference.
 func (p *bufferPool) newBuffer(data []byte, now int64) *buffer {
 	p.held.Add(1)
-	return &buffer{data: data[:cap(data)], refs: 1, arrival: now, pool: p}
+	b, ok := p.handles.Get().(*buffer)
+	if !ok {
+		b = new(buffer)
+	}
+	*b = buffer{data: data[:cap(data)], refs: 1, arrival: now, pool: p}
+	return b
 }
 
 func (b *buffer) retain(n int) {
@@ -37,10 +42,12 @@ func (b *buffer) release(n int) int {
 	case b.refs < 0:
 		panic("presentation: buffer released too often")
 	}
-	b.pool.held.Add(-1)
+	p := b.pool
+	p.held.Add(-1)
 	freed := len(b.data)
-	b.pool.putSlice(b.data)
-	b.data = nil
+	p.putSlice(b.data)
+	*b = buffer{}
+	p.handles.Put(b)
 	return freed
 }
 

@@ -22,6 +22,7 @@ const (
 type bufferPool struct {
 	classes  [numClasses]sync.Pool // *[]byte holding a slice of the class size
 	boxes    sync.Pool             // empty *[]byte
+	handles  sync.Pool             // *buffer no stream uses
 	disabled bool                  // benchmarks compare against plain allocation
 
 	gets, news atomic.Uint64 // statistics: requests, fresh allocations

@@ -173,10 +173,10 @@ func (s *streamBuffer) WriteWithMetadata(offset uint64, data []byte, meta *DataM
 }
 
 // write stores data at off. pooled says data came from GetBuffer and is
-// handed over: a payload that fills most of its slice is kept as it is,
+// handed over: a payload that fills ¾ of its slice is kept as it is,
 // anything else is copied and the slice goes back to the pool.
 func (s *streamBuffer) write(off uint64, data []byte, pooled bool, md DataMetadata) (eff effects, err error) {
-	adopt := pooled && len(data) >= adoptMin && 4*len(data) >= 3*cap(data) && isClassSize(cap(data))
+	adopt := pooled && 4*len(data) >= 3*cap(data) && isClassSize(cap(data))
 	now := monotime()
 	var src *buffer
 	if adopt {

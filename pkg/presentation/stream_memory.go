@@ -3,8 +3,7 @@ package presentation
 // What a stream's buffered bytes are stored in and what they cost.
 //
 // Small writes are copied one after the other into the stream's current
-// block; a pooled payload large enough to fill most of its slice is kept
-// as it is. Every chunk holds a reference to the buffer it points into.
+// block; a pooled payload that fills ¾ of its slice is kept as it is. Every chunk holds a reference to the buffer it points into.
 // The stream's memory is the capacity of every buffer it holds plus the
 // bookkeeping of its chunks and ranges, and it is kept under
 // 2 × window + 2 blocks: touching chunks too small to be worth their
@@ -15,7 +14,6 @@ package presentation
 
 const (
 	blockSize = 16 << 10 // the blocks small writes are copied into
-	adoptMin  = 4 << 10  // pooled payloads this large are kept, not copied
 	mergeMax  = 1 << 10  // touching chunks shorter together are merged
 	chunkCost = 80       // bookkeeping of one chunk (40 B, list blocks half to fully used)
 	rangeCost = 40       // bookkeeping of one received range (16 B, likewise, plus the list)
