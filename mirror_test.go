@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/pkg/presentation"
 	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
@@ -313,5 +314,66 @@ func testLyingMirror(t *testing.T, all bool) {
 	}
 	if all && (!o.removed || len(o.pieces) < kwik.DefaultMaxBadPieces) {
 		t.Fatalf("liar corrupting everything: %d bad pieces, removed %v; want it removed after %d", len(o.pieces), o.removed, kwik.DefaultMaxBadPieces)
+	}
+}
+
+// TestCompromisedMirrorMemory: a secondary that sends every assigned piece
+// but its last byte makes the client hold unverified bytes; it may hold
+// Config.MaxUnverifiedBytes of them and no more: the path is closed there,
+// and the client's heap stays far below what was sent.
+func TestCompromisedMirrorMemory(t *testing.T) {
+	const (
+		budget = 2 << 20
+		pieces = 8 // of wire.MaxPieceLen: 32 MiB sent, all within the window
+		window = 48 << 20
+	)
+	ctx := testContext(t, 90*time.Second)
+	primary := listen(t, &kwik.Config{ServerGroupKey: groupKey})
+	client, server := connect(t, primary, &kwik.Config{MaxUnverifiedBytes: budget, Presentation: &presentation.PresentationConfig{
+		SessionWindow: window, InitialStreamWindow: window, MaxStreamWindow: window}})
+	h := &hostileSecondary{ctx: ctx, client: client, server: server, raw: listenRaw(t, testTLS.Server), events: server.Events()}
+	str, err := client.OpenStreamSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	str.Write([]byte("GET"))
+	str.Close()
+	if _, err := server.AcceptStream(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, id := h.addPath(t)
+	piece := payload(3, wire.MaxPieceLen)
+	for i := range uint64(pieces) {
+		if err := server.AssignRange(id, 0, i*wire.MaxPieceLen, piece); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := server.MissingRanges(ctx, 0); err != nil { // the client has them all
+		t.Fatal(err)
+	}
+	before := measure(t)
+	sampler := sampleHeap()
+	lane := p.lane()
+	const frame = 32 << 10
+	for i := range uint64(pieces) {
+		for off := uint64(0); off < wire.MaxPieceLen-1; off += frame {
+			n := min(frame, wire.MaxPieceLen-1-off)
+			if _, err := lane.Write(streamFrame(t, 0, i*wire.MaxPieceLen+off, piece[off:off+n], false)); err != nil {
+				break // the client closed the path
+			}
+		}
+	}
+	p.expectClosed(wire.FlowControlError, "unverified pieces")
+	peak := sampler.peak()
+	after := measure(t)
+	sent := uint64(pieces * wire.MaxPieceLen)
+	t.Logf("sent %d MiB of incomplete pieces; client heap peak +%d KiB, after +%d KiB (budget %d KiB)",
+		sent>>20, (int64(peak)-int64(before.heap))>>10, (int64(after.heap)-int64(before.heap))>>10, budget>>10)
+	// QUIC's own buffers for the lane come on top of the budget.
+	if grow := int64(peak) - int64(before.heap); grow > budget+12<<20 {
+		t.Fatalf("client heap grew by %d MiB while a secondary sent %d MiB of pieces it never completes; want at most the %d MiB budget plus QUIC's buffers", grow>>20, sent>>20, budget>>20)
+	}
+	if err := client.Err(); err != nil {
+		t.Fatalf("client session: %v", err)
 	}
 }
