@@ -31,15 +31,20 @@ go test -c -o "$bin/bench.test" ./bench
 : >"$out/presentation.txt"
 : >"$out/transfer.txt"
 : >"$out/lanes.txt"
+: >"$out/onepath.txt"
 for i in $(seq "$count"); do
 	step "repetition $i of $count: presentation vs memcpy; single path KWIK vs quic-go; LanesPerPath 1, 2, 4, 8"
 	"$bin/presentation.test" -test.run '^$' -test.bench '^Benchmark(Presentation|Memcpy)$' \
 		-test.benchtime 200ms >>"$out/presentation.txt"
 	"$bin/kwik.test" -test.run '^$' -test.bench '^BenchmarkTransfer$' -test.benchtime 1x >>"$out/transfer.txt"
 	"$bin/bench.test" -test.run '^$' -test.bench '^BenchmarkLanes$' -test.benchtime 1x >>"$out/lanes.txt"
+	"$bin/bench.test" -test.run '^$' -test.bench '^BenchmarkOnePath$' -test.benchtime 1x >>"$out/onepath.txt"
 done
 
-step "scale: 1, 100, 1000 streams"
+step "single path, separate processes, fresh connection per transfer, hashing client"
+KWIKB_COUNT=$count bench/onepath.sh >"$out/onepath-procs.txt"
+
+step "scale: 1, 100, 1000, 10000 streams"
 "$bin/bench.test" -test.run '^$' -test.bench '^BenchmarkScale$' -test.benchtime 1x -test.count 3 >"$out/scale.txt"
 
 step "memory: a slow reader of a 1 GiB stream"
@@ -62,6 +67,8 @@ step "benchstat"
 	"${benchstat[@]}" -col .name -row /chunk "$out/presentation.txt"
 	"${benchstat[@]}" -col /transport "$out/transfer.txt"
 	"${benchstat[@]}" -col /lanes "$out/lanes.txt"
+	"${benchstat[@]}" -col /transport "$out/onepath.txt"
+	"${benchstat[@]}" -col /transport "$out/onepath-procs.txt"
 } >"$out/benchstat.txt"
 
 step "table"

@@ -91,6 +91,7 @@ func writeTable(w io.Writer, all map[string]bench.Samples) {
 			row("single path vs quic-go", "loopback, 256 MiB, "+streams+" stream(s)", mbps(k), "quic-go "+mbps(q), k/q, "≥ 0.90", k/q >= 0.9)
 		}
 	}
+	onePathRows(row, r)
 	if names := r.under("Lanes/"); len(names) > 0 {
 		base, _ := r.median("Lanes/lanes=1", "MB/s")
 		for _, name := range names {
@@ -193,4 +194,28 @@ func yesNo(ok bool) string {
 		return "yes"
 	}
 	return "**no**"
+}
+
+// onePathRows are the rows of the one-path comparison (issue 12): a fresh
+// connection per transfer and a hashing client, throughput and CPU per GiB,
+// in one process (OnePath) and in separate processes (OnePathProcs).
+func onePathRows(row func(string, string, string, string, float64, string, bool), r results) {
+	for _, c := range []struct{ name, conf string }{
+		{"OnePath", "fresh connection, hashing client, one process"},
+		{"OnePathProcs", "fresh connection, hashing client, separate processes"},
+	} {
+		kn, qn := c.name+"/transport=kwik", c.name+"/transport=quic-go"
+		if k, ok1 := r.median(kn, "MB/s"); ok1 {
+			if q, ok2 := r.median(qn, "MB/s"); ok2 {
+				row("single path vs quic-go", c.conf, mbps(k), "quic-go "+mbps(q), k/q, "≥ 1.00", k/q >= 1)
+			}
+		}
+		for _, unit := range []string{"cpu-s/GiB", "client-cpu-s/GiB", "server-cpu-s/GiB"} {
+			k, ok1 := r.median(kn, unit)
+			q, ok2 := r.median(qn, unit)
+			if ok1 && ok2 {
+				row("CPU per GiB vs quic-go", c.conf+", "+unit, fmt.Sprintf("%.2f", k), fmt.Sprintf("quic-go %.2f", q), k/q, "≤ 1.03", k/q <= 1.03)
+			}
+		}
+	}
 }
