@@ -45,7 +45,17 @@ func testPromptShutdown(t *testing.T, stall bool) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	link, err := emulator.Listen(ctx, "127.0.0.1:0", ln.Addr().String(), emulator.LinkConfig{})
+	// With lanes to stall, the link is a bottleneck with a deep queue: the
+	// primary must still have credit when the link dies, however slowly
+	// this goroutine runs (an unlimited loopback link fills KWIK's window
+	// before a starved reader takes 1 MiB, and then nothing more is sent),
+	// and the queue it keeps full holds enough packets for the kill to
+	// drop.
+	var shape emulator.LinkConfig
+	if stall {
+		shape = emulator.LinkConfig{Rate: 100e6, QueueBytes: 1 << 20}
+	}
+	link, err := emulator.Listen(ctx, "127.0.0.1:0", ln.Addr().String(), shape)
 	if err != nil {
 		t.Fatal(err)
 	}
