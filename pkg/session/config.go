@@ -119,11 +119,11 @@ type Config struct {
 	// included, primary and secondary alike. Default 256.
 	MaxSessions int
 	// MaxHandshakes bounds the connections a Listener is handshaking (QUIC
-	// and KWIK handshakes) at once. Default 128, so that a burst of 100
-	// clients dialling together gets through.
+	// and KWIK handshakes) at once. Default 256, so that a burst of 100
+	// clients dialling together gets through with room to spare.
 	MaxHandshakes int
 	// MaxSessionsPerAddr bounds the sessions and handshakes from one source
-	// IP address. Default 128. Without address validation the address is
+	// IP address. Default 256. Without address validation the address is
 	// the one the client's packets claim; see VerifySourceAddress.
 	MaxSessionsPerAddr int
 	// VerifySourceAddress is quic-go's Transport.VerifySourceAddress: when
@@ -148,8 +148,8 @@ type Config struct {
 // Defaults of the listener limits.
 const (
 	DefaultMaxSessions        = 256
-	DefaultMaxHandshakes      = 128
-	DefaultMaxSessionsPerAddr = 128
+	DefaultMaxHandshakes      = 256
+	DefaultMaxSessionsPerAddr = 256
 )
 
 // withDefaults returns a copy of c with every zero field set, or an error
