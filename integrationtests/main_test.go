@@ -12,15 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kwik-transport/kwik/internal/leaktest"
 	"github.com/quic-go/quic-go"
-	"go.uber.org/goleak"
 
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/internal/certs"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	leaktest.VerifyTestMain(m)
 }
 
 // testTLS is one self-signed certificate shared by every test server.

@@ -5,13 +5,13 @@ import (
 	"net"
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/kwik-transport/kwik/internal/leaktest"
 
 	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	leaktest.VerifyTestMain(m)
 }
 
 // pipe returns the two ends of an in-memory stream with deadlines; a

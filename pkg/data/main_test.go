@@ -7,15 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kwik-transport/kwik/internal/leaktest"
 	"github.com/quic-go/quic-go"
-	"go.uber.org/goleak"
 
 	"github.com/kwik-transport/kwik/internal/certs"
 	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	leaktest.VerifyTestMain(m)
 }
 
 var testCerts = func() certs.Pair {

@@ -3,9 +3,9 @@ package scheduler
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/kwik-transport/kwik/internal/leaktest"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	leaktest.VerifyTestMain(m)
 }

@@ -4,7 +4,7 @@ import (
 	"net"
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/kwik-transport/kwik/internal/leaktest"
 
 	"github.com/kwik-transport/kwik/pkg/control"
 	"github.com/kwik-transport/kwik/pkg/data"
@@ -12,7 +12,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	leaktest.VerifyTestMain(m)
 }
 
 // offlineSession returns a session of role with a primary path that has no

@@ -6,14 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/kwik-transport/kwik/internal/leaktest"
 
 	"github.com/kwik-transport/kwik/pkg/presentation"
 	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	leaktest.VerifyTestMain(m)
 }
 
 // sentFrame is one STREAM frame a fakeData was asked to send.
