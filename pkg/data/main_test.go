@@ -98,6 +98,7 @@ type recordingHandler struct {
 	mu        sync.Mutex
 	frames    []delivered
 	buffers   int                           // Buffer calls
+	largest   int                           // largest Buffer asked for
 	returned  int                           // PutBuffer calls
 	arrived   chan struct{}                 // signalled, without blocking, when frames grows
 	deliverTo func(wire.StreamHeader) error // nil: accept
@@ -117,6 +118,7 @@ func (h *recordingHandler) Admit(hdr wire.StreamHeader) error {
 func (h *recordingHandler) Buffer(n int) []byte {
 	h.mu.Lock()
 	h.buffers++
+	h.largest = max(h.largest, n)
 	h.mu.Unlock()
 	return make([]byte, n)
 }

@@ -94,12 +94,7 @@ func readLane(ctx context.Context, str *quic.ReceiveStream, h Handler) error {
 		}
 		switch err := h.Admit(hdr); {
 		case err == nil:
-			buf := h.Buffer(hdr.Length)
-			if _, err := io.ReadFull(r, buf); err != nil {
-				h.PutBuffer(buf)
-				return payloadError(hdr, err)
-			}
-			if err := h.Deliver(hdr, buf); err != nil {
+			if err := readPayload(r, hdr, h); err != nil {
 				return err
 			}
 		case errors.Is(err, ErrDiscard):
@@ -108,6 +103,35 @@ func readLane(ctx context.Context, str *quic.ReceiveStream, h Handler) error {
 			}
 		default:
 			return err
+		}
+	}
+}
+
+// MaxPayloadSegment is the most memory a lane takes for a payload before its
+// bytes arrived: a frame's payload is read and delivered in segments of at
+// most this size, so a header that declares a large Length and sends nothing
+// holds one segment, not Length bytes. It is the default frame size, so a
+// default sender's frames are one segment each.
+const MaxPayloadSegment = 32 << 10
+
+// readPayload reads an admitted frame's payload and delivers it in segments
+// of at most MaxPayloadSegment bytes; only the last carries the FIN.
+func readPayload(r io.Reader, hdr wire.StreamHeader, h Handler) error {
+	for done := 0; ; {
+		seg := hdr
+		seg.Offset += uint64(done)
+		seg.Length = min(hdr.Length-done, MaxPayloadSegment)
+		seg.Fin = hdr.Fin && done+seg.Length == hdr.Length
+		buf := h.Buffer(seg.Length)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			h.PutBuffer(buf)
+			return payloadError(hdr, err)
+		}
+		if err := h.Deliver(seg, buf); err != nil {
+			return err
+		}
+		if done += seg.Length; done == hdr.Length {
+			return nil
 		}
 	}
 }

@@ -256,3 +256,42 @@ func TestReceiveEndsWithConnection(t *testing.T) {
 		t.Fatalf("%v, want the peer's close", err)
 	}
 }
+
+// A header may declare up to 1 MiB of payload: the receiver takes memory
+// for it segment by segment as the bytes arrive, never the declared Length
+// ahead of them, and delivers the segments in order with the FIN on the
+// last.
+func TestReceivePayloadInSegments(t *testing.T) {
+	client, server := quicPair(t)
+	h := newRecordingHandler()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := receive(ctx, server, h)
+	const declared = 512 << 10
+	payload := strings.Repeat("0123456789abcdef", declared/16)
+	lane := append(wire.AppendLaneMagic(nil), rawHeader(0x09, 0, 7, declared)...)
+	str := rawLane(t, client, append(lane, payload[:100<<10]...), false)
+	h.waitFrames(t, (100<<10)/MaxPayloadSegment)
+	h.mu.Lock()
+	largest := h.largest
+	h.mu.Unlock()
+	if largest > MaxPayloadSegment {
+		t.Fatalf("a %d-byte buffer taken for a frame declaring %d bytes of which 100 KiB arrived; want at most %d", largest, declared, MaxPayloadSegment)
+	}
+	if _, err := str.Write([]byte(payload[100<<10:])); err != nil {
+		t.Fatal(err)
+	}
+	got := h.waitFrames(t, declared/MaxPayloadSegment)
+	var sb strings.Builder
+	for i, f := range got {
+		if f.hdr.Offset != 7+uint64(sb.Len()) || f.hdr.StreamID != 0 || f.hdr.Fin != (i == len(got)-1) {
+			t.Fatalf("segment %d: %+v after %d bytes", i, f.hdr, sb.Len())
+		}
+		sb.WriteString(f.payload)
+	}
+	if sb.String() != payload {
+		t.Fatalf("segments carry %d bytes that differ from the %d sent", sb.Len(), len(payload))
+	}
+	cancel()
+	waitReceive(t, done)
+}
