@@ -92,9 +92,12 @@ func testPromptShutdown(t *testing.T, stall bool) {
 	}
 	if stall {
 		link.Kill()
-		// Wait until the primary has sent into the void: its congestion
-		// window fills, its writes block inside QUIC.
-		for link.Stats().Down.KillDrops < 64 {
+		// Wait until the link has dropped something of the primary's: it
+		// was sending when the link died. How far it gets before its
+		// writes block inside QUIC depends on how much work Spread had
+		// handed it (it hands out more only as delivery reports come,
+		// and none come now), so no larger count can be waited for.
+		for link.Stats().Down.KillDrops == 0 {
 			select {
 			case <-ctx.Done():
 				t.Fatalf("the primary sent only %d packets after the link died", link.Stats().Down.KillDrops)
