@@ -13,8 +13,13 @@ import (
 // Memory a piece table charges beyond the payload bytes it holds, so that
 // many tiny frames or assignments cannot cost more than their count allows.
 const (
-	// chunkOverhead is charged per held frame (its slice header and list slot).
+	// chunkOverhead is charged per held frame (its slice header and list
+	// slot), on top of its buffer's capacity: a 1-byte frame pins a whole
+	// pooled buffer.
 	chunkOverhead = 64
+	// minChunkBuffer is the smallest buffer a frame's payload is read into
+	// (the pool's smallest class).
+	minChunkBuffer = 1 << 10
 	// PieceOverhead is the memory of one outstanding assignment (the struct,
 	// its SHA-256 state, its slot in the table): Config's bound on
 	// assignments times this is their cost.
@@ -76,7 +81,7 @@ func (p *piece) slot(off, n uint64) (i int, ok bool) {
 func (p *piece) insert(i int, c chunk) {
 	p.chunks = slices.Insert(p.chunks, i, c)
 	p.got += uint64(len(c.b))
-	p.held += len(c.b) + chunkOverhead
+	p.held += cap(c.b) + chunkOverhead
 	for _, c := range p.chunks[i:] {
 		if c.off != p.Offset+p.hashed {
 			break
@@ -193,11 +198,22 @@ func (t *pieceTable) locate(pathID uint64, h wire.StreamHeader) (*piece, int, er
 		return nil, 0, &PathError{Code: wire.ProtocolViolation, Reason: fmt.Sprintf(
 			"secondary path %d wrote bytes [%d, %d) of stream %d twice", pathID, off, off+n, h.StreamID)}
 	}
-	if t.held+h.Length+chunkOverhead > t.maxHeld {
+	if t.held+chunkCharge(h.Length) > t.maxHeld {
 		return nil, 0, &PathError{Code: wire.FlowControlError, Reason: fmt.Sprintf(
 			"secondary path %d holds %d bytes of unverified pieces; the client allows %d", pathID, t.held, t.maxHeld)}
 	}
 	return p, slot, nil
+}
+
+// chunkCharge is what a frame of n payload bytes will cost once held: the
+// pool's power-of-two buffer for it, at least minChunkBuffer, and the
+// chunk's overhead.
+func chunkCharge(n int) int {
+	c := minChunkBuffer
+	for c < n {
+		c <<= 1
+	}
+	return c + chunkOverhead
 }
 
 // add stores a frame's payload in its piece. When that completes the piece,

@@ -253,3 +253,28 @@ func TestPieceLateFrameAfterStreamEnd(t *testing.T) {
 		t.Fatalf("path 1 still has %d assignments and %d bytes held", n, held)
 	}
 }
+
+// A secondary that sends its assigned piece as 1-byte frames pins a pooled
+// buffer with each: what it holds unverified is charged by buffer, so the
+// budget stops it after budget/1 KiB frames, not budget/65.
+func TestPieceTinyFramesChargedByBuffer(t *testing.T) {
+	const maxHeld = 64 << 10
+	ps := newPieceSetup(t, 4, maxHeld)
+	h := ps.agg.ForPath(1, nil)
+	piece := make([]byte, 1<<20)
+	if err := ps.agg.Assign(1, assignment(0, piece)); err != nil {
+		t.Fatal(err)
+	}
+	frames := 0
+	var err error
+	for off := uint64(0); off < uint64(len(piece)); off += 2 {
+		if err = ps.frame(h, off, piece[off:off+1]); err != nil {
+			break
+		}
+		frames++
+	}
+	wantPathError(t, err, wire.FlowControlError, "unverified")
+	if most := maxHeld / (minChunkBuffer + chunkOverhead); frames > most {
+		t.Fatalf("%d one-byte frames held within a %d-byte budget; each pins a %d-byte buffer, so at most %d fit", frames, maxHeld, minChunkBuffer, most)
+	}
+}
