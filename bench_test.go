@@ -10,7 +10,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/kwik-transport/kwik"
-	"github.com/kwik-transport/kwik/pkg/transport"
+	"github.com/kwik-transport/kwik/internal/transport"
 )
 
 // The transfer benchmarks move the same bytes over plain quic-go and over

@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik"
-	"github.com/kwik-transport/kwik/pkg/control"
+	"github.com/kwik-transport/kwik/internal/control"
+	"github.com/kwik-transport/kwik/internal/wire"
 	"github.com/kwik-transport/kwik/pkg/presentation"
-	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
 // This file is issue 10's attacks on the tables a peer can grow and on

@@ -17,8 +17,8 @@ import (
 	"github.com/quic-go/quic-go/quicvarint"
 
 	"github.com/kwik-transport/kwik"
-	"github.com/kwik-transport/kwik/pkg/control"
-	"github.com/kwik-transport/kwik/pkg/wire"
+	"github.com/kwik-transport/kwik/internal/control"
+	"github.com/kwik-transport/kwik/internal/wire"
 )
 
 // This file is issue 10's hostile peers against a server's limits: peers

@@ -11,9 +11,9 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/kwik-transport/kwik"
-	"github.com/kwik-transport/kwik/pkg/control"
+	"github.com/kwik-transport/kwik/internal/control"
+	"github.com/kwik-transport/kwik/internal/wire"
 	"github.com/kwik-transport/kwik/pkg/presentation"
-	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
 // This file holds the hostile peers of issue 10 that attack memory: each

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik"
-	"github.com/kwik-transport/kwik/pkg/control"
-	"github.com/kwik-transport/kwik/pkg/wire"
+	"github.com/kwik-transport/kwik/internal/control"
+	"github.com/kwik-transport/kwik/internal/wire"
 )
 
 // This file is issue 6's hostile peer: raw quic-go clients and servers that

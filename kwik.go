@@ -16,10 +16,10 @@ import (
 
 	"github.com/quic-go/quic-go"
 
-	"github.com/kwik-transport/kwik/pkg/session"
-	"github.com/kwik-transport/kwik/pkg/stream"
-	"github.com/kwik-transport/kwik/pkg/transport"
-	"github.com/kwik-transport/kwik/pkg/wire"
+	"github.com/kwik-transport/kwik/internal/session"
+	"github.com/kwik-transport/kwik/internal/stream"
+	"github.com/kwik-transport/kwik/internal/transport"
+	"github.com/kwik-transport/kwik/internal/wire"
 )
 
 type (

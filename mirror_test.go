@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/internal/wire"
 	"github.com/kwik-transport/kwik/pkg/presentation"
-	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
 // The compromised-mirror suite (SPEC rule 8): a secondary with a valid path

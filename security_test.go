@@ -18,9 +18,9 @@ import (
 
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/internal/certs"
-	"github.com/kwik-transport/kwik/pkg/control"
+	"github.com/kwik-transport/kwik/internal/control"
+	"github.com/kwik-transport/kwik/internal/wire"
 	"github.com/kwik-transport/kwik/pkg/presentation"
-	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
 // This file holds the security and bad-input tests of issue 4, and the raw

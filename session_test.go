@@ -15,8 +15,8 @@ import (
 	"github.com/kwik-transport/kwik"
 	"github.com/quic-go/quic-go"
 
+	"github.com/kwik-transport/kwik/internal/wire"
 	"github.com/kwik-transport/kwik/pkg/presentation"
-	"github.com/kwik-transport/kwik/pkg/wire"
 )
 
 func TestEcho(t *testing.T) {

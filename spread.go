@@ -9,9 +9,9 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/kwik-transport/kwik/internal/scheduler"
 	"github.com/kwik-transport/kwik/internal/streamctl"
-	"github.com/kwik-transport/kwik/pkg/scheduler"
-	"github.com/kwik-transport/kwik/pkg/transport"
+	"github.com/kwik-transport/kwik/internal/transport"
 )
 
 // SpreadConfig tunes Spread. The zero value is valid.

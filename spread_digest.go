@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/kwik-transport/kwik/pkg/scheduler"
+	"github.com/kwik-transport/kwik/internal/scheduler"
 )
 
 // PieceDigester is implemented by content passed to Spread that knows the

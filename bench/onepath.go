@@ -17,7 +17,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/kwik-transport/kwik"
-	"github.com/kwik-transport/kwik/pkg/transport"
+	"github.com/kwik-transport/kwik/internal/transport"
 )
 
 // The one-path comparison is what an application sees of one bulk transfer:

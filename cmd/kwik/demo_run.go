@@ -15,8 +15,8 @@ import (
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/internal/certs"
 	"github.com/kwik-transport/kwik/internal/fileserve"
+	"github.com/kwik-transport/kwik/internal/transport"
 	"github.com/kwik-transport/kwik/pkg/emulator"
-	"github.com/kwik-transport/kwik/pkg/transport"
 )
 
 // demoObject is the name the demo's file is served under.

@@ -14,7 +14,7 @@ import (
 
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/internal/fileserve"
-	"github.com/kwik-transport/kwik/pkg/transport"
+	"github.com/kwik-transport/kwik/internal/transport"
 )
 
 var getCommand = &command{

@@ -13,7 +13,7 @@ import (
 
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/internal/certs"
-	"github.com/kwik-transport/kwik/pkg/transport"
+	"github.com/kwik-transport/kwik/internal/transport"
 )
 
 // groupKeyEnv names the environment variable holding the server-group key

@@ -7,8 +7,8 @@ import (
 	"runtime"
 	"runtime/debug"
 
-	"github.com/kwik-transport/kwik/pkg/transport"
-	"github.com/kwik-transport/kwik/pkg/wire"
+	"github.com/kwik-transport/kwik/internal/transport"
+	"github.com/kwik-transport/kwik/internal/wire"
 )
 
 var versionCommand = &command{

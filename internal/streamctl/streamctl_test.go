@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/kwik-transport/kwik/internal/stream"
 	"github.com/kwik-transport/kwik/internal/streamctl"
-	"github.com/kwik-transport/kwik/pkg/stream"
-	"github.com/kwik-transport/kwik/pkg/wire"
+	"github.com/kwik-transport/kwik/internal/wire"
 )
 
 type control []wire.Frame

@@ -1,0 +1,148 @@
+package data
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/kwik-transport/kwik/internal/wire"
+)
+
+// ErrDiscard, returned by Handler.Admit, makes the receiver read and drop a
+// frame's payload (a frame for a stream that is already gone).
+var ErrDiscard = errors.New("kwik: discard frame")
+
+// PathError closes the path it happened on with Code; the session turns it
+// into a QUIC connection close carrying Reason.
+type PathError struct {
+	Code   wire.ErrorCode
+	Reason string
+}
+
+func (e *PathError) Error() string { return fmt.Sprintf("kwik: %v: %s", e.Code, e.Reason) }
+
+// Handler takes the STREAM frames that arrive on one path. It is called from
+// the path's lane readers and must never block on a logical stream.
+type Handler interface {
+	// Admit judges a frame by its header, before its payload is read: nil
+	// delivers it, ErrDiscard drops it, a *PathError closes the path.
+	Admit(h wire.StreamHeader) error
+	// Buffer returns a slice of n bytes to read the payload into;
+	// PutBuffer takes it back when it was not delivered.
+	Buffer(n int) []byte
+	PutBuffer(b []byte)
+	// Deliver takes ownership of payload. A *PathError closes the path.
+	Deliver(h wire.StreamHeader, payload []byte) error
+}
+
+// LaneAcceptor accepts the peer's lanes; *quic.Conn is one.
+type LaneAcceptor interface {
+	AcceptUniStream(ctx context.Context) (*quic.ReceiveStream, error)
+}
+
+// Receive reads every lane the peer opens on conn and hands its frames to h,
+// until ctx ends, conn fails, or a lane breaks the protocol. It returns the
+// first error after all its lane readers have stopped.
+func Receive(ctx context.Context, conn LaneAcceptor, h Handler) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel(nil)
+	for {
+		str, err := conn.AcceptUniStream(ctx)
+		if err != nil {
+			if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+				return cause // a lane failed first
+			}
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := readLane(ctx, str, h); err != nil {
+				cancel(err)
+			}
+		}()
+	}
+}
+
+// readLane reads frames from one lane until it ends or fails.
+func readLane(ctx context.Context, str *quic.ReceiveStream, h Handler) error {
+	stop := context.AfterFunc(ctx, func() { str.CancelRead(0) })
+	defer stop()
+	r := bufio.NewReaderSize(str, 16<<10)
+	if err := wire.ReadLaneMagic(r); err != nil {
+		str.CancelRead(0)
+		return &PathError{Code: wire.ProtocolViolation, Reason: fmt.Sprintf("bad lane: %v", err)}
+	}
+	for {
+		hdr, err := wire.ReadStreamHeader(r)
+		if err != nil {
+			if err == io.EOF {
+				return nil // the peer closed the lane between frames
+			}
+			var werr *wire.Error
+			if errors.As(err, &werr) {
+				return &PathError{Code: wire.ProtocolViolation, Reason: err.Error()}
+			}
+			return err
+		}
+		switch err := h.Admit(hdr); {
+		case err == nil:
+			if err := readPayload(r, hdr, h); err != nil {
+				return err
+			}
+		case errors.Is(err, ErrDiscard):
+			if _, err := r.Discard(hdr.Length); err != nil {
+				return payloadError(hdr, err)
+			}
+		default:
+			return err
+		}
+	}
+}
+
+// MaxPayloadSegment is the most memory a lane takes for a payload before its
+// bytes arrived: a frame's payload is read and delivered in segments of at
+// most this size, so a header that declares a large Length and sends nothing
+// holds one segment, not Length bytes. It is the default frame size, so a
+// default sender's frames are one segment each.
+const MaxPayloadSegment = 32 << 10
+
+// readPayload reads an admitted frame's payload and delivers it in segments
+// of at most MaxPayloadSegment bytes; only the last carries the FIN.
+func readPayload(r io.Reader, hdr wire.StreamHeader, h Handler) error {
+	for done := 0; ; {
+		seg := hdr
+		seg.Offset += uint64(done)
+		seg.Length = min(hdr.Length-done, MaxPayloadSegment)
+		seg.Fin = hdr.Fin && done+seg.Length == hdr.Length
+		buf := h.Buffer(seg.Length)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			h.PutBuffer(buf)
+			return payloadError(hdr, err)
+		}
+		if err := h.Deliver(seg, buf); err != nil {
+			return err
+		}
+		if done += seg.Length; done == hdr.Length {
+			return nil
+		}
+	}
+}
+
+// payloadError is the error of a lane that broke inside a frame's payload.
+// A lane the peer ended there was cut short: a protocol violation, not an
+// internal error of this side.
+func payloadError(h wire.StreamHeader, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &PathError{Code: wire.ProtocolViolation,
+			Reason: fmt.Sprintf("lane ended inside a frame of stream %d (%d-byte payload)", h.StreamID, h.Length)}
+	}
+	return fmt.Errorf("kwik: reading a frame of stream %d: %w", h.StreamID, err)
+}

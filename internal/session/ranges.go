@@ -1,0 +1,104 @@
+package session
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/kwik-transport/kwik/internal/wire"
+)
+
+// A client answers the primary's RANGES_REQUEST at a bounded rate: each
+// answer walks every gap of a stream and may carry wire.MaxRanges ranges
+// (≈ 64 KiB), so a primary that asks in a loop could otherwise make the
+// client burn CPU and fill its control queue. Unsolicited gap reports draw
+// from the same budget and are skipped when it is spent (the presentation
+// layer reports a persistent gap again later).
+const (
+	// rangesBurst answers go out at once after a quiet period...
+	rangesBurst = 16
+	// ...then one per rangesInterval.
+	rangesInterval = 100 * time.Millisecond
+	// maxRangesWaiting requests may wait for their answer; one more is a
+	// protocol violation. A primary asks about a stream when a path fails,
+	// so even one asking about every stream of a session stays far below.
+	maxRangesWaiting = 256
+)
+
+// rangesRequest is a RANGES_REQUEST waiting for its answer.
+type rangesRequest struct{ requestID, streamID uint64 }
+
+// rangesAnswerer queues the primary's RANGES_REQUESTs and answers them in
+// order, as the rate limit allows, from one goroutine (run).
+type rangesAnswerer struct {
+	lim    *rate.Limiter
+	answer func(requestID, streamID uint64)
+
+	mu    sync.Mutex
+	queue []rangesRequest
+	wake  chan struct{} // a request was queued
+}
+
+func newRangesAnswerer(answer func(requestID, streamID uint64)) *rangesAnswerer {
+	return &rangesAnswerer{
+		lim:    rate.NewLimiter(rate.Every(rangesInterval), rangesBurst),
+		answer: answer,
+		wake:   make(chan struct{}, 1),
+	}
+}
+
+// request queues a request; it fails when too many are waiting already.
+func (a *rangesAnswerer) request(requestID, streamID uint64) error {
+	a.mu.Lock()
+	if len(a.queue) >= maxRangesWaiting {
+		a.mu.Unlock()
+		return protocolError("RANGES_REQUEST while %d others wait for an answer; a client answers %d at once, then one per %v",
+			maxRangesWaiting, rangesBurst, rangesInterval)
+	}
+	a.queue = append(a.queue, rangesRequest{requestID, streamID})
+	a.mu.Unlock()
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// allow takes one answer's worth of budget if there is some, for a report
+// nobody waits for.
+func (a *rangesAnswerer) allow() bool { return a.lim.Allow() }
+
+// run answers queued requests until ctx ends.
+func (a *rangesAnswerer) run(ctx context.Context) {
+	for {
+		a.mu.Lock()
+		var req rangesRequest
+		ok := len(a.queue) > 0
+		if ok {
+			req = a.queue[0]
+			a.queue = a.queue[1:]
+			if len(a.queue) == 0 {
+				a.queue = nil // let a burst's array go
+			}
+		}
+		a.mu.Unlock()
+		if !ok {
+			select {
+			case <-a.wake:
+				continue
+			case <-ctx.Done():
+				return
+			}
+		}
+		if a.lim.Wait(ctx) != nil {
+			return
+		}
+		a.answer(req.requestID, req.streamID)
+	}
+}
+
+// missingTruncated says whether an answer may have left out ranges: it
+// carries as many as one frame can.
+func missingTruncated(f *wire.MissingRanges) bool { return len(f.Ranges) == wire.MaxRanges }

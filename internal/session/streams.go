@@ -1,0 +1,314 @@
+package session
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kwik-transport/kwik/internal/control"
+	"github.com/kwik-transport/kwik/internal/data"
+	"github.com/kwik-transport/kwik/internal/stream"
+	"github.com/kwik-transport/kwik/internal/wire"
+	"github.com/kwik-transport/kwik/pkg/presentation"
+)
+
+// streamIDs numbers streams as QUIC does for bidirectional ones: bit 0 is the
+// initiator (0 client, 1 server), bit 1 is 0, the rest is an index.
+type streamIDs struct {
+	localBit  uint64
+	nextLocal uint64 // index of the next stream we open
+	nextPeer  uint64 // every peer index below this was opened
+	peerMax   uint64 // we may open indices below this
+	localMax  uint64 // the peer may open indices below this
+}
+
+func newStreamIDs(client bool, maxIncoming uint64) streamIDs {
+	ids := streamIDs{localMax: maxIncoming}
+	if !client {
+		ids.localBit = 1
+	}
+	return ids
+}
+
+func (ids *streamIDs) local(id uint64) bool   { return id&1 == ids.localBit }
+func (ids *streamIDs) id(index uint64) uint64 { return index<<2 | ids.localBit }
+
+// OpenStream opens a stream without waiting; it fails with
+// ErrTooManyStreams when the peer's limit is reached.
+func (s *Session) OpenStream() (*stream.Stream, error) {
+	return s.openStream(context.Background(), false)
+}
+
+// OpenStreamSync opens a stream, waiting while the peer's stream limit is
+// reached, until ctx ends.
+func (s *Session) OpenStreamSync(ctx context.Context) (*stream.Stream, error) {
+	return s.openStream(ctx, true)
+}
+
+func (s *Session) openStream(ctx context.Context, wait bool) (*stream.Stream, error) {
+	if s.role == RoleSecondary {
+		return nil, fmt.Errorf("kwik: a secondary server cannot open streams; use StreamWriter to write into the client's: %w", ErrNotPrimary)
+	}
+	for {
+		s.mu.Lock()
+		if s.closeErr != nil {
+			err := s.closeErr
+			s.mu.Unlock()
+			return nil, err
+		}
+		if s.ids.nextLocal < s.ids.peerMax {
+			id := s.ids.id(s.ids.nextLocal)
+			s.ids.nextLocal++
+			ctl, err := s.newStreamLocked(id)
+			s.mu.Unlock()
+			if err != nil {
+				return nil, err
+			}
+			s.announceWindow(id)
+			return ctl.Stream(), nil
+		}
+		allowed := s.openWait.wait()
+		s.mu.Unlock()
+		if !wait {
+			return nil, ErrTooManyStreams
+		}
+		select {
+		case <-allowed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// AcceptStream returns the next stream the peer opened, waiting until ctx
+// ends. Streams secondary servers write into never appear here.
+func (s *Session) AcceptStream(ctx context.Context) (*stream.Stream, error) {
+	for {
+		s.mu.Lock()
+		if len(s.accepted) > 0 {
+			str := s.accepted[0]
+			s.accepted[0] = nil
+			s.accepted = s.accepted[1:]
+			s.mu.Unlock()
+			return str, nil
+		}
+		if s.closeErr != nil {
+			err := s.closeErr
+			s.mu.Unlock()
+			return nil, err
+		}
+		sig := s.acceptSig.wait()
+		s.mu.Unlock()
+		select {
+		case <-sig:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// newStreamLocked creates stream id with its receive buffer; s.mu is held.
+// The session keeps the stream's Control; the application gets the Stream.
+func (s *Session) newStreamLocked(id uint64) (*stream.Control, error) {
+	if err := s.dpm.CreateStreamBuffer(id, &presentation.StreamMetadata{}); err != nil {
+		return nil, fmt.Errorf("kwik: stream %d: %w", id, err)
+	}
+	_, ctl := stream.New(s.ctx, stream.Config{
+		ID:           id,
+		Data:         s.primary.data,
+		Control:      s.primary.ctrl,
+		Recv:         s.dpm,
+		InitialLimit: s.peerWindow,
+		MaxFrameSize: s.conf.MaxFrameSize,
+		SessionErr:   s.Err,
+		OnDone:       s.streamDone,
+		OnComplete:   s.streamComplete,
+	})
+	s.streams[id] = ctl
+	return ctl, nil
+}
+
+// announceWindow tells the peer a new stream's limit when it is above what
+// the peer assumes for new streams.
+func (s *Session) announceWindow(id uint64) {
+	if limit, err := s.dpm.StreamLimit(id); err == nil && limit > s.conf.initialStreamWindow() {
+		s.advertiseLimit(id, limit)
+	}
+}
+
+// peerStream returns the stream a peer's frame refers to, opening it (and
+// every lower peer stream, as QUIC does) if it is new. It returns nil for a
+// stream that existed and is gone, and an error for an ID the peer may not
+// use.
+func (s *Session) peerStream(id uint64) (*stream.Control, error) {
+	if id&2 != 0 {
+		return nil, protocolError("stream %d is unidirectional; KWIK has only bidirectional streams", id)
+	}
+	s.mu.Lock()
+	if str, ok := s.streams[id]; ok {
+		s.mu.Unlock()
+		return str, nil
+	}
+	index := id >> 2
+	if s.closeErr != nil {
+		s.mu.Unlock()
+		return nil, nil
+	}
+	if s.ids.local(id) {
+		next := s.ids.nextLocal
+		s.mu.Unlock()
+		if index < next {
+			return nil, nil
+		}
+		return nil, protocolError("stream %d was never opened by this side", id)
+	}
+	if index < s.ids.nextPeer {
+		s.mu.Unlock()
+		return nil, nil
+	}
+	if index >= s.ids.localMax {
+		max := s.ids.localMax
+		s.mu.Unlock()
+		return nil, &ConnectionError{Code: wire.ProtocolViolation, Reason: fmt.Sprintf("stream %d exceeds the stream limit %d", id, max)}
+	}
+	var created []uint64
+	var str *stream.Control
+	for ; s.ids.nextPeer <= index; s.ids.nextPeer++ {
+		sid := s.ids.nextPeer<<2 | (s.ids.localBit ^ 1)
+		var err error
+		str, err = s.newStreamLocked(sid)
+		if err != nil {
+			s.mu.Unlock()
+			return nil, err
+		}
+		s.accepted = append(s.accepted, str.Stream())
+		created = append(created, sid)
+	}
+	s.acceptSig.notify()
+	s.mu.Unlock()
+	for _, sid := range created {
+		s.announceWindow(sid)
+	}
+	return str, nil
+}
+
+// streamForControl is peerStream for control frames, which may also name
+// streams that are ours.
+func (s *Session) streamForControl(id uint64) (*stream.Control, error) {
+	s.mu.Lock()
+	str, ok := s.streams[id]
+	s.mu.Unlock()
+	if ok {
+		return str, nil
+	}
+	return s.peerStream(id)
+}
+
+// streamStatus tells the secondary aggregator what the client knows of id.
+func (s *Session) streamStatus(id uint64) data.StreamStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.streams[id]; ok {
+		return data.StreamOpen
+	}
+	index := id >> 2
+	if (s.ids.local(id) && index < s.ids.nextLocal) || (!s.ids.local(id) && index < s.ids.nextPeer) {
+		return data.StreamClosed
+	}
+	return data.StreamUnknown
+}
+
+// streamOpen reports whether stream id is open on this side.
+func (s *Session) streamOpen(id uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.streams[id]
+	return ok
+}
+
+// streamDone forgets a stream whose both directions are over, and lets the
+// peer open another one in its place.
+func (s *Session) streamDone(id uint64) {
+	s.mu.Lock()
+	if _, ok := s.streams[id]; !ok {
+		s.mu.Unlock()
+		return
+	}
+	delete(s.streams, id)
+	var maxStreams uint64
+	if !s.ids.local(id) && s.closeErr == nil {
+		s.ids.localMax++
+		maxStreams = s.ids.localMax
+	}
+	s.mu.Unlock()
+	s.dpm.RemoveStreamBuffer(id)
+	if s.client != nil {
+		s.client.forgetStream(id)
+	}
+	if s.server != nil {
+		s.server.forgetStream(id)
+	}
+	if maxStreams > 0 {
+		s.primary.ctrl.Send(&wire.MaxStreams{Count: maxStreams})
+	}
+}
+
+// streamComplete tells every path writing into a stream that the
+// application read all of it: their pending writes are moot.
+func (s *Session) streamComplete(id uint64) {
+	if s.client != nil {
+		// The primary forgets a stream's deliveries when it ends: tell it
+		// the last of them first, on the same control stream.
+		s.client.sendReport(false)
+	}
+	f := &wire.StopSending{StreamID: id, ErrorCode: wire.NoError}
+	s.primary.ctrl.Send(f)
+	if s.client != nil {
+		s.client.sendToWriters(id, f)
+	}
+}
+
+// advertiseLimit sends a stream's new flow-control limit to every path that
+// writes into it. The presentation layer calls it outside its locks.
+func (s *Session) advertiseLimit(id, limit uint64) {
+	f := &wire.MaxStreamData{StreamID: id, Limit: limit}
+	s.primary.ctrl.Send(f)
+	if s.client != nil {
+		s.client.sendToWriters(id, f)
+	}
+}
+
+// primaryLanes is the data.Handler of the path to the peer that owns the
+// streams (the primary, seen from the client, or the client, seen from the
+// primary): it may open streams and end them.
+type primaryLanes struct{ s *Session }
+
+func (h primaryLanes) Admit(hdr wire.StreamHeader) error {
+	str, err := h.s.peerStream(hdr.StreamID)
+	if err != nil {
+		if cerr, ok := err.(*ConnectionError); ok {
+			return &data.PathError{Code: cerr.Code, Reason: cerr.Reason}
+		}
+		return err
+	}
+	if str == nil {
+		return data.ErrDiscard
+	}
+	return data.CheckLimit(h.s.dpm, hdr)
+}
+
+func (h primaryLanes) Buffer(n int) []byte { return h.s.dpm.GetBuffer(n) }
+func (h primaryLanes) PutBuffer(b []byte)  { h.s.dpm.PutBuffer(b) }
+
+func (h primaryLanes) Deliver(hdr wire.StreamHeader, payload []byte) error {
+	n := len(payload)
+	h.s.primary.CountReceived(n)
+	err := data.Write(h.s.dpm, h.s.primary.ID(), hdr, payload)
+	if rej, ok := err.(*data.RejectedError); ok {
+		h.s.primary.ctrl.Send(&wire.StopSending{StreamID: hdr.StreamID, ErrorCode: wire.Refused, Reason: control.TruncateReason(rej.Err.Error())})
+		return nil
+	}
+	if err == nil && h.s.client != nil {
+		h.s.client.deliveries.Add(h.s.primary.ID(), hdr.StreamID, n)
+	}
+	return err
+}

@@ -1,0 +1,115 @@
+package stream
+
+import (
+	"github.com/kwik-transport/kwik/internal/streamctl"
+	"github.com/kwik-transport/kwik/internal/wire"
+)
+
+// Control is what the session that owns a stream drives it with: the
+// peer's credit and cancellations, and the session's end. Only the session
+// holds it; the application gets the Stream, which has only quic-go's
+// methods (and WriteAt, CloseWithSize).
+type Control struct{ s *Stream }
+
+// Stream returns the stream the application uses.
+func (c *Control) Stream() *Stream { return c.s }
+
+// SendLimit returns the absolute offset the peer lets this side write up
+// to, and a channel closed when it (or the write side's state) changes.
+func (c *Control) SendLimit() (uint64, <-chan struct{}) {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.limit, s.credit
+}
+
+// DataBlocked tells the peer that this side has bytes to send beyond its
+// current limit (QUIC's STREAM_DATA_BLOCKED), once per limit value. Write
+// does so itself when it waits for credit; a sender that holds its bytes
+// back before reaching the limit, as kwik.Spread does, calls it so that the
+// receiver may widen the stream's window.
+func (c *Control) DataBlocked() {
+	s := c.s
+	s.mu.Lock()
+	if s.complete || s.sendErr != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.unlockAndAnnounceBlocked()
+}
+
+// UpdateLimit raises the send credit to limit (MAX_STREAM_DATA).
+func (c *Control) UpdateLimit(limit uint64) {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if limit > s.limit {
+		s.limit = limit
+		s.wakeWriters()
+	}
+}
+
+// HandleStopSending is the peer's STOP_SENDING: writes fail with its code and
+// the stream answers with RESET_STREAM, as QUIC does. A refusal by KWIK
+// itself (a secondary's data refused by the client) keeps the reason.
+func (c *Control) HandleStopSending(code wire.ErrorCode, reason string) {
+	s := c.s
+	s.mu.Lock()
+	if code == wire.NoError { // the peer read everything: nothing to reset
+		if !s.complete {
+			s.complete = true
+			s.wakeWriters()
+		}
+		s.mu.Unlock()
+		s.finishSend()
+		return
+	}
+	if s.sendErr != nil || s.complete {
+		s.mu.Unlock()
+		return
+	}
+	s.sendErr = s.peerError(code, reason)
+	final := s.end
+	s.wakeWriters()
+	s.mu.Unlock()
+	if s.cfg.Recv != nil {
+		s.cfg.Control.Send(&wire.ResetStream{StreamID: s.cfg.ID, ErrorCode: code, FinalSize: final})
+	}
+	s.finishSend()
+}
+
+// HandleReset is the peer's RESET_STREAM: reads fail with its code at once.
+func (c *Control) HandleReset(code wire.ErrorCode) {
+	s := c.s
+	if s.cfg.Recv == nil {
+		return
+	}
+	err := s.peerError(code, "")
+	s.cfg.Recv.FailStream(s.cfg.ID, err)
+	s.finishRead(err)
+}
+
+// Shutdown fails both directions with err; the session calls it when it
+// closes. It does not report the stream as done.
+func (c *Control) Shutdown(err error) {
+	s := c.s
+	s.mu.Lock()
+	if s.sendErr == nil {
+		s.sendErr = err
+	}
+	if s.readErr == nil {
+		s.readErr = err
+	}
+	s.shutdown = true
+	s.doneSent = true
+	s.wakeWriters()
+	s.mu.Unlock()
+	s.cancelCtx(err)
+}
+
+// Spread paces its writes by the peer's credit: it reaches it through the
+// internal streamctl package rather than through methods on Stream, which
+// an application could call.
+func init() {
+	streamctl.Register(func(str any) streamctl.Credit { return &Control{str.(*Stream)} })
+}

@@ -1,0 +1,266 @@
+// Package stream implements KWIK's logical streams: reads come from the
+// presentation layer, which reassembles what every path delivered; writes go
+// out as STREAM frames on one path, within the credit the peer advertised.
+package stream
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/kwik-transport/kwik/internal/wire"
+	"github.com/kwik-transport/kwik/pkg/presentation"
+)
+
+// DefaultMaxFrameSize is the largest payload a Write puts in one frame.
+const DefaultMaxFrameSize = 32 << 10
+
+// Errors of the write side.
+var (
+	// ErrWriteOnly is returned by Read on a stream a secondary server writes
+	// into: it has no receive side.
+	ErrWriteOnly = errors.New("kwik: this stream is write-only (a secondary server's writer)")
+	// ErrNoFin is returned when a secondary server tries to end a stream;
+	// only the primary decides where a stream ends.
+	ErrNoFin = errors.New("kwik: only the primary server may end a stream; close the writer without a final size")
+	// ErrPastFinalSize is returned by writes beyond the final size set by Close.
+	ErrPastFinalSize = errors.New("kwik: write past the stream's final size")
+)
+
+// RefusedError is a peer's STOP_SENDING that says why: a secondary wrote
+// into a stream the client does not have, or bytes that conflict with what
+// the client already received. errors.As to *quic.StreamError works too.
+type RefusedError struct {
+	*quic.StreamError
+	Reason string
+}
+
+func (e *RefusedError) Error() string { return e.StreamError.Error() + ": " + e.Reason }
+func (e *RefusedError) Unwrap() error { return e.StreamError }
+
+// FrameSender writes STREAM frames on a path; *data.Sender is one.
+type FrameSender interface {
+	WriteFrame(ctx context.Context, h wire.StreamHeader, payload []byte) error
+}
+
+// ControlSender queues control frames for the path; *control.Channel is one.
+type ControlSender interface {
+	Send(f wire.Frame) error
+}
+
+// Config is what a Stream needs from the session that owns it.
+type Config struct {
+	ID      uint64
+	Data    FrameSender
+	Control ControlSender
+	// Recv is the presentation layer holding the stream's receive buffer;
+	// nil makes a write-only stream that may not send FIN (a secondary's).
+	Recv presentation.DataPresentationManager
+	// InitialLimit is the send credit before any MAX_STREAM_DATA.
+	InitialLimit uint64
+	MaxFrameSize int
+	// SessionErr returns why the session closed, or nil while it is open.
+	SessionErr func() error
+	// OnDone is called once, when both directions are finished.
+	OnDone func(id uint64)
+	// OnComplete is called once when Read reached the end of the stream, so
+	// the session can tell every sender (STOP_SENDING with NoError) that
+	// nothing more is needed.
+	OnComplete func(id uint64)
+}
+
+// Stream is a bidirectional KWIK stream. Read and Write have io semantics;
+// WriteAt lets a server write at any offset, in any order, from any number
+// of goroutines.
+type Stream struct {
+	cfg           Config
+	parent        context.Context // the session's: bytes promised by Close are sent until it ends
+	ctx           context.Context
+	cancelCtx     context.CancelCauseFunc
+	readDeadline  *deadline
+	writeDeadline *deadline
+	writeMu       sync.Mutex // serialises Writes
+	writeOff      uint64     // where the next Write lands; guarded by writeMu
+
+	mu        sync.Mutex
+	limit     uint64        // highest offset the peer lets us write up to
+	credit    chan struct{} // closed and replaced when limit or the write side's state changes
+	blockedAt uint64        // limit+1 when STREAM_DATA_BLOCKED was sent for it
+	end       uint64        // highest offset accepted (sent or being sent) so far
+	finalSet  bool          // Close fixed the final size: Write is over, WriteAt may fill in below it
+	final     uint64        // the final size, once finalSet
+	finSent   bool          // FIN went out at final
+	complete  bool          // the peer has every byte: pending and later writes are moot
+	shutdown  bool          // the session closed
+	sendErr   error         // the write side failed: cancelled, stopped, session closed
+	readErr   error         // the read side is over: io.EOF, reset, cancelled
+	sendDone  bool
+	doneSent  bool
+}
+
+// New returns a stream and the Control its session drives it with; parent
+// is the session's context.
+func New(parent context.Context, cfg Config) (*Stream, *Control) {
+	if cfg.MaxFrameSize <= 0 {
+		cfg.MaxFrameSize = DefaultMaxFrameSize
+	}
+	ctx, cancel := context.WithCancelCause(parent)
+	s := &Stream{
+		cfg:           cfg,
+		parent:        parent,
+		ctx:           ctx,
+		cancelCtx:     cancel,
+		readDeadline:  newDeadline(),
+		writeDeadline: newDeadline(),
+		limit:         cfg.InitialLimit,
+		credit:        make(chan struct{}),
+	}
+	if cfg.Recv == nil {
+		s.readErr = ErrWriteOnly
+	}
+	return s, &Control{s}
+}
+
+// StreamID returns the stream's ID.
+func (s *Stream) StreamID() quic.StreamID { return quic.StreamID(s.cfg.ID) }
+
+// Context is cancelled when the write side is closed: Close, cancelled,
+// stopped by the peer, or the session ended.
+func (s *Stream) Context() context.Context { return s.ctx }
+
+// Read reads the next contiguous bytes of the stream. It returns io.EOF once
+// every byte up to the final size has been read.
+func (s *Stream) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	err := s.readErr
+	s.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	// A deadline in the past fails every Read, even with bytes buffered, as
+	// on net.Conn: a caller that retries after a timeout stays in step.
+	passed := s.readDeadline.done()
+	if isClosed(passed) {
+		return 0, errDeadline
+	}
+	ctx := deadlineContext{Context: s.ctx, passed: passed}
+	n, err := s.cfg.Recv.ReadFromStreamContext(ctx, s.cfg.ID, p)
+	if err == nil {
+		return n, nil
+	}
+	switch {
+	case errors.Is(err, errDeadline):
+		return n, err
+	case errors.Is(err, presentation.ErrClosed):
+		if serr := s.cfg.SessionErr(); serr != nil {
+			err = serr
+		}
+		return n, err
+	}
+	// EOF, a reset, a cancel or a corrupted stream: the read side is over.
+	if err == io.EOF && s.cfg.OnComplete != nil {
+		s.cfg.OnComplete(s.cfg.ID)
+	}
+	s.finishRead(err)
+	return n, err
+}
+
+// CancelRead abandons the read side: buffered data is dropped and the peer
+// is asked to stop sending with code.
+func (s *Stream) CancelRead(code quic.StreamErrorCode) {
+	s.mu.Lock()
+	if s.readErr != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	err := &quic.StreamError{StreamID: s.StreamID(), ErrorCode: code}
+	s.cfg.Recv.FailStream(s.cfg.ID, err)
+	s.cfg.Control.Send(&wire.StopSending{StreamID: s.cfg.ID, ErrorCode: wire.ApplicationCode(uint64(code))})
+	s.finishRead(err)
+}
+
+// SetReadDeadline, SetWriteDeadline and SetDeadline work as on net.Conn,
+// including for calls already blocked.
+func (s *Stream) SetReadDeadline(t time.Time) error {
+	s.readDeadline.set(t)
+	return nil
+}
+
+// SetWriteDeadline sets the deadline of Write, WriteAt and Close.
+func (s *Stream) SetWriteDeadline(t time.Time) error {
+	s.writeDeadline.set(t)
+	return nil
+}
+
+// SetDeadline sets both deadlines.
+func (s *Stream) SetDeadline(t time.Time) error {
+	s.readDeadline.set(t)
+	s.writeDeadline.set(t)
+	return nil
+}
+
+// unlockAndAnnounceBlocked unlocks s.mu and sends STREAM_DATA_BLOCKED unless it
+// was sent for the current limit already.
+func (s *Stream) unlockAndAnnounceBlocked() {
+	limit := s.limit
+	announce := s.blockedAt != limit+1
+	s.blockedAt = limit + 1
+	s.mu.Unlock()
+	if announce {
+		s.cfg.Control.Send(&wire.StreamDataBlocked{StreamID: s.cfg.ID, Limit: limit})
+	}
+}
+
+// peerError is the error for a code the peer sent: the application's code
+// as a *quic.StreamError, KWIK's own as a *RefusedError saying why.
+func (s *Stream) peerError(code wire.ErrorCode, reason string) error {
+	if app, ok := code.Application(); ok {
+		return &quic.StreamError{StreamID: s.StreamID(), ErrorCode: quic.StreamErrorCode(app), Remote: true}
+	}
+	if reason == "" {
+		reason = code.String()
+	}
+	return &RefusedError{StreamError: &quic.StreamError{StreamID: s.StreamID(), ErrorCode: quic.StreamErrorCode(code), Remote: true}, Reason: reason}
+}
+
+// wakeWriters makes waiting writers look again; s.mu is held.
+func (s *Stream) wakeWriters() {
+	close(s.credit)
+	s.credit = make(chan struct{})
+}
+
+func (s *Stream) finishRead(err error) {
+	s.mu.Lock()
+	if s.readErr == nil {
+		s.readErr = err
+	}
+	s.mu.Unlock()
+	s.maybeDone()
+}
+
+// finishSend marks the write side over: nothing more will be sent.
+func (s *Stream) finishSend() {
+	s.mu.Lock()
+	s.sendDone = true
+	s.mu.Unlock()
+	s.cancelCtx(io.EOF)
+	s.maybeDone()
+}
+
+// maybeDone reports the stream to its session once both sides are over.
+func (s *Stream) maybeDone() {
+	s.mu.Lock()
+	done := s.sendDone && s.readErr != nil && !s.doneSent
+	if done {
+		s.doneSent = true
+	}
+	s.mu.Unlock()
+	if done && s.cfg.OnDone != nil {
+		s.cfg.OnDone(s.cfg.ID)
+	}
+}
