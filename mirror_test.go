@@ -3,11 +3,9 @@ package kwik_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -172,148 +170,6 @@ func TestCompromisedMirrorRaw(t *testing.T) {
 	}
 	if err := client.Err(); err != nil {
 		t.Fatalf("client session: %v", err)
-	}
-}
-
-// lyingContent serves an object but corrupts what it reads: every read
-// when all is set, else only the first one (a piece partly right).
-type lyingContent struct {
-	object []byte
-	all    bool
-	mu     sync.Mutex
-	lied   int
-}
-
-func (l *lyingContent) ReadAt(p []byte, off int64) (int, error) {
-	n := copy(p, l.object[off:])
-	l.mu.Lock()
-	lie := l.all || l.lied == 0
-	if lie {
-		l.lied++
-	}
-	l.mu.Unlock()
-	if lie {
-		for i := range p[:n] {
-			p[i] ^= 0xff
-		}
-	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
-// TestCompromisedMirrorSpread: Spread over an honest secondary and one whose
-// content lies. The client reads the whole object unaltered, Spread returns
-// nil, the liar's pieces are reported (naming its path) and sent again
-// elsewhere; a liar that corrupts every piece is removed after
-// DefaultMaxBadPieces of them.
-func TestCompromisedMirrorSpread(t *testing.T) {
-	for _, all := range []bool{false, true} {
-		t.Run(fmt.Sprintf("every piece %v", all), func(t *testing.T) {
-			testLyingMirror(t, all)
-		})
-	}
-}
-
-func testLyingMirror(t *testing.T, all bool) {
-	ctx := testContext(t, 60*time.Second)
-	const size = 4 << 20
-	object := payload(7, size)
-	conf := &kwik.Config{ServerGroupKey: groupKey}
-	primary := listen(t, conf)
-	honest, liar := listen(t, conf), listen(t, conf)
-	var wg sync.WaitGroup
-	wg.Go(func() { serveObject(ctx, honest, object) })
-	wg.Go(func() {
-		sess, err := liar.Accept(ctx)
-		if err != nil {
-			return
-		}
-		defer sess.CloseWithError(0, "")
-		lie := &lyingContent{object: object, all: all}
-		kwik.ServeRanges(ctx, sess, func(string) (io.ReaderAt, error) { return lie, nil })
-	})
-
-	type outcome struct {
-		err     error
-		liarID  uint64
-		pieces  []kwik.PieceEvent
-		removed bool
-	}
-	done := make(chan outcome, 1)
-	go func() {
-		var o outcome
-		defer func() { done <- o }()
-		sess, str, err := acceptRequest(ctx, primary)
-		if err != nil {
-			o.err = err
-			return
-		}
-		defer sess.CloseWithError(0, "")
-		if _, err := sess.AddPath(ctx, honest.Addr().String(), nil); err != nil {
-			o.err = err
-			return
-		}
-		info, err := sess.AddPath(ctx, liar.Addr().String(), nil)
-		if err != nil {
-			o.err = err
-			return
-		}
-		o.liarID = info.ID
-		o.err = kwik.Spread(ctx, sess, str, "object", bytes.NewReader(object), size, nil)
-		if o.err == nil {
-			o.err = str.CloseWithSize(size)
-		}
-		for {
-			select {
-			case ev := <-sess.Events():
-				switch ev := ev.(type) {
-				case kwik.PieceEvent:
-					o.pieces = append(o.pieces, ev)
-				case kwik.PathEvent:
-					if ev.Path.ID == o.liarID && ev.Path.State == kwik.PathRemoved {
-						o.removed = true
-					}
-				}
-				continue
-			default:
-			}
-			break
-		}
-		<-sess.Context().Done()
-	}()
-
-	client, err := kwik.Dial(ctx, primary.Addr().String(), testTLS.Client, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		client.CloseWithError(0, "")
-		wg.Wait()
-	})
-	sum, n, err := fetch(ctx, client, 0, nil)
-	if err != nil || n != size || sum != sha256.Sum256(object) {
-		t.Fatalf("client read %d bytes, %v; SHA-256 matches: %v", n, err, sum == sha256.Sum256(object))
-	}
-	client.CloseWithError(0, "")
-	o := <-done
-	if o.err != nil {
-		t.Fatalf("primary: %v", o.err)
-	}
-	if len(o.pieces) == 0 {
-		t.Fatal("no piece failure reported: the liar was never caught")
-	}
-	for _, pe := range o.pieces {
-		if pe.PathID != o.liarID || pe.Reason != kwik.PieceCorrupt {
-			t.Fatalf("piece event %+v; want corrupt pieces of the liar, path %d", pe, o.liarID)
-		}
-	}
-	if !all && len(o.pieces) != 1 {
-		t.Fatalf("%d pieces reported for a liar that corrupted one read", len(o.pieces))
-	}
-	if all && (!o.removed || len(o.pieces) < kwik.DefaultMaxBadPieces) {
-		t.Fatalf("liar corrupting everything: %d bad pieces, removed %v; want it removed after %d", len(o.pieces), o.removed, kwik.DefaultMaxBadPieces)
 	}
 }
 

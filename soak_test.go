@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/multisource"
 	"github.com/kwik-transport/kwik/pkg/emulator"
 	"github.com/kwik-transport/kwik/pkg/presentation"
 )
@@ -365,8 +366,8 @@ func soakServe(ctx context.Context, sess *kwik.Session, str *kwik.Stream) error 
 		if err != nil {
 			return err
 		}
-		spread := &kwik.SpreadConfig{Logger: soakLog(slog.LevelDebug, "session", fmt.Sprintf("%x", sess.SessionID()[:4]), "stream", str.StreamID())}
-		if err := kwik.Spread(ctx, sess, str, arg, bytes.NewReader(obj), int64(len(obj)), spread); err != nil {
+		spread := &multisource.Config{Logger: soakLog(slog.LevelDebug, "session", fmt.Sprintf("%x", sess.SessionID()[:4]), "stream", str.StreamID())}
+		if err := multisource.Spread(ctx, sess, str, arg, bytes.NewReader(obj), int64(len(obj)), spread); err != nil {
 			return err
 		}
 		return str.CloseWithSize(int64(len(obj)))
@@ -377,7 +378,7 @@ func soakServe(ctx context.Context, sess *kwik.Session, str *kwik.Stream) error 
 // soakSecondary answers range requests on every session until ctx ends.
 func soakSecondary(ctx context.Context, ln *kwik.Listener) {
 	soakAccept(ctx, ln, func(sess *kwik.Session) {
-		kwik.ServeRanges(ctx, sess, func(name string) (io.ReaderAt, error) {
+		multisource.ServeRanges(ctx, sess, func(name string) (io.ReaderAt, error) {
 			obj, err := soakObject(name)
 			if err != nil {
 				return nil, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/internal/certs"
+	"github.com/kwik-transport/kwik/multisource"
 	"github.com/kwik-transport/kwik/pkg/emulator"
 )
 
@@ -31,8 +32,8 @@ type AggregateConfig struct {
 	Paths []PathSpec
 	// Object is what the client fetches, spread over every path.
 	Object Object
-	// Spread tunes kwik.Spread; nil means its defaults.
-	Spread *kwik.SpreadConfig
+	// Spread tunes multisource.Spread; nil means its defaults.
+	Spread *multisource.Config
 	// Client configures the client session; nil means the defaults.
 	Client *kwik.Config
 }

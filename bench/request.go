@@ -10,7 +10,7 @@ import (
 // content of its side of a stream.
 type Request struct {
 	Object Object
-	// Spread delivers the object with kwik.Spread over the primary and
+	// Spread delivers the object with multisource.Spread over the primary and
 	// every secondary; otherwise the primary writes it alone with Write.
 	Spread bool
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/multisource"
 )
 
 // Primary is the benchmark's primary server. Every session it accepts gets
@@ -22,8 +23,8 @@ type Primary struct {
 	// bound to the key rather than to an address a relay may stand for.
 	// Nil: the client verifies them by name.
 	Pin []byte
-	// Spread tunes kwik.Spread; nil means its defaults.
-	Spread *kwik.SpreadConfig
+	// Spread tunes multisource.Spread; nil means its defaults.
+	Spread *multisource.Config
 	// Logger receives failures of single sessions and streams; nil
 	// discards them.
 	Logger *slog.Logger
@@ -91,7 +92,7 @@ func (p *Primary) serveStream(ctx context.Context, sess *kwik.Session, str *kwik
 	}
 	obj := req.Object
 	if req.Spread {
-		if err := kwik.Spread(ctx, sess, str, obj.Name(), obj, obj.Size(), p.Spread); err != nil {
+		if err := multisource.Spread(ctx, sess, str, obj.Name(), obj, obj.Size(), p.Spread); err != nil {
 			return err
 		}
 		return str.CloseWithSize(obj.Size())
@@ -119,7 +120,7 @@ func ServeSecondary(ctx context.Context, ln *kwik.Listener, log *slog.Logger) er
 		go func() {
 			defer wg.Done()
 			defer sess.CloseWithError(0, "")
-			err := kwik.ServeRanges(ctx, sess, func(name string) (io.ReaderAt, error) {
+			err := multisource.ServeRanges(ctx, sess, func(name string) (io.ReaderAt, error) {
 				obj, err := ParseObjectName(name)
 				if err != nil {
 					return nil, err

@@ -27,8 +27,8 @@
 //     link that leaves it, not a regular file), bad-request or internal.
 //  3. The primary writes the header itself and spreads the file's bytes,
 //     which start right after it, over itself and its secondaries with
-//     kwik.Spread (Offset = the header's length). Each secondary answers
-//     the primary's range requests with kwik.ServeRanges, reading the same
+//     multisource.Spread (Offset = the header's length). Each secondary answers
+//     the primary's range requests with multisource.ServeRanges, reading the same
 //     name under its own root. When a secondary dies, the primary sends
 //     what it left missing.
 //  4. The client reads until the end of the stream and then closes the

@@ -193,7 +193,7 @@ type cachedContent struct {
 
 func (c cachedContent) ReadAt(p []byte, off int64) (int, error) { return c.obj.ReadAt(p, c.start+off) }
 
-// PieceDigest implements kwik.PieceDigester.
+// PieceDigest implements multisource.PieceDigester.
 func (c cachedContent) PieceDigest(off, n int64) ([sha256.Size]byte, error) {
 	return c.cache.piece(c.id, c.obj, c.start+off, n)
 }

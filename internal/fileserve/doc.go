@@ -20,8 +20,8 @@
 // fields; a client ignores those it does not know, so servers can add them.
 // code is one of not-found, forbidden, bad-request, internal; an ERR header
 // ends the stream. The bytes start right after the header, so the primary
-// spreads them over its secondaries with kwik.Spread at Offset equal to the
-// header's length, and the secondaries answer with kwik.ServeRanges,
+// spreads them over its secondaries with multisource.Spread at Offset equal to the
+// header's length, and the secondaries answer with multisource.ServeRanges,
 // opening the same name under their own roots (for a resumed transfer the
 // relayed name carries the start after a NUL, and ranges count from there).
 package fileserve

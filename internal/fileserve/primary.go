@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/multisource"
 )
 
 // defaultRequestTimeout bounds how long a client may take to send its
@@ -36,7 +37,7 @@ type Transfer struct {
 
 // Primary answers requests on a primary server's sessions: it adds its
 // secondaries to each session and spreads each requested object over them
-// and itself with kwik.Spread, which re-sends what a dead path leaves
+// and itself with multisource.Spread, which re-sends what a dead path leaves
 // missing.
 type Primary struct {
 	// Store holds the objects offered; the secondaries must offer the same
@@ -49,7 +50,7 @@ type Primary struct {
 	// choose from the object's size.
 	PieceSize uint64
 	// Window bounds how far past the lowest byte the client still misses
-	// a piece may be handed out (kwik.SpreadConfig.Window). It must stay
+	// a piece may be handed out (multisource.Config.Window). It must stay
 	// below the stream window clients grant, or a path's writes block on
 	// flow control with recovery work queued behind them. Zero means half
 	// of StreamWindow, which suits clients configured with ClientConfig.
@@ -135,8 +136,8 @@ func (p *Primary) serveStream(ctx, serverCtx context.Context, sess *kwik.Session
 	log.Debug("sending", "stream", str.StreamID(), "name", req.Name, "size", size, "start", start)
 	var err error
 	if body > 0 {
-		err = kwik.Spread(ctx, sess, str, objectKey(req.Name, start), content, body,
-			&kwik.SpreadConfig{Offset: offset, PieceSize: p.PieceSize, Window: p.window(), Logger: p.Logger})
+		err = multisource.Spread(ctx, sess, str, objectKey(req.Name, start), content, body,
+			&multisource.Config{Offset: offset, PieceSize: p.PieceSize, Window: p.window(), Logger: p.Logger})
 	}
 	// The session forgets a stream's delivery reports once it ends: take
 	// them while the stream is still open.

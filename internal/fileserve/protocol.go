@@ -14,7 +14,7 @@ import (
 // Limits of the protocol. Readers check them before buffering more.
 const (
 	// MaxNameLen is the longest object name a request may carry. It leaves
-	// room, within the 4096 bytes kwik.Spread relays, for the start offset
+	// room, within the 4096 bytes multisource.Spread relays, for the start offset
 	// the secondaries are told (see objectKey).
 	MaxNameLen = 4064
 	// maxMessageLen bounds the message of an ERR header.

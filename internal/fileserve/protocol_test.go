@@ -22,9 +22,9 @@ func TestRequestRoundTrip(t *testing.T) {
 			t.Errorf("ParseRequest(%q) = %+v, %v; want %+v", b, got, err, req)
 		}
 	}
-	// A whole request goes to kwik.Spread's secondaries as their key.
+	// A whole request goes to multisource.Spread's secondaries as their key.
 	if key := objectKey(strings.Repeat("x", MaxNameLen), MaxSize); len(key) > 4096 {
-		t.Errorf("the longest range key has %d bytes; kwik.Spread relays at most 4096", len(key))
+		t.Errorf("the longest range key has %d bytes; multisource.Spread relays at most 4096", len(key))
 	}
 }
 

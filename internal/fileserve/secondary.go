@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/multisource"
 )
 
 // Secondary answers the range requests a primary relays to a secondary
@@ -25,7 +26,7 @@ type Secondary struct {
 // session), until it ends or ctx does, then closes it.
 func (s *Secondary) ServeSession(ctx context.Context, sess *kwik.Session) {
 	defer closeOnShutdown(ctx, sess)()
-	err := kwik.ServeRanges(ctx, sess, func(key string) (io.ReaderAt, error) {
+	err := multisource.ServeRanges(ctx, sess, func(key string) (io.ReaderAt, error) {
 		return openKey(s.Store, key)
 	})
 	if err != nil && ctx.Err() == nil && sess.Err() == nil && !errors.Is(err, context.Canceled) {

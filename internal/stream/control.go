@@ -26,7 +26,7 @@ func (c *Control) SendLimit() (uint64, <-chan struct{}) {
 // DataBlocked tells the peer that this side has bytes to send beyond its
 // current limit (QUIC's STREAM_DATA_BLOCKED), once per limit value. Write
 // does so itself when it waits for credit; a sender that holds its bytes
-// back before reaching the limit, as kwik.Spread does, calls it so that the
+// back before reaching the limit, as multisource.Spread does, calls it so that the
 // receiver may widen the stream's window.
 func (c *Control) DataBlocked() {
 	s := c.s

@@ -1,4 +1,4 @@
-// Package streamctl gives KWIK's own helpers (kwik.Spread) the part of a
+// Package streamctl gives KWIK's own helpers (multisource.Spread) the part of a
 // stream's write side that applications must not reach: the peer's credit
 // as a sender that paces itself sees it. Package stream registers the
 // accessor; being internal, this package is importable only by KWIK.

@@ -1,4 +1,4 @@
-package kwik
+package multisource
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package kwik_test
+package multisource_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/multisource"
 	"github.com/kwik-transport/kwik/pkg/emulator"
 	"github.com/kwik-transport/kwik/pkg/presentation"
 )
@@ -73,7 +74,7 @@ func testSpread(t *testing.T, size int, rates []int64, killAt int) {
 				return
 			}
 		}
-		err = kwik.Spread(ctx, sess, str, "object", bytes.NewReader(object), int64(size), nil)
+		err = multisource.Spread(ctx, sess, str, "object", bytes.NewReader(object), int64(size), nil)
 		if err == nil {
 			err = str.CloseWithSize(int64(size))
 		}
@@ -166,7 +167,7 @@ func TestRemovePathDrains(t *testing.T) {
 			return
 		}
 		spread := make(chan error, 1)
-		go func() { spread <- kwik.Spread(ctx, sess, str, "object", bytes.NewReader(object), size, nil) }()
+		go func() { spread <- multisource.Spread(ctx, sess, str, "object", bytes.NewReader(object), size, nil) }()
 		select {
 		case <-removeNow:
 		case <-ctx.Done():
@@ -242,7 +243,7 @@ func serveObject(ctx context.Context, ln *kwik.Listener, object []byte) error {
 		return err
 	}
 	defer sess.CloseWithError(0, "")
-	return kwik.ServeRanges(ctx, sess, func(string) (io.ReaderAt, error) { return bytes.NewReader(object), nil })
+	return multisource.ServeRanges(ctx, sess, func(string) (io.ReaderAt, error) { return bytes.NewReader(object), nil })
 }
 
 // acceptRequest accepts one client session on ln and reads its first

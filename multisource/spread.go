@@ -1,0 +1,105 @@
+package multisource
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/internal/scheduler"
+	"github.com/kwik-transport/kwik/internal/streamctl"
+)
+
+// Config tunes Spread. The zero value is valid.
+type Config struct {
+	// Offset is where the object starts in the stream. Bytes before it must
+	// have been written by the primary itself (a response header, say).
+	Offset int64
+	// PieceSize is the unit of work handed to a path; zero picks one from
+	// the object's size.
+	PieceSize uint64
+	// Window is the client's stream window if known; zero assumes 16 MiB.
+	Window uint64
+	// MaxBadPieces is how many corrupt pieces (their bytes did not match
+	// the digest) a secondary path may deliver before Spread removes it;
+	// each is sent again through another path. Zero means
+	// DefaultMaxBadPieces; negative never removes a path.
+	MaxBadPieces int
+	// Logger receives the scheduler's debug records; nil discards them.
+	Logger *slog.Logger
+}
+
+// DefaultMaxBadPieces is Config.MaxBadPieces' default: one corrupt
+// piece can be a disk error, three are a mirror not to use.
+const DefaultMaxBadPieces = 3
+
+// Spread delivers size bytes of content, which the secondaries know as
+// object, into str, a stream of the primary session sess: the primary writes
+// some ranges itself and asks every active secondary path for the others,
+// handing out small pieces to whichever path drains fastest, without being
+// told the paths' rates. A path that dies has its pieces reassigned. It
+// returns once the client has reported every byte; the caller then ends the
+// stream (str.CloseWithSize(offset+size) returns at once by then).
+//
+// The secondaries must run ServeRanges with the same object names.
+func Spread(ctx context.Context, sess *kwik.Session, str *kwik.Stream, object string, content io.ReaderAt, size int64, conf *Config) error {
+	var c Config
+	if conf != nil {
+		c = *conf
+	}
+	if sess.Role() != kwik.RolePrimary {
+		return kwik.ErrNotPrimary
+	}
+	if c.Offset < 0 || size < 0 {
+		return fmt.Errorf("multisource: Spread: negative offset %d or size %d", c.Offset, size)
+	}
+	if len(object) > maxObjectName {
+		return fmt.Errorf("multisource: Spread: object name of %d bytes exceeds %d", len(object), maxObjectName)
+	}
+	d, err := scheduler.NewDistributor(scheduler.Config{
+		Size:      uint64(size),
+		PieceSize: c.PieceSize,
+		Window:    c.Window,
+		Logger:    c.Logger,
+		// Pieces wait for the client's credit rather than block a path's
+		// writes; saying so lets the client widen a window that is too
+		// small for the paths' combined rate and spread of delays.
+		OnReceiverLimit: func(uint64) { streamctl.Of(str).DataBlocked() },
+	})
+	if err != nil {
+		return err
+	}
+	primary := scheduler.WriterSource(0, offsetWriter{str, c.Offset}, content)
+	if err := d.AddSource(primary); err != nil {
+		return err
+	}
+	if c.MaxBadPieces == 0 {
+		c.MaxBadPieces = DefaultMaxBadPieces
+	}
+	f := &spreadFeed{sess: sess, str: str, d: d, object: object, offset: uint64(c.Offset), sources: map[uint64]bool{0: true},
+		content: content, maxBad: c.MaxBadPieces, bad: make(map[uint64]int), log: c.Logger}
+	f.addPaths()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		f.feed(ctx)
+	}()
+	err = d.Run(ctx)
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// offsetWriter shifts writes by the object's offset in the stream.
+type offsetWriter struct {
+	w   io.WriterAt
+	off int64
+}
+
+func (o offsetWriter) WriteAt(p []byte, off int64) (int, error) { return o.w.WriteAt(p, off+o.off) }
