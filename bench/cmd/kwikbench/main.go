@@ -9,6 +9,8 @@
 //	kwikbench blast -addr 10.77.1.2:5001 -for 5s
 //	kwikbench serve1 -transport kwik -listen 127.0.0.1:4433 -certs D
 //	kwikbench fetch1 -transport kwik -addr 127.0.0.1:4433 -certs D -size 1073741824 -n 3
+//	kwikbench split -addrs 10.77.1.1:4433,10.77.2.1:4433 -rates 10mbit,50mbit -certs D -size 100000000 -name netns/x
+//	kwikbench httpd -listen 10.77.1.1:8080 -root DIR
 //	kwikbench table bench/out/*.txt
 //
 // Servers run until SIGINT or SIGTERM. get and sink print one line in Go
@@ -43,7 +45,7 @@ func main() {
 	cmds := map[string]func(context.Context, []string) error{
 		"certs": certsCmd, "primary": primaryCmd, "secondary": secondaryCmd,
 		"get": getCmd, "sink": sinkCmd, "blast": blastCmd, "table": tableCmd,
-		"serve1": serve1Cmd, "fetch1": fetch1Cmd,
+		"serve1": serve1Cmd, "fetch1": fetch1Cmd, "split": splitCmd, "httpd": httpdCmd,
 	}
 	run, ok := cmds[os.Args[1]]
 	if !ok {
@@ -56,7 +58,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: kwikbench certs|primary|secondary|get|serve1|fetch1|sink|blast|table [flags]; kwikbench CMD -h for flags")
+	fmt.Fprintln(os.Stderr, "usage: kwikbench certs|primary|secondary|get|serve1|fetch1|split|httpd|sink|blast|table [flags]; kwikbench CMD -h for flags")
 	os.Exit(2)
 }
 

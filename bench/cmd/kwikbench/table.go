@@ -102,16 +102,7 @@ func writeTable(w io.Writer, all map[string]bench.Samples) {
 	for _, name := range r.under("Aggregate/") {
 		aggregateRow(row, r, name, "emulator, "+strings.TrimPrefix(name, "Aggregate/"), 0)
 	}
-	for _, name := range r.under("Netns/paths=") {
-		label := strings.TrimPrefix(name, "Netns/")
-		set := label[:strings.Index(label+"/", "/")]
-		var tcp float64 // sum of the paths' calibrated TCP goodput
-		for _, c := range r.under("Netns/calibrate/" + set + "/") {
-			v, _ := r.median(c, "tcp-Mbit/s")
-			tcp += v
-		}
-		aggregateRow(row, r, name, "tc tbf netns, "+label, tcp)
-	}
+	netnsRows(row, r)
 	for _, name := range r.under("Scale/") {
 		v, _ := r.median(name, "MB/s")
 		live, _ := r.median(name, "peak-live-MiB")

@@ -16,10 +16,18 @@ BenchmarkTransfer/streams=16/transport=kwik-2 1 1 ns/op 100 MB/s
 BenchmarkTransfer/streams=16/transport=quic-go-2 1 1 ns/op 200 MB/s
 BenchmarkAggregate/paths=3x50Mbit/window=default-2 1 1 ns/op 147 goodput-Mbit/s 150 sum-Mbit/s 0.98 ratio 0.34 share-p0 0.33 share-p1 0.33 share-p2
 BenchmarkNetns/calibrate/paths=10+50+100Mbit/path=0 1 1 ns/op 9.6 tcp-Mbit/s
-BenchmarkNetns/calibrate/paths=10+50+100Mbit/path=1 1 1 ns/op 48 tcp-Mbit/s
-BenchmarkNetns/calibrate/paths=10+50+100Mbit/path=2 1 1 ns/op 96 tcp-Mbit/s
-BenchmarkNetns/paths=10+50+100Mbit/window=default 1 1 ns/op 120 goodput-Mbit/s 160 sum-Mbit/s 0.75 ratio
-BenchmarkNetns/paths=50+50+50Mbit/window=default 1 1 ns/op 141 goodput-Mbit/s 150 sum-Mbit/s 0.94 ratio
+BenchmarkNetns/paths=10+50+100Mbit/kwik 1 1 ns/op 0.92 ratio
+BenchmarkNetns/paths=10+50+100Mbit/oracle 1 1 ns/op 0.95 ratio
+BenchmarkNetns/paths=10+50+100Mbit/aria2=0 1 1 ns/op 0.90 ratio
+BenchmarkNetns/paths=10+50+100Mbit/aria2=1 1 1 ns/op 0.91 ratio
+BenchmarkNetns/paths=10+50+100Mbit/kwik 1 1 ns/op 0.93 ratio
+BenchmarkNetns/paths=10+50+100Mbit/oracle 1 1 ns/op 0.94 ratio
+BenchmarkNetns/paths=10+50+100Mbit/kwik 1 1 ns/op 0.94 ratio
+BenchmarkNetns/paths=10+50+100Mbit/oracle 1 1 ns/op 0.93 ratio
+BenchmarkNetns/paths=50+50+50Mbit/kwik 1 1 ns/op 0.945 ratio
+BenchmarkNetns/paths=50+50+50Mbit/oracle 1 1 ns/op 0.95 ratio
+BenchmarkNetns/paths=50+50+50Mbit/aria2=0 1 1 ns/op 0.944 ratio
+BenchmarkNetns/paths=50+50+50Mbit/kwik-unverified 1 1 ns/op 0.96 ratio
 BenchmarkAggregate/paths=10+50+100Mbit/delay=50ms/window=default-2 1 1 ns/op 144 goodput-Mbit/s 160 sum-Mbit/s 0.90 ratio
 BenchmarkSlowReader-2 1 1 ns/op 100 MB/s 18 peak-live-MiB 16 window-MiB
 `
@@ -34,8 +42,9 @@ BenchmarkSlowReader-2 1 1 ns/op 100 MB/s 18 peak-live-MiB 16 window-MiB
 		"| single path vs quic-go | loopback, 256 MiB, 1 stream(s) | 190 MB/s | quic-go 200 MB/s | 0.950 | ≥ 0.90 | yes |",
 		"| single path vs quic-go | loopback, 256 MiB, 16 stream(s) | 100 MB/s | quic-go 200 MB/s | 0.500 | ≥ 0.90 | **no** |",
 		"| aggregation | emulator, paths=3x50Mbit/window=default | 147.0 Mbit/s (shares 34%/33%/33%) | sum 150 Mbit/s | 0.980 | ≥ 0.95 | yes |",
-		"(TCP through the same shaping: 153.6, ratio to it 0.781) | 0.750 | ≥ 0.93 | **no** |",
-		"| aggregation | tc tbf netns, paths=50+50+50Mbit/window=default | 141.0 Mbit/s (shares ) | sum 150 Mbit/s | 0.940 | ≥ 0.95 | **no** |",
+		"| aggregation vs oracle | tc tbf netns, paths=10+50+100Mbit | ratio 0.930 (0.920–0.940, n=3) | oracle 0.940 (0.930–0.950, n=3); aria2 best 0.910 (0.910–0.910, n=1) (aria2=1) | 0.989 | ≥ 0.99 of oracle, > aria2 best | **no** |",
+		"| aggregation vs oracle | tc tbf netns, paths=50+50+50Mbit | ratio 0.945 (0.945–0.945, n=1) | oracle 0.950 (0.950–0.950, n=1); aria2 best 0.944 (0.944–0.944, n=1) (aria2=0) | 0.995 | ≥ 0.99 of oracle, > aria2 best | yes |",
+		"| verification cost | tc tbf netns, paths=50+50+50Mbit | on 0.945 (0.945–0.945, n=1) | off 0.960 (0.960–0.960, n=1) | 0.984 | ≥ 0.99 | **no** |",
 		"| aggregation | emulator, paths=10+50+100Mbit/delay=50ms/window=default | 144.0 Mbit/s (shares ) | sum 160 Mbit/s | 0.900 | ≥ 0.85 | yes |",
 		"| memory | 1 slow reader at 100 MB/s | peak live 18.0 MiB",
 		"| window 16 MiB | 1.125 | live ≤ window + 4 MiB | yes |",
