@@ -20,6 +20,7 @@ import (
 	"github.com/kwik-transport/kwik/internal/stream"
 	"github.com/kwik-transport/kwik/internal/transport"
 	"github.com/kwik-transport/kwik/internal/wire"
+	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
 type (
@@ -48,10 +49,11 @@ type (
 	GapEvent = session.GapEvent
 	// PieceEvent reports a secondary's piece the client discarded.
 	PieceEvent = session.PieceEvent
-	// Missing is a client's view of the missing bytes of a stream.
-	Missing = session.Missing
-	// Range is a half-open byte range.
-	Range = session.Range
+	// Missing is a client's view of the missing bytes of a stream: the
+	// receive side's presentation.MissingRanges.
+	Missing = presentation.MissingRanges
+	// Range is a half-open byte range: presentation.Range.
+	Range = presentation.Range
 	// ConnectionError is a session or path closed by KWIK itself.
 	ConnectionError = session.ConnectionError
 

@@ -327,14 +327,14 @@ func TestWriterSourceSendAfterStop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	s.(worker).work(ctx, func(error) { t.Error("fail called after cancel") })
-	if err := s.Send(context.Background(), Range{0, 1}); !errors.Is(err, ErrSourceClosed) {
+	if err := s.Send(context.Background(), Range{Start: 0, End: 1}); !errors.Is(err, ErrSourceClosed) {
 		t.Fatalf("Send after the worker stopped: %v, want ErrSourceClosed", err)
 	}
 }
 
 func TestWriterSourceShortContent(t *testing.T) {
 	s := WriterSource(0, failingWriter{}, bytes.NewReader(make([]byte, 10)))
-	if err := s.Send(context.Background(), Range{0, 20}); err != nil {
+	if err := s.Send(context.Background(), Range{Start: 0, End: 20}); err != nil {
 		t.Fatal(err)
 	}
 	var got error

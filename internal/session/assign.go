@@ -7,6 +7,7 @@ import (
 	"github.com/kwik-transport/kwik/internal/data"
 	"github.com/kwik-transport/kwik/internal/transport"
 	"github.com/kwik-transport/kwik/internal/wire"
+	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
 // Range authority (SPEC rule 8): the primary assigns each piece a secondary
@@ -37,7 +38,7 @@ func Digest(piece []byte) [DigestSize]byte { return sha256.Sum256(piece) }
 type PieceEvent struct {
 	PathID   uint64
 	StreamID uint64
-	Range    Range
+	Range    presentation.Range
 	Reason   wire.PieceFailure
 }
 
@@ -107,7 +108,7 @@ func (ss *serverState) pieceFailed(f *wire.PieceFailed) error {
 			ss.failures = ss.failures[1:]
 		}
 		ss.failures = append(ss.failures, PieceEvent{PathID: f.PathID, StreamID: f.StreamID,
-			Range: Range{Start: f.Offset, End: f.Offset + f.Length}, Reason: f.Reason})
+			Range: presentation.Range{Start: f.Offset, End: f.Offset + f.Length}, Reason: f.Reason})
 		ss.reportSig.notify()
 	}
 	ss.mu.Unlock()
@@ -115,7 +116,7 @@ func (ss *serverState) pieceFailed(f *wire.PieceFailed) error {
 		return protocolError("PIECE_FAILED for path %d, which this primary never added as a secondary", f.PathID)
 	}
 	ss.s.log.Info("client discarded a piece", "path", f.PathID, "stream", f.StreamID, "offset", f.Offset, "length", f.Length, "reason", f.Reason)
-	ss.events.push(PieceEvent{PathID: f.PathID, StreamID: f.StreamID, Range: Range{Start: f.Offset, End: f.Offset + f.Length}, Reason: f.Reason})
+	ss.events.push(PieceEvent{PathID: f.PathID, StreamID: f.StreamID, Range: presentation.Range{Start: f.Offset, End: f.Offset + f.Length}, Reason: f.Reason})
 	return nil
 }
 

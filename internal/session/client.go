@@ -409,7 +409,8 @@ func (cs *clientState) allPaths() []*pathConn {
 // rangesAnswerer calls it at a bounded rate.
 func (cs *clientState) answerRanges(requestID, streamID uint64) {
 	m, err := cs.s.dpm.MissingRanges(streamID)
-	f := &wire.MissingRanges{RequestID: requestID, StreamID: streamID}
+	f := &wire.MissingRanges{RequestID: requestID}
+	f.StreamID = streamID
 	if err == nil {
 		fillMissing(f, m)
 	}
@@ -425,7 +426,7 @@ func (cs *clientState) reportGap(g presentation.GapReport) {
 	if err != nil {
 		return
 	}
-	f := &wire.MissingRanges{StreamID: g.StreamID}
+	f := &wire.MissingRanges{}
 	fillMissing(f, m)
 	cs.s.primary.ctrl.Send(f)
 }
@@ -433,16 +434,8 @@ func (cs *clientState) reportGap(g presentation.GapReport) {
 // fillMissing copies the presentation layer's view into a frame, keeping as
 // many ranges as the frame can carry (the lowest: those block the reader).
 func fillMissing(f *wire.MissingRanges, m presentation.MissingRanges) {
-	f.ReadOffset = m.ReadOffset
-	if m.FinalSizeKnown {
-		f.FinalSize = m.FinalSize + 1
-	}
-	for _, r := range m.Ranges {
-		if len(f.Ranges) == wire.MaxRanges {
-			break
-		}
-		f.Ranges = append(f.Ranges, wire.Range{Start: r.Start, End: r.End})
-	}
+	m.Ranges = m.Ranges[:min(len(m.Ranges), wire.MaxRanges)]
+	f.MissingRanges = m
 }
 
 // reportLoop sends delivery reports while the session lives.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/kwik-transport/kwik/internal/transport"
 	"github.com/kwik-transport/kwik/internal/wire"
+	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
 // Event is something a primary server session learns about its client's
@@ -21,32 +22,18 @@ type PathEvent struct {
 // longer than its gap timeout: a path that was to send them may be dead.
 type GapEvent struct {
 	StreamID uint64
-	Missing  Missing
+	Missing  presentation.MissingRanges
 }
 
 func (PathEvent) isEvent() {}
 func (GapEvent) isEvent()  {}
 
-// Missing is the client's view of a stream's missing bytes.
-type Missing struct {
-	ReadOffset uint64 // the client has read everything below this
-	FinalSize  int64  // -1 while the client does not know it
-	// Ranges are the lowest missing ranges, sorted: at most
-	// wire.MaxRanges (4096), the most one answer carries.
-	Ranges []Range
-	// Truncated says that Ranges may stop short: the client may miss more
-	// above the last one. Ask again once these are re-sent.
-	Truncated bool
-}
-
-// Range is a half-open byte range [Start, End).
-type Range struct{ Start, End uint64 }
-
-func missingFromWire(f *wire.MissingRanges) Missing {
-	m := Missing{ReadOffset: f.ReadOffset, FinalSize: int64(f.FinalSize) - 1, Truncated: missingTruncated(f)}
-	for _, r := range f.Ranges {
-		m.Ranges = append(m.Ranges, Range{Start: r.Start, End: r.End})
-	}
+// missingFromWire is the client's view of a stream's missing bytes as its
+// answer carried them: the lowest ranges, at most wire.MaxRanges (4096),
+// Truncated when the answer was full and more may be missing above.
+func missingFromWire(f *wire.MissingRanges) presentation.MissingRanges {
+	m := f.MissingRanges
+	m.Truncated = len(m.Ranges) == wire.MaxRanges
 	return m
 }
 

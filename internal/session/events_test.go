@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/kwik-transport/kwik/internal/wire"
+	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
 func TestEventQueueDropsOldest(t *testing.T) {
@@ -29,13 +30,13 @@ func TestEventQueueDropsOldest(t *testing.T) {
 }
 
 func TestMissingFromWire(t *testing.T) {
-	f := &wire.MissingRanges{StreamID: 4, ReadOffset: 10, Ranges: []wire.Range{{Start: 10, End: 20}, {Start: 30, End: 31}}}
+	f := &wire.MissingRanges{MissingRanges: presentation.MissingRanges{StreamID: 4, ReadOffset: 10, Ranges: []presentation.Range{{Start: 10, End: 20}, {Start: 30, End: 31}}}}
 	m := missingFromWire(f)
-	if m.ReadOffset != 10 || m.FinalSize != -1 || len(m.Ranges) != 2 || m.Ranges[1] != (Range{30, 31}) {
+	if m.ReadOffset != 10 || m.FinalSizeKnown || m.Truncated || len(m.Ranges) != 2 || m.Ranges[1] != (presentation.Range{Start: 30, End: 31}) {
 		t.Fatalf("%+v", m)
 	}
-	f.FinalSize = 101 // size 100, plus one
-	if m := missingFromWire(f); m.FinalSize != 100 {
-		t.Fatalf("final size %d, want 100", m.FinalSize)
+	f.Ranges = make([]presentation.Range, wire.MaxRanges)
+	if m := missingFromWire(f); !m.Truncated {
+		t.Fatal("a full answer is not marked truncated")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/kwik-transport/kwik/internal/control"
 	"github.com/kwik-transport/kwik/internal/transport"
 	"github.com/kwik-transport/kwik/internal/wire"
+	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
 // serverState is what only a primary server session has: its view of the
@@ -389,10 +390,10 @@ func (s *Session) SendRawData(pathID, streamID uint64, data []byte) error {
 }
 
 // MissingRanges asks the client which bytes of a stream it still misses.
-func (s *Session) MissingRanges(ctx context.Context, streamID uint64) (Missing, error) {
+func (s *Session) MissingRanges(ctx context.Context, streamID uint64) (presentation.MissingRanges, error) {
 	ss := s.server
 	if ss == nil {
-		return Missing{}, ErrNotPrimary
+		return presentation.MissingRanges{}, ErrNotPrimary
 	}
 	w := make(chan *wire.MissingRanges, 1)
 	ss.mu.Lock()
@@ -406,15 +407,15 @@ func (s *Session) MissingRanges(ctx context.Context, streamID uint64) (Missing, 
 		ss.mu.Unlock()
 	}()
 	if err := s.primary.ctrl.Send(&wire.RangesRequest{RequestID: id, StreamID: streamID}); err != nil {
-		return Missing{}, err
+		return presentation.MissingRanges{}, err
 	}
 	select {
 	case f := <-w:
 		return missingFromWire(f), nil
 	case <-ctx.Done():
-		return Missing{}, ctx.Err()
+		return presentation.MissingRanges{}, ctx.Err()
 	case <-s.ctx.Done():
-		return Missing{}, s.Err()
+		return presentation.MissingRanges{}, s.Err()
 	}
 }
 

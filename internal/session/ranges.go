@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-
-	"github.com/kwik-transport/kwik/internal/wire"
 )
 
 // A client answers the primary's RANGES_REQUEST at a bounded rate: each
@@ -98,7 +96,3 @@ func (a *rangesAnswerer) run(ctx context.Context) {
 		a.answer(req.requestID, req.streamID)
 	}
 }
-
-// missingTruncated says whether an answer may have left out ranges: it
-// carries as many as one frame can.
-func missingTruncated(f *wire.MissingRanges) bool { return len(f.Ranges) == wire.MaxRanges }

@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"github.com/kwik-transport/kwik/pkg/presentation"
 	"strings"
 	"testing"
 )
@@ -31,10 +32,10 @@ func TestAppendRejectsOutOfRangeFields(t *testing.T) {
 		{"path status 6", &PathStatus{Status: 6}, "Status"},
 		{"raw data without mac", &RawData{Data: []byte("x")}, "MAC"},
 		{"raw data one byte too long", &RawData{Data: filled(maxRawData+1, 0), MAC: mac}, "Length"},
-		{"too many ranges", &MissingRanges{Ranges: make([]Range, MaxRanges+1)}, "Count"},
-		{"empty range", &MissingRanges{Ranges: []Range{{5, 5}}}, "Ranges"},
-		{"overlapping ranges", &MissingRanges{Ranges: []Range{{0, 10}, {9, 12}}}, "Ranges"},
-		{"final size of a stream of 2^62-1 bytes", &MissingRanges{FinalSize: MaxVarint + 1}, "FinalSize"},
+		{"too many ranges", &MissingRanges{MissingRanges: presentation.MissingRanges{Ranges: make([]presentation.Range, MaxRanges+1)}}, "Count"},
+		{"empty range", &MissingRanges{MissingRanges: presentation.MissingRanges{Ranges: []presentation.Range{{Start: 5, End: 5}}}}, "Ranges"},
+		{"overlapping ranges", &MissingRanges{MissingRanges: presentation.MissingRanges{Ranges: []presentation.Range{{Start: 0, End: 10}, {Start: 9, End: 12}}}}, "Ranges"},
+		{"final size of a stream of 2^62-1 bytes", &MissingRanges{MissingRanges: presentation.MissingRanges{FinalSize: MaxVarint, FinalSizeKnown: true}}, "FinalSize"},
 		{"too many deliveries", &DeliveryReport{Deliveries: make([]Delivery, MaxDeliveries+1)}, "Count"},
 		{"delivery bytes over the maximum", &DeliveryReport{Deliveries: []Delivery{{Bytes: MaxVarint + 1}}}, "Bytes"},
 	}
@@ -74,7 +75,7 @@ func TestExactLayouts(t *testing.T) {
 		{"STOP_SENDING with an application code", &StopSending{StreamID: 1, ErrorCode: ApplicationCode(5)},
 			// code 5+0x100 = 0x105 as a 2-byte varint; empty Reason.
 			[]byte{0x15, 0x04, 0x01, 0x41, 0x05, 0x00}},
-		{"MISSING_RANGES", &MissingRanges{RequestID: 7, StreamID: 0, ReadOffset: 10, Ranges: []Range{{10, 20}, {30, 64}}},
+		{"MISSING_RANGES", &MissingRanges{RequestID: 7, MissingRanges: presentation.MissingRanges{StreamID: 0, ReadOffset: 10, Ranges: []presentation.Range{{Start: 10, End: 20}, {Start: 30, End: 64}}}},
 			// End 64 needs a 2-byte varint (0x40 0x40).
 			[]byte{0x25, 0x0a, 0x07, 0x00, 0x0a, 0x00, 0x02, 0x0a, 0x14, 0x1e, 0x40, 0x40}},
 		{"SERVER_HELLO", &ServerHello{Version: 1, SessionID: bytes.Repeat([]byte{0xee}, 16), PathID: 2, Role: RoleSecondary, MaxStreams: 100, InitialStreamWindow: 1 << 20},
@@ -91,20 +92,27 @@ func TestExactLayouts(t *testing.T) {
 	}
 }
 
+// TestMissingRangesFinalSize checks the wire form of the final size: 0
+// while unknown, the size plus one once known (so a stream of 0 bytes is 1).
 func TestMissingRangesFinalSize(t *testing.T) {
-	var f MissingRanges
-	if _, known := f.Final(); known {
-		t.Fatalf("zero FinalSize reported as known")
-	}
-	f.SetFinal(0)
-	if f.FinalSize != 1 {
-		t.Errorf("SetFinal(0) stored %d, want 1 (size+1 on the wire)", f.FinalSize)
-	}
-	if size, known := f.Final(); !known || size != 0 {
-		t.Errorf("Final() = %d, %v; want 0, true", size, known)
-	}
-	f.SetFinal(MaxVarint - 1)
-	if size, known := f.Final(); !known || size != MaxVarint-1 {
-		t.Errorf("Final() = %d, %v; want %d, true", size, known, uint64(MaxVarint-1))
+	for _, tc := range []struct {
+		size  uint64
+		known bool
+		wire  uint64
+	}{{0, false, 0}, {7, false, 0}, {0, true, 1}, {MaxVarint - 1, true, MaxVarint}} {
+		f := &MissingRanges{RequestID: 1, MissingRanges: presentation.MissingRanges{StreamID: 4, FinalSize: tc.size, FinalSizeKnown: tc.known}}
+		want := rawFrame(FrameMissingRanges, vi(1), vi(4), vi(0), vi(tc.wire), vi(0))
+		got := mustAppend(t, f)
+		if !bytes.Equal(got, want) {
+			t.Errorf("size %d known %v: encoded % x, want % x", tc.size, tc.known, got, want)
+		}
+		dec, _, err := ParseControlFrame(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := dec.(*MissingRanges)
+		if m.FinalSizeKnown != tc.known || (tc.known && m.FinalSize != tc.size) {
+			t.Errorf("size %d known %v: decoded %d known %v", tc.size, tc.known, m.FinalSize, m.FinalSizeKnown)
+		}
 	}
 }

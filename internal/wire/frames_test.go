@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"github.com/kwik-transport/kwik/pkg/presentation"
 	"io"
 	"reflect"
 	"testing"
@@ -29,11 +30,11 @@ func validFrames() []namedFrame {
 	pin := filled(CertPinLen, 0x11)
 	reason := string(filled(MaxReasonLen, 'r'))
 
-	manyRanges := make([]Range, MaxRanges)
+	manyRanges := make([]presentation.Range, MaxRanges)
 	for i := range manyRanges {
-		manyRanges[i] = Range{Start: uint64(i) * 1000, End: uint64(i)*1000 + 500}
+		manyRanges[i] = presentation.Range{Start: uint64(i) * 1000, End: uint64(i)*1000 + 500}
 	}
-	manyRanges[MaxRanges-1] = Range{Start: MaxVarint - 1, End: MaxVarint}
+	manyRanges[MaxRanges-1] = presentation.Range{Start: MaxVarint - 1, End: MaxVarint}
 	manyDeliveries := make([]Delivery, MaxDeliveries)
 	for i := range manyDeliveries {
 		manyDeliveries[i] = Delivery{PathID: uint64(i % 7), StreamID: uint64(i) * 4, Bytes: MaxVarint - uint64(i)}
@@ -69,9 +70,9 @@ func validFrames() []namedFrame {
 		{"raw data", &RawData{PathID: 1, StreamID: 4, Seq: 9, Data: []byte("hello"), MAC: mac}},
 		{"raw data max", &RawData{Data: filled(maxRawData, 0xd0), MAC: mac}},
 		{"ranges request", &RangesRequest{RequestID: 1, StreamID: 4}},
-		{"missing ranges none", &MissingRanges{RequestID: 0, StreamID: 4, ReadOffset: 100}},
-		{"missing ranges touching", &MissingRanges{RequestID: 7, StreamID: 1, ReadOffset: 10, FinalSize: 65, Ranges: []Range{{10, 20}, {20, 30}, {40, 64}}}},
-		{"missing ranges max", &MissingRanges{RequestID: MaxVarint, StreamID: MaxVarint, ReadOffset: MaxVarint, FinalSize: MaxVarint, Ranges: manyRanges}},
+		{"missing ranges none", &MissingRanges{RequestID: 0, MissingRanges: presentation.MissingRanges{StreamID: 4, ReadOffset: 100}}},
+		{"missing ranges touching", &MissingRanges{RequestID: 7, MissingRanges: presentation.MissingRanges{StreamID: 1, ReadOffset: 10, FinalSize: 64, FinalSizeKnown: true, Ranges: []presentation.Range{{Start: 10, End: 20}, {Start: 20, End: 30}, {Start: 40, End: 64}}}}},
+		{"missing ranges max", &MissingRanges{RequestID: MaxVarint, MissingRanges: presentation.MissingRanges{StreamID: MaxVarint, ReadOffset: MaxVarint, FinalSize: MaxVarint - 1, FinalSizeKnown: true, Ranges: manyRanges}}},
 		{"delivery report empty", &DeliveryReport{}},
 		{"delivery report", &DeliveryReport{Deliveries: []Delivery{{0, 4, 1000}, {1, 4, 2000}}}},
 		{"delivery report max", &DeliveryReport{Deliveries: manyDeliveries}},

@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"errors"
+	"github.com/kwik-transport/kwik/pkg/presentation"
 	"io"
 	"runtime"
 	"testing"
@@ -15,9 +16,9 @@ import (
 func largestFrames() []Frame {
 	sid := filled(SessionIDLen, 1)
 	reason := string(filled(MaxReasonLen, 'r'))
-	ranges := make([]Range, MaxRanges)
+	ranges := make([]presentation.Range, MaxRanges)
 	for i := range ranges {
-		ranges[i] = Range{Start: 1<<61 + uint64(2*i), End: 1<<61 + uint64(2*i+1)}
+		ranges[i] = presentation.Range{Start: 1<<61 + uint64(2*i), End: 1<<61 + uint64(2*i+1)}
 	}
 	deliveries := make([]Delivery, MaxDeliveries)
 	for i := range deliveries {
@@ -42,7 +43,7 @@ func largestFrames() []Frame {
 		&RemovePath{PathID: m},
 		&RawData{PathID: m, StreamID: m, Seq: m, Data: filled(rawData, 5), MAC: filled(MACLen, 6)},
 		&RangesRequest{RequestID: m, StreamID: m},
-		&MissingRanges{RequestID: m, StreamID: m, ReadOffset: m, FinalSize: m, Ranges: ranges},
+		&MissingRanges{RequestID: m, MissingRanges: presentation.MissingRanges{StreamID: m, ReadOffset: m, FinalSize: m - 1, FinalSizeKnown: true, Ranges: ranges}},
 		&DeliveryReport{Deliveries: deliveries},
 		&ReportRequest{RequestID: m},
 		&AssignRange{PathID: m, StreamID: m, Offset: m - MaxPieceLen, Length: MaxPieceLen, Digest: filled(DigestLen, 7)},

@@ -1,12 +1,11 @@
 package wire
 
-// Range is the half-open byte range [Start, End) of a stream.
-type Range struct{ Start, End uint64 }
+import "github.com/kwik-transport/kwik/pkg/presentation"
 
 // Delivery counts the bytes of one stream received through one path.
 type Delivery struct{ PathID, StreamID, Bytes uint64 }
 
-// Smallest encodings of a Range and a Delivery: one byte per varint. They
+// Smallest encodings of a presentation.Range and a Delivery: one byte per varint. They
 // bound the Count a body of a given size can hold.
 const (
 	minRangeLen    = 2
@@ -15,7 +14,7 @@ const (
 
 // checkRanges checks that every range is non-empty and that they are sorted
 // and disjoint (touching is allowed).
-func checkRanges(rs []Range) *Error {
+func checkRanges(rs []presentation.Range) *Error {
 	for i, r := range rs {
 		if r.Start >= r.End {
 			return newError(FrameMissingRanges, "Ranges", "range %d [%d, %d) is empty: Start must be below End", i, r.Start, r.End)
@@ -61,26 +60,22 @@ func (f *RangesRequest) decode(d *decoder) {
 // MissingRanges (MISSING_RANGES) lists the ranges of a stream the client has
 // not received, in answer to RANGES_REQUEST RequestID, or unsolicited
 // (RequestID 0) for a persistent gap.
+//
+// The ranges are the receive side's own type: at most MaxRanges of them,
+// sorted and disjoint. On the wire the final size is 0 when unknown and
+// the final size plus one when known; Truncated is not sent.
 type MissingRanges struct {
-	RequestID  uint64
-	StreamID   uint64
-	ReadOffset uint64
-	// FinalSize is 0 when the final size is unknown, else the final size
-	// plus one, as on the wire; see Final and SetFinal.
-	FinalSize uint64
-	Ranges    []Range // at most MaxRanges, sorted and disjoint
+	RequestID uint64
+	presentation.MissingRanges
 }
 
-// Final returns the stream's final size and whether it is known.
-func (f *MissingRanges) Final() (size uint64, known bool) {
-	if f.FinalSize == 0 {
-		return 0, false
+// wireFinalSize is the FinalSize field as sent: 0 unknown, else size+1.
+func (f *MissingRanges) wireFinalSize() uint64 {
+	if !f.FinalSizeKnown {
+		return 0
 	}
-	return f.FinalSize - 1, true
+	return f.FinalSize + 1
 }
-
-// SetFinal records that the stream's final size is size.
-func (f *MissingRanges) SetFinal(size uint64) { f.FinalSize = size + 1 }
 
 // Type returns FrameMissingRanges.
 func (f *MissingRanges) Type() FrameType { return FrameMissingRanges }
@@ -100,7 +95,7 @@ func (f *MissingRanges) encode(e *encoder) {
 	e.uint("RequestID", f.RequestID)
 	e.uint("StreamID", f.StreamID)
 	e.uint("ReadOffset", f.ReadOffset)
-	e.uint("FinalSize", f.FinalSize)
+	e.uint("FinalSize", f.wireFinalSize())
 	e.count("Count", len(f.Ranges), MaxRanges)
 	if e.sizing {
 		if err := checkRanges(f.Ranges); err != nil {
@@ -117,14 +112,16 @@ func (f *MissingRanges) decode(d *decoder) {
 	f.RequestID = d.uint("RequestID")
 	f.StreamID = d.uint("StreamID")
 	f.ReadOffset = d.uint("ReadOffset")
-	f.FinalSize = d.uint("FinalSize")
+	if v := d.uint("FinalSize"); v > 0 {
+		f.FinalSize, f.FinalSizeKnown = v-1, true
+	}
 	n := d.count("Count", MaxRanges, minRangeLen)
 	if n == 0 {
 		return
 	}
-	f.Ranges = make([]Range, n)
+	f.Ranges = make([]presentation.Range, n)
 	for i := range f.Ranges {
-		f.Ranges[i] = Range{Start: d.uint("Start"), End: d.uint("End")}
+		f.Ranges[i] = presentation.Range{Start: d.uint("Start"), End: d.uint("End")}
 	}
 	if d.err == nil {
 		if err := checkRanges(f.Ranges); err != nil {

@@ -117,7 +117,9 @@ type DataMetadata struct {
 	Flags  DataFlags
 }
 
-// Range is a half-open range of stream offsets [Start, End).
+// Range is a half-open range of stream offsets [Start, End). It is KWIK's
+// one range type: the receive side, the control frames that carry ranges
+// and the primary's scheduler all use it.
 type Range struct {
 	Start, End uint64
 }
@@ -125,7 +127,12 @@ type Range struct {
 // Len returns the number of offsets in r.
 func (r Range) Len() uint64 { return r.End - r.Start }
 
-// MissingRanges says which bytes of a stream the receiver still needs.
+// String formats r as "[Start, End)".
+func (r Range) String() string { return fmt.Sprintf("[%d, %d)", r.Start, r.End) }
+
+// MissingRanges says which bytes of a stream the receiver still needs. It is
+// KWIK's one missing-ranges type: what the presentation layer computes, what
+// a MISSING_RANGES frame carries and what a primary's session returns.
 type MissingRanges struct {
 	StreamID       uint64
 	ReadOffset     uint64 // everything below was received and read
@@ -134,6 +141,10 @@ type MissingRanges struct {
 	// Ranges are the holes between ReadOffset and the highest byte received
 	// (or the final size when known), sorted and disjoint.
 	Ranges []Range
+	// Truncated says that Ranges may stop short: the answer carried as
+	// many ranges as one frame holds, and more may be missing above the
+	// last one. The presentation layer itself always lists every hole.
+	Truncated bool
 }
 
 // GapReport is passed to the gap callback when a stream's reader has been
