@@ -367,7 +367,7 @@ func TestManagerMetricsAndDiagnostics(t *testing.T) {
 	if err := m.DumpState(&out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"stream 0: state=open read=400", "stream 4:", "gaps=[{0 100}]", "session: window=25165824"} {
+	for _, want := range []string{"stream 0: state=open read=400", "stream 4:", "gaps=[[0, 100)]", "session: window=25165824"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("dump lacks %q:\n%s", want, out.String())
 		}
