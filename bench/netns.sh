@@ -39,6 +39,9 @@
 #                                  # unassigned bytes: issue 11's "off")
 #   KWIKB_ARIA2="a|b"              # aria2c flag sets, separated by |
 #   KWIKB_CALIBRATE=1              # also a plain TCP transfer per path (4 s each)
+#   KWIKB_BIN=DIR                  # use DIR/kwik and DIR/kwikbench, not a fresh build
+#   KWIKB_OLD=DIR                  # also row kwik-old: DIR/kwik's servers and client
+#                                  # (another commit), interleaved with kwik
 #   KWIKB_NICE=-10                 # run servers and clients at this nice level:
 #                                  # on a shared machine the rows need little CPU
 #                                  # but must get it when they need it
@@ -78,8 +81,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-go build -o "$tmp/kwikbench" ./bench/cmd/kwikbench
-go build -o "$tmp/kwik" ./cmd/kwik
+if [ -n "${KWIKB_BIN:-}" ]; then
+	cp "$KWIKB_BIN/kwikbench" "$KWIKB_BIN/kwik" "$tmp/"
+else
+	go build -o "$tmp/kwikbench" ./bench/cmd/kwikbench
+	go build -o "$tmp/kwik" ./cmd/kwik
+fi
+if [ -n "${KWIKB_OLD:-}" ]; then
+	cp "$KWIKB_OLD/kwik" "$tmp/kwik-old"
+	rows="$rows kwik-old"
+fi
 kb=$tmp/kwikbench
 
 for ns in "$ns_client" "${servers[@]}"; do
@@ -141,19 +152,27 @@ for set in $sets; do
 	sizes[$sum]=$size
 done
 
-# The servers. The secondaries serve both KWIK primaries: 4433 assigns
-# every range with its digest, 4435 (kwik-unverified) assigns none.
+# kwik_servers BIN PRIMARY-PORT SECONDARY-PORT [PRIMARY-FLAGS...]: a
+# primary and two secondaries of one kwik binary.
 export KWIK_GROUP_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-for i in 1 2; do
-	serve "${servers[$i]}" u 10.77.$((i + 1)).1:4434 "$tmp/kwik" serve --role secondary --root "$root" \
-		--listen 10.77.$((i + 1)).1:4434 --server-id 10.77.$((i + 1)).1:4434 --cert "$tmp/cert.pem" --key "$tmp/key.pem"
-done
-secs=(--secondary 10.77.2.1:4434 --secondary 10.77.3.1:4434)
-serve "${servers[0]}" u 10.77.1.1:4433 "$tmp/kwik" serve --role primary --root "$root" \
-	--listen 10.77.1.1:4433 --cert "$tmp/cert.pem" --key "$tmp/key.pem" "${secs[@]}"
+kwik_servers() {
+	local bin=$1 pport=$2 sport=$3; shift 3
+	local tls=(--cert "$tmp/cert.pem" --key "$tmp/key.pem") secs=()
+	for i in 1 2; do
+		local a=10.77.$((i + 1)).1:$sport
+		serve "${servers[$i]}" u $a "$bin" serve --role secondary --root "$root" --listen $a --server-id $a "${tls[@]}"
+		secs+=(--secondary $a)
+	done
+	serve "${servers[0]}" u 10.77.1.1:$pport "$bin" serve --role primary --root "$root" \
+		--listen 10.77.1.1:$pport "${tls[@]}" "${secs[@]}" "$@"
+}
+kwik_servers "$tmp/kwik" 4433 4434
 if [[ " $rows " == *" kwik-unverified "* ]]; then
-	serve "${servers[0]}" u 10.77.1.1:4435 "$tmp/kwik" serve --role primary --root "$root" \
-		--listen 10.77.1.1:4435 --cert "$tmp/cert.pem" --key "$tmp/key.pem" "${secs[@]}" --insecure-no-digests
+	# The same secondaries would do; their own keep the rows apart.
+	kwik_servers "$tmp/kwik" 4435 4437 --insecure-no-digests
+fi
+if [[ " $rows " == *" kwik-old "* ]]; then
+	kwik_servers "$tmp/kwik-old" 4438 4439
 fi
 for i in 0 1 2; do
 	a=10.77.$((i + 1)).1
@@ -193,6 +212,10 @@ run() {
 	local get=("$tmp/kwik" get --ca "$tmp/cert.pem" --allow-secondary 10.77.0.0/16 --no-progress -o "$dl/$obj")
 	case $row in
 	kwik) timed "Netns/$label/kwik" "$size" "$sum" "${get[@]}" 10.77.1.1:4433 "$obj" ;;
+	kwik-old)
+		get[0]=$tmp/kwik-old
+		timed "Netns/$label/kwik-old" "$size" "$sum" "${get[@]}" 10.77.1.1:4438 "$obj"
+		;;
 	kwik-unverified) timed "Netns/$label/kwik-unverified" "$size" "$sum" "${get[@]}" --insecure-accept-unassigned 10.77.1.1:4435 "$obj" ;;
 	oracle)
 		timed "Netns/$label/oracle" "$size" "$sum" "$kb" split -certs "$tmp" -size "$size" \

@@ -22,7 +22,9 @@ type spreadFeed struct {
 	content io.ReaderAt
 	maxBad  int            // corrupt pieces after which a path is removed
 	bad     map[uint64]int // path ID → corrupt pieces delivered
-	log     *slog.Logger
+	// noAssign is Config.InsecureSkipAssign.
+	noAssign bool
+	log      *slog.Logger
 }
 
 func (f *spreadFeed) feed(ctx context.Context) {
@@ -63,7 +65,7 @@ func (f *spreadFeed) addPaths() {
 		active := p.State == kwik.PathActive || p.State == kwik.PathDegraded
 		switch known, ok := f.sources[p.ID]; {
 		case active && !ok:
-			src := &relaySource{sess: f.sess, pathID: p.ID, streamID: uint64(f.str.StreamID()), object: f.object, offset: f.offset, content: f.content}
+			src := &relaySource{sess: f.sess, pathID: p.ID, streamID: uint64(f.str.StreamID()), object: f.object, offset: f.offset, content: f.content, noAssign: f.noAssign}
 			if f.d.AddSource(src) == nil {
 				f.sources[p.ID] = true
 			}
@@ -83,17 +85,20 @@ type relaySource struct {
 	object   string
 	offset   uint64
 	content  io.ReaderAt
+	noAssign bool // Config.InsecureSkipAssign
 }
 
 func (s *relaySource) PathID() uint64 { return s.pathID }
 
 func (s *relaySource) Send(_ context.Context, r scheduler.Range) error {
-	digest, err := digestRange(s.content, r)
-	if err != nil {
-		return err
-	}
-	if err := s.sess.AssignDigest(s.pathID, s.streamID, s.offset+r.Start, r.Len(), digest); err != nil {
-		return err
+	if !s.noAssign {
+		digest, err := digestRange(s.content, r)
+		if err != nil {
+			return err
+		}
+		if err := s.sess.AssignDigest(s.pathID, s.streamID, s.offset+r.Start, r.Len(), digest); err != nil {
+			return err
+		}
 	}
 	msg := appendRangeRequest(nil, s.object, s.offset+r.Start, r.End-r.Start, s.offset)
 	return s.sess.SendRawData(s.pathID, s.streamID, msg)

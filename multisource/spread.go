@@ -27,6 +27,12 @@ type Config struct {
 	// each is sent again through another path. Zero means
 	// DefaultMaxBadPieces; negative never removes a path.
 	MaxBadPieces int
+	// InsecureSkipAssign makes Spread ask the secondaries for ranges
+	// without assigning them (no kwik.Session.AssignDigest, no hashing):
+	// only a client with Config.InsecureAcceptUnassignedData takes those
+	// bytes, unverified; any other client drops them and the object never
+	// completes. It exists to measure what verification costs (bench/netns.sh).
+	InsecureSkipAssign bool
 	// Logger receives the scheduler's debug records; nil discards them.
 	Logger *slog.Logger
 }
@@ -79,7 +85,7 @@ func Spread(ctx context.Context, sess *kwik.Session, str *kwik.Stream, object st
 		c.MaxBadPieces = DefaultMaxBadPieces
 	}
 	f := &spreadFeed{sess: sess, str: str, d: d, object: object, offset: uint64(c.Offset), sources: map[uint64]bool{0: true},
-		content: content, maxBad: c.MaxBadPieces, bad: make(map[uint64]int), log: c.Logger}
+		content: content, maxBad: c.MaxBadPieces, bad: make(map[uint64]int), noAssign: c.InsecureSkipAssign, log: c.Logger}
 	f.addPaths()
 
 	ctx, cancel := context.WithCancel(ctx)

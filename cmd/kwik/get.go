@@ -53,6 +53,7 @@ skips verification.
 		fs.DurationVar(&o.idle, "idle-timeout", 5*time.Second, "how long a silent path lives before it counts as dead")
 		fs.BoolVar(&o.noProgress, "no-progress", false, "do not show the progress bar (it is shown only on a terminal anyway)")
 		fs.BoolVar(&o.verbose, "verbose", false, "log debug records to stderr")
+		fs.BoolVar(&o.unassigned, "insecure-accept-unassigned", false, "for benchmarks only: take the secondaries' bytes without the primary's assignments\nand digests (kwik.Config.InsecureAcceptUnassignedData), unverified")
 		fs.StringVar(&o.allowSecondary, "allow-secondary", "", "the secondaries the primary may add: `LIST` of IP addresses and CIDR prefixes, or \"any\" (default: none more local than the primary)")
 		fs.BoolVar(&o.resume, "c", false, "continue an interrupted download: ask only for what FILE.part lacks")
 		fs.BoolVar(&o.json, "json", false, "print a JSON report on stdout instead of the summary (not with -o -)")
@@ -67,6 +68,7 @@ type getOptions struct {
 	timeout, idle, stall time.Duration
 	header               time.Duration
 	noProgress, verbose  bool
+	unassigned           bool
 	allowSecondary       string
 	resume, json         bool
 }
@@ -144,7 +146,7 @@ func (o *getOptions) download(ctx context.Context, e *env, addr string, primaryT
 	log := newLogger(e.stderr, o.verbose)
 	allowPath, _ := parseAllowSecondary(o.allowSecondary) // checked by run
 	start := time.Now()
-	sess, err := kwik.Dial(ctx, addr, primaryTLS, fileserve.ClientConfig(&kwik.Config{MaxIdleTimeout: o.idle, SecondaryTLS: secondaryTLS, AllowPath: allowPath, Logger: log}))
+	sess, err := kwik.Dial(ctx, addr, primaryTLS, fileserve.ClientConfig(&kwik.Config{MaxIdleTimeout: o.idle, SecondaryTLS: secondaryTLS, AllowPath: allowPath, InsecureAcceptUnassignedData: o.unassigned, Logger: log}))
 	if err != nil {
 		return dialError(addr, err)
 	}

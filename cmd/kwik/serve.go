@@ -64,6 +64,7 @@ Stop a server with Ctrl-C (SIGINT) or SIGTERM.
 		fs.Var(&o.chunk, "chunk", "piece `SIZE` the primary hands to one path at a time (default: chosen per file)")
 		fs.DurationVar(&o.idle, "idle-timeout", 5*time.Second, "how long a silent path lives before it counts as dead")
 		fs.BoolVar(&o.verbose, "verbose", false, "log debug records to stderr")
+		fs.BoolVar(&o.noDigests, "insecure-no-digests", false, "for benchmarks only: a primary assigns no pieces to its secondaries, so only a\n\"kwik get --insecure-accept-unassigned\" takes their bytes, unverified")
 		fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics (TCP, e.g. 127.0.0.1:9464)")
 		return o.run
 	},
@@ -79,6 +80,7 @@ type serveOptions struct {
 	chunk              byteSize
 	idle               time.Duration
 	verbose            bool
+	noDigests          bool
 	metrics            string
 }
 
@@ -139,7 +141,7 @@ func (o *serveOptions) run(ctx context.Context, e *env, args []string) error {
 
 	srv := &fileserve.Server{Logger: log}
 	if o.role == "primary" {
-		srv.Primary = &fileserve.Primary{Store: store, Secondaries: remotes, PieceSize: uint64(o.chunk), Logger: log}
+		srv.Primary = &fileserve.Primary{Store: store, Secondaries: remotes, PieceSize: uint64(o.chunk), InsecureNoDigests: o.noDigests, Logger: log}
 	} else {
 		srv.Secondary = &fileserve.Secondary{Store: store, Logger: log}
 	}

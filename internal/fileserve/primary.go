@@ -60,6 +60,11 @@ type Primary struct {
 	// primary that knows an object's digest announces it in the header.
 	// Nil means a cache of DefaultDigestFiles objects of this Primary's own.
 	Digests *DigestCache
+	// InsecureNoDigests assigns no piece to the secondaries
+	// (multisource.Config.InsecureSkipAssign): only clients that accept
+	// unassigned, unverified bytes get the file. For measuring what
+	// verification costs (kwik serve --insecure-no-digests), never for use.
+	InsecureNoDigests bool
 	// RequestTimeout bounds how long a client may take to send its request.
 	// Zero means 10 s.
 	RequestTimeout time.Duration
@@ -137,7 +142,7 @@ func (p *Primary) serveStream(ctx, serverCtx context.Context, sess *kwik.Session
 	var err error
 	if body > 0 {
 		err = multisource.Spread(ctx, sess, str, objectKey(req.Name, start), content, body,
-			&multisource.Config{Offset: offset, PieceSize: p.PieceSize, Window: p.window(), Logger: p.Logger})
+			&multisource.Config{Offset: offset, PieceSize: p.PieceSize, Window: p.window(), InsecureSkipAssign: p.InsecureNoDigests, Logger: p.Logger})
 	}
 	// The session forgets a stream's delivery reports once it ends: take
 	// them while the stream is still open.
