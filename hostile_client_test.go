@@ -15,7 +15,6 @@ import (
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/internal/control"
 	"github.com/kwik-transport/kwik/internal/wire"
-	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
 // This file is issue 10's attacks on the tables a peer can grow and on
@@ -140,7 +139,7 @@ func TestHostilePrimaryRangesRequests(t *testing.T) {
 	// disjoint ranges exceed the client's default bound (1024), which would
 	// close the path before the requests: the client is configured to take them.
 	gaps := hostileSize(3000, 100_000)
-	p, client := dialRawPrimary(t, ctx, &kwik.Config{Presentation: &presentation.PresentationConfig{MaxStreamRanges: gaps + 1, MaxSessionRanges: gaps + 1}})
+	p, client := dialRawPrimary(t, ctx, &kwik.Config{MaxStreamRanges: gaps + 1, MaxSessionRanges: gaps + 1})
 
 	var frames []byte
 	for i := range gaps {

@@ -21,19 +21,20 @@ import (
 // exceed the bound docs/DESIGN.md promises for the victim's Config. Short
 // settings run in CI; KWIK_HOSTILE_LONG=1 runs the figures of the issue.
 
-// victimPresentation is the receive side of the victims: small windows, so
+// victimConfig is the Config of the victims: small receive windows, so
 // that the bound is small next to what the attacks used to cost.
-var victimPresentation = presentation.PresentationConfig{
-	SessionWindow:       4 << 20,
-	InitialStreamWindow: 512 << 10,
-	MaxStreamWindow:     8 << 20,
+func victimConfig() *kwik.Config {
+	return &kwik.Config{ServerGroupKey: groupKey, MaxIncomingStreams: 4,
+		SessionReceiveWindow:       4 << 20,
+		InitialStreamReceiveWindow: 512 << 10,
+		MaxStreamReceiveWindow:     8 << 20,
+	}
 }
 
 // memoryBound is what DESIGN.md allows one peer to make a victim hold:
 // twice the session window, the stream minimums, the control queue.
 func memoryBound(conf *kwik.Config) uint64 {
-	p := conf.Presentation
-	return 2*p.SessionWindow + uint64(conf.MaxIncomingStreams)*presentation.DefaultMinStreamWindow + control.DefaultMaxQueued
+	return 2*conf.SessionReceiveWindow + uint64(conf.MaxIncomingStreams)*presentation.DefaultMinStreamWindow + control.DefaultMaxQueued
 }
 
 // fragmenter sends 1-byte STREAM frames at every other offset of stream 0,
@@ -107,8 +108,7 @@ func oneByteFrame(b []byte, off uint64) []byte {
 func TestHostileClientFragmentsStream(t *testing.T) {
 	frames := hostileSize(50_000, 300_000)
 	ctx := testContext(t, 300*time.Second)
-	pc := victimPresentation
-	conf := &kwik.Config{ServerGroupKey: groupKey, MaxIncomingStreams: 4, Presentation: &pc}
+	conf := victimConfig()
 	ln := listen(t, conf)
 	client, server := connect(t, ln, conf)
 	echo(t, ctx, client, server, 32<<10)

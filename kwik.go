@@ -1,13 +1,3 @@
-// Package kwik is a transport on quic-go that lets one client receive one
-// logical byte stream from several servers at once, behind an API shaped
-// like QUIC's.
-//
-// A client Dials a primary server and gets a *Session; streams come from
-// OpenStreamSync and AcceptStream and are io.ReadWriteClosers, exactly as
-// with quic-go. The primary may ask the client to open paths to secondary
-// servers (Session.AddPath); those write into the client's streams at
-// explicit offsets (Stream.WriteAt), and the client reassembles one ordered
-// byte stream per logical stream. The client application never sees paths.
 package kwik
 
 import (
@@ -17,54 +7,98 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/kwik-transport/kwik/internal/session"
-	"github.com/kwik-transport/kwik/internal/stream"
 	"github.com/kwik-transport/kwik/internal/transport"
 	"github.com/kwik-transport/kwik/internal/wire"
 	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
+// Dial opens a session to the primary server at addr (host:port, UDP),
+// like quic-go's DialAddr. tlsConf verifies the primary (and, unless
+// conf.SecondaryTLS is set, the secondaries the primary adds without a
+// certificate pin). Every path of the session shares one UDP socket,
+// closed with it.
+func Dial(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (*Session, error) {
+	c, err := conf.internal()
+	if err != nil {
+		return nil, err
+	}
+	return wrapSession(session.Dial(ctx, addr, tlsConf, c))
+}
+
+// DialTransport is Dial over the caller's quic-go transport: every path of
+// the session uses tr, which stays the caller's (the session never closes
+// it); tr may also serve a Listener. To dial from a net.PacketConn, wrap
+// it: &quic.Transport{Conn: pc}.
+func DialTransport(ctx context.Context, tr *quic.Transport, addr string, tlsConf *tls.Config, conf *Config) (*Session, error) {
+	c, err := conf.internal()
+	if err != nil {
+		return nil, err
+	}
+	return wrapSession(session.DialTransport(ctx, tr, addr, tlsConf, c))
+}
+
+// Listen accepts sessions on the UDP address addr, like quic-go's
+// ListenAddr. tlsConf must hold the server's certificate.
+func Listen(addr string, tlsConf *tls.Config, conf *Config) (*Listener, error) {
+	c, err := conf.internal()
+	if err != nil {
+		return nil, err
+	}
+	return wrapListener(session.Listen(addr, tlsConf, c))
+}
+
+// ListenTransport is Listen on the caller's quic-go transport, like
+// quic-go's Transport.Listen. tr stays the caller's: the Listener never
+// closes it, and it may also dial (DialTransport). As with quic-go, a
+// transport has at most one Listener at a time. The Listener sets tr's
+// ConnContext to enforce its limits (calling the caller's, if any, for the
+// connections it admits), and its VerifySourceAddress if
+// Config.VerifySourceAddress is set. To listen on a net.PacketConn, wrap
+// it: &quic.Transport{Conn: pc}.
+func ListenTransport(tr *quic.Transport, tlsConf *tls.Config, conf *Config) (*Listener, error) {
+	c, err := conf.internal()
+	if err != nil {
+		return nil, err
+	}
+	return wrapListener(session.ListenTransport(tr, tlsConf, c))
+}
+
+// PublicKeyPin returns the SHA-256 of a certificate's public key, as
+// AddPath takes it.
+var PublicKeyPin = transport.PublicKeyPin
+
+// The types a session reports, shared with KWIK's internals.
 type (
-	// Config configures sessions; nil is valid and every field documents
-	// its default.
-	Config = session.Config
-	// Session is a KWIK session, on the client or on a server.
-	Session = session.Session
-	// Listener accepts sessions on a server.
-	Listener = session.Listener
-	// Stream is a bidirectional logical stream.
-	Stream = stream.Stream
-	// Role says which end of a session a Session is.
+	// Role says which end of a session a Session is: RoleClient,
+	// RolePrimary or RoleSecondary.
 	Role = session.Role
-	// PathInfo describes one path of a session.
+	// PathInfo describes one path of a session: its ID, the server's
+	// address, its state and, once it ended, why (Err).
 	PathInfo = transport.PathInfo
 	// PathState is where a path is in its life.
 	PathState = transport.PathState
-	// RawData is a message relayed from the primary to a secondary.
+	// RawData is a message relayed from the primary to a secondary: the
+	// client stream it is about and the primary's bytes.
 	RawData = session.RawData
-	// Event is a path or stream event of a primary session.
+	// Event is a path or stream event of a primary session: a *PathEvent
+	// or a *GapEvent.
 	Event = session.Event
 	// PathEvent reports a change of a path's state.
 	PathEvent = session.PathEvent
-	// GapEvent reports bytes a client has been missing for too long.
+	// GapEvent reports bytes a client has been missing for longer than its
+	// Config.GapTimeout.
 	GapEvent = session.GapEvent
-	// PieceEvent reports a secondary's piece the client discarded.
+	// PieceEvent reports a secondary's piece the client discarded: corrupt
+	// (PieceCorrupt) or refused (PieceRefused).
 	PieceEvent = session.PieceEvent
-	// Missing is a client's view of the missing bytes of a stream: the
-	// receive side's presentation.MissingRanges.
+	// Missing is a client's view of the missing bytes of a stream, as
+	// MissingRanges returns it: the receive side's
+	// presentation.MissingRanges.
 	Missing = presentation.MissingRanges
-	// Range is a half-open byte range: presentation.Range.
+	// Range is a half-open byte range [Start, End): presentation.Range.
 	Range = presentation.Range
-	// ConnectionError is a session or path closed by KWIK itself.
-	ConnectionError = session.ConnectionError
-
-	// StreamID, StreamErrorCode, ApplicationErrorCode, StreamError and
-	// ApplicationError are quic-go's, so code moving from quic-go keeps
-	// its error handling.
-	StreamID             = quic.StreamID
-	StreamErrorCode      = quic.StreamErrorCode
-	ApplicationErrorCode = quic.ApplicationErrorCode
-	StreamError          = quic.StreamError
-	ApplicationError     = quic.ApplicationError
+	// StreamID is quic-go's stream ID.
+	StreamID = quic.StreamID
 )
 
 // Roles.
@@ -75,7 +109,7 @@ const (
 )
 
 // DigestSize is the size of a piece digest (SHA-256): see
-// Session.AssignRange.
+// Session.AssignDigest.
 const DigestSize = session.DigestSize
 
 // Piece failures, the Reason of a PieceEvent.
@@ -100,44 +134,3 @@ const (
 	DefaultMaxHandshakes      = session.DefaultMaxHandshakes
 	DefaultMaxSessionsPerAddr = session.DefaultMaxSessionsPerAddr
 )
-
-// Errors.
-var (
-	ErrNotPrimary     = session.ErrNotPrimary
-	ErrNotSecondary   = session.ErrNotSecondary
-	ErrNoGroupKey     = session.ErrNoGroupKey
-	ErrUnknownPath    = session.ErrUnknownPath
-	ErrPathRemoved    = session.ErrPathRemoved
-	ErrTooManyStreams = session.ErrTooManyStreams
-	ErrListenerClosed = session.ErrListenerClosed
-)
-
-// Dial opens a session to the primary server at addr (host:port, UDP).
-// Every path of the session shares one UDP socket, closed with it.
-func Dial(ctx context.Context, addr string, tlsConf *tls.Config, conf *Config) (*Session, error) {
-	return session.Dial(ctx, addr, tlsConf, conf)
-}
-
-// DialTransport is Dial over the caller's quic-go transport: every path of
-// the session uses tr, which stays the caller's. To dial from a
-// net.PacketConn, wrap it: &quic.Transport{Conn: pc}.
-func DialTransport(ctx context.Context, tr *quic.Transport, addr string, tlsConf *tls.Config, conf *Config) (*Session, error) {
-	return session.DialTransport(ctx, tr, addr, tlsConf, conf)
-}
-
-// ListenTransport is Listen on the caller's quic-go transport, which
-// stays the caller's (closing the Listener does not close it). To listen
-// on a net.PacketConn, wrap it: &quic.Transport{Conn: pc}.
-func ListenTransport(tr *quic.Transport, tlsConf *tls.Config, conf *Config) (*Listener, error) {
-	return session.ListenTransport(tr, tlsConf, conf)
-}
-
-// Listen accepts sessions on the UDP address addr. tlsConf holds the
-// server's certificate.
-func Listen(addr string, tlsConf *tls.Config, conf *Config) (*Listener, error) {
-	return session.Listen(addr, tlsConf, conf)
-}
-
-// PublicKeyPin returns the SHA-256 of a certificate's public key, as
-// AddPath takes it.
-var PublicKeyPin = transport.PublicKeyPin

@@ -11,7 +11,6 @@ import (
 
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/internal/wire"
-	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
 // The compromised-mirror suite (SPEC rule 8): a secondary with a valid path
@@ -185,8 +184,8 @@ func TestCompromisedMirrorMemory(t *testing.T) {
 	)
 	ctx := testContext(t, 90*time.Second)
 	primary := listen(t, &kwik.Config{ServerGroupKey: groupKey})
-	client, server := connect(t, primary, &kwik.Config{MaxUnverifiedBytes: budget, Presentation: &presentation.PresentationConfig{
-		SessionWindow: window, InitialStreamWindow: window, MaxStreamWindow: window}})
+	client, server := connect(t, primary, &kwik.Config{MaxUnverifiedBytes: budget,
+		SessionReceiveWindow: window, InitialStreamReceiveWindow: window, MaxStreamReceiveWindow: window})
 	h := &hostileSecondary{ctx: ctx, client: client, server: server, raw: listenRaw(t, testTLS.Server), events: server.Events()}
 	str, err := client.OpenStreamSync(ctx)
 	if err != nil {

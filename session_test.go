@@ -16,7 +16,6 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/kwik-transport/kwik/internal/wire"
-	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
 func TestEcho(t *testing.T) {
@@ -176,12 +175,12 @@ func TestReadDeadline(t *testing.T) {
 
 // smallWindows makes flow control bite quickly.
 func smallWindows() *kwik.Config {
-	return &kwik.Config{Presentation: &presentation.PresentationConfig{
-		SessionWindow:       256 << 10,
-		InitialStreamWindow: 64 << 10,
-		MinStreamWindow:     64 << 10,
-		MaxStreamWindow:     64 << 10,
-	}}
+	return &kwik.Config{
+		SessionReceiveWindow:       256 << 10,
+		InitialStreamReceiveWindow: 64 << 10,
+		MinStreamReceiveWindow:     64 << 10,
+		MaxStreamReceiveWindow:     64 << 10,
+	}
 }
 
 func TestWriteDeadlineWhileBlockedOnCredit(t *testing.T) {
@@ -316,8 +315,8 @@ func TestSlowReaderBoundedMemory(t *testing.T) {
 		got = append(got, buf[:n]...)
 		stats := client.ReceiveStats()
 		maxBuffered = max(maxBuffered, stats.TotalBuffered)
-		if stats.TotalBuffered > conf.Presentation.MaxStreamWindow {
-			t.Fatalf("client buffers %d bytes, window is %d", stats.TotalBuffered, conf.Presentation.MaxStreamWindow)
+		if stats.TotalBuffered > conf.MaxStreamReceiveWindow {
+			t.Fatalf("client buffers %d bytes, window is %d", stats.TotalBuffered, conf.MaxStreamReceiveWindow)
 		}
 		if err == io.EOF {
 			break
@@ -335,7 +334,7 @@ func TestSlowReaderBoundedMemory(t *testing.T) {
 	if maxBuffered == 0 {
 		t.Fatal("never saw buffered bytes: the check above tested nothing")
 	}
-	t.Logf("peak buffered %d bytes with a %d-byte window", maxBuffered, conf.Presentation.MaxStreamWindow)
+	t.Logf("peak buffered %d bytes with a %d-byte window", maxBuffered, conf.MaxStreamReceiveWindow)
 }
 
 func TestVersionMismatchAndGarbage(t *testing.T) {

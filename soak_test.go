@@ -21,7 +21,6 @@ import (
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/multisource"
 	"github.com/kwik-transport/kwik/pkg/emulator"
-	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
 // The soak test is off by default: it runs for a minute or more.
@@ -61,7 +60,7 @@ type soakParams struct {
 	duration time.Duration
 	seed     uint64
 	streams  int
-	window   *presentation.PresentationConfig // the clients'; nil: defaults
+	window   uint64 // the clients' initial stream window; 0: the default
 }
 
 func soakSettings(t *testing.T) soakParams {
@@ -87,11 +86,11 @@ func soakSettings(t *testing.T) soakParams {
 		}
 		seed = v
 	}
-	var pc *presentation.PresentationConfig
+	var pc uint64
 	switch w := os.Getenv("KWIK_SOAK_WINDOW"); w {
 	case "":
 	case "16MiB":
-		pc = &presentation.PresentationConfig{InitialStreamWindow: 16 << 20}
+		pc = 16 << 20
 	default:
 		t.Fatalf("KWIK_SOAK_WINDOW=%q: only 16MiB is offered", w)
 	}
@@ -122,7 +121,7 @@ func TestSoak(t *testing.T) {
 	p := soakSettings(t)
 	t.Logf("soak: %v, %d streams per session, seed %d (KWIK_SOAK_SEED=%d repeats the random choices)", p.duration, p.streams, p.seed, p.seed)
 	conf := &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: 2 * time.Second, KeepAlivePeriod: 200 * time.Millisecond, Logger: soakLog(slog.LevelInfo, "side", "server")}
-	clientConf := &kwik.Config{MaxIdleTimeout: 2 * time.Second, KeepAlivePeriod: 200 * time.Millisecond, Presentation: p.window, Logger: soakLog(slog.LevelInfo, "side", "client")}
+	clientConf := &kwik.Config{MaxIdleTimeout: 2 * time.Second, KeepAlivePeriod: 200 * time.Millisecond, InitialStreamReceiveWindow: p.window, Logger: soakLog(slog.LevelInfo, "side", "client")}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik"
-	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
 // transferTime sizes each aggregation benchmark's object: the sum of its
@@ -43,7 +42,7 @@ var windowVariants = []struct {
 	conf *kwik.Config
 }{
 	{"window=default", nil},
-	{"window=16MiB", &kwik.Config{Presentation: &presentation.PresentationConfig{InitialStreamWindow: 16 << 20}}},
+	{"window=16MiB", &kwik.Config{InitialStreamReceiveWindow: 16 << 20}},
 }
 
 func equalPaths(n int, rate int64) []PathSpec {

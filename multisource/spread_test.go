@@ -12,7 +12,6 @@ import (
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/multisource"
 	"github.com/kwik-transport/kwik/pkg/emulator"
-	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
 // TestSpreadUnequalPaths delivers an object over three emulated paths of
@@ -99,8 +98,8 @@ func testSpread(t *testing.T, size int, rates []int64, killAt int) {
 	// A stream window far below the object keeps sources close to the
 	// client's credit limit, where a blocked write could hold back others.
 	client, err := kwik.Dial(ctx, primaryAddr, testTLS.Client, &kwik.Config{
-		MaxIdleTimeout: healthyIdle,
-		Presentation:   &presentation.PresentationConfig{MaxStreamWindow: 1 << 20},
+		MaxIdleTimeout:         healthyIdle,
+		MaxStreamReceiveWindow: 1 << 20,
 	})
 	if err != nil {
 		t.Fatal(err)

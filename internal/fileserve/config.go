@@ -27,13 +27,12 @@ func ClientConfig(c *kwik.Config) *kwik.Config {
 	if c != nil {
 		conf = *c
 	}
-	var pres presentation.PresentationConfig
-	if conf.Presentation != nil {
-		pres = *conf.Presentation
+	conf.InitialStreamReceiveWindow = max(conf.InitialStreamReceiveWindow, StreamWindow)
+	conf.MaxStreamReceiveWindow = max(conf.MaxStreamReceiveWindow, StreamWindow)
+	sessionWindow := conf.SessionReceiveWindow
+	if sessionWindow == 0 {
+		sessionWindow = presentation.DefaultSessionWindow
 	}
-	pres.InitialStreamWindow = max(pres.InitialStreamWindow, StreamWindow)
-	pres.MaxStreamWindow = max(pres.MaxStreamWindow, StreamWindow)
-	pres.SessionWindow = max(pres.SessionWindow, pres.MaxStreamWindow+pres.MaxStreamWindow/2)
-	conf.Presentation = &pres
+	conf.SessionReceiveWindow = max(sessionWindow, conf.MaxStreamReceiveWindow+conf.MaxStreamReceiveWindow/2)
 	return &conf
 }

@@ -178,22 +178,22 @@ func (c *Config) withDefaults() (*Config, error) {
 		out.Logger = slog.New(slog.DiscardHandler)
 	}
 	var errs []error
-	check := func(ok bool, format string, args ...any) {
+	check := func(ok bool, field string, value any, want string) {
 		if !ok {
-			errs = append(errs, fmt.Errorf("kwik: Config."+format, args...))
+			errs = append(errs, &ConfigError{Field: field, Value: value, Want: want})
 		}
 	}
-	check(out.HandshakeTimeout > 0, "HandshakeTimeout is %v, want > 0", out.HandshakeTimeout)
-	check(out.KeepAlivePeriod > 0, "KeepAlivePeriod is %v, want > 0", out.KeepAlivePeriod)
-	check(out.MaxIdleTimeout > 0, "MaxIdleTimeout is %v, want > 0", out.MaxIdleTimeout)
-	check(out.MaxIncomingStreams > 0, "MaxIncomingStreams is %d, want > 0", out.MaxIncomingStreams)
-	check(out.LanesPerPath > 0 && out.LanesPerPath <= maxLanesPerPath, "LanesPerPath is %d, want 1..%d", out.LanesPerPath, maxLanesPerPath)
-	check(out.MaxFrameSize > 0 && out.MaxFrameSize <= wire.MaxStreamPayload, "MaxFrameSize is %d, want 1..%d", out.MaxFrameSize, wire.MaxStreamPayload)
-	check(out.PathTokenTTL > 0, "PathTokenTTL is %v, want > 0", out.PathTokenTTL)
-	check(out.EventBuffer > 0, "EventBuffer is %d, want > 0", out.EventBuffer)
-	check(out.MaxPaths > 0, "MaxPaths is %d, want > 0", out.MaxPaths)
-	check(out.MaxAssignments > 0, "MaxAssignments is %d, want > 0", out.MaxAssignments)
-	check(out.MaxUnverifiedBytes > 0, "MaxUnverifiedBytes is %d, want > 0", out.MaxUnverifiedBytes)
+	check(out.HandshakeTimeout > 0, "HandshakeTimeout", out.HandshakeTimeout, "> 0")
+	check(out.KeepAlivePeriod > 0, "KeepAlivePeriod", out.KeepAlivePeriod, "> 0")
+	check(out.MaxIdleTimeout > 0, "MaxIdleTimeout", out.MaxIdleTimeout, "> 0")
+	check(out.MaxIncomingStreams > 0, "MaxIncomingStreams", out.MaxIncomingStreams, "> 0")
+	check(out.LanesPerPath > 0 && out.LanesPerPath <= maxLanesPerPath, "LanesPerPath", out.LanesPerPath, fmt.Sprint("1..", maxLanesPerPath))
+	check(out.MaxFrameSize > 0 && out.MaxFrameSize <= wire.MaxStreamPayload, "MaxFrameSize", out.MaxFrameSize, fmt.Sprint("1..", wire.MaxStreamPayload))
+	check(out.PathTokenTTL > 0, "PathTokenTTL", out.PathTokenTTL, "> 0")
+	check(out.EventBuffer > 0, "EventBuffer", out.EventBuffer, "> 0")
+	check(out.MaxPaths > 0, "MaxPaths", out.MaxPaths, "> 0")
+	check(out.MaxAssignments > 0, "MaxAssignments", out.MaxAssignments, "> 0")
+	check(out.MaxUnverifiedBytes > 0, "MaxUnverifiedBytes", out.MaxUnverifiedBytes, "> 0")
 	if out.ServerGroupKey != nil {
 		if err := control.CheckGroupKey(out.ServerGroupKey); err != nil {
 			errs = append(errs, err)

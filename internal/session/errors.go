@@ -82,3 +82,14 @@ func fromQUIC(err error) error {
 	}
 	return &ConnectionError{Code: code, Reason: appErr.ErrorMessage, Remote: appErr.Remote}
 }
+
+// ConfigError is an invalid Config field, reported by Dial and Listen.
+type ConfigError struct {
+	Field string // the field's name in Config
+	Value any    // its value, after the default replaced a zero
+	Want  string // the values it may take
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("kwik: Config.%s is %v, want %s", e.Field, e.Value, e.Want)
+}

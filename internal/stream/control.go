@@ -111,5 +111,11 @@ func (c *Control) Shutdown(err error) {
 // internal streamctl package rather than through methods on Stream, which
 // an application could call.
 func init() {
-	streamctl.Register(func(str any) streamctl.Credit { return &Control{str.(*Stream)} })
+	streamctl.Register(func(str any) (streamctl.Credit, bool) {
+		s, ok := str.(*Stream)
+		if !ok {
+			return nil, false
+		}
+		return &Control{s}, true
+	})
 }

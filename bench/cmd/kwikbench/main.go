@@ -33,7 +33,6 @@ import (
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/bench"
 	"github.com/kwik-transport/kwik/pkg/emulator"
-	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
 func main() {
@@ -148,10 +147,7 @@ func getCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	conf := &kwik.Config{Logger: logger()}
-	if *initWindow > 0 {
-		conf.Presentation = &presentation.PresentationConfig{InitialStreamWindow: *initWindow, MaxStreamWindow: max(*initWindow, presentation.DefaultMaxStreamWindow)}
-	}
+	conf := &kwik.Config{Logger: logger(), InitialStreamReceiveWindow: *initWindow}
 	res := bench.Result{Size: *size}
 	if *rates != "" {
 		for _, s := range strings.Split(*rates, ",") {
