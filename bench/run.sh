@@ -26,7 +26,7 @@ step() { echo "== $* ($((SECONDS - start)) s)" >&2; }
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
 go test -c -o "$bin/presentation.test" ./pkg/presentation
-go test -c -o "$bin/kwik.test" .
+go test -c -o "$bin/kwik.test" ./integrationtests
 go test -c -o "$bin/bench.test" ./bench
 : >"$out/presentation.txt"
 : >"$out/transfer.txt"

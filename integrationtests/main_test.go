@@ -1,6 +1,8 @@
 // Package integrationtests holds black-box tests of KWIK's public API over
-// real loopback sockets, run side by side with plain quic-go as the control:
-// KWIK's streams must behave as quic-go's.
+// real loopback sockets: streams run side by side with plain quic-go as the
+// control (KWIK's streams must behave as quic-go's); hostile peers speaking
+// raw quic-go; several servers feeding one client (multipath, mirrors,
+// Spread); the soak test; and the transfer benchmarks.
 package integrationtests
 
 import (

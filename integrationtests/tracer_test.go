@@ -1,4 +1,4 @@
-package kwik_test
+package integrationtests
 
 import (
 	"context"

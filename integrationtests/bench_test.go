@@ -1,4 +1,4 @@
-package kwik_test
+package integrationtests
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 // The transfer benchmarks move the same bytes over plain quic-go and over
 // KWIK, on loopback with the same TLS, in one run:
 //
-//	go test -run '^$' -bench 'Transfer' -benchtime 3x -count 6 . | tee out.txt
+//	go test -run '^$' -bench 'Transfer' -benchtime 3x -count 6 ./integrationtests | tee out.txt
 //	benchstat -col /transport out.txt
 //
 // The server writes; the client reads, so KWIK's receive path (lanes,
@@ -24,8 +24,8 @@ import (
 
 const transferChunk = 64 << 10
 
-// streamPair is what a benchmark needs of either transport.
-type streamPair interface {
+// benchPair is what a benchmark needs of either transport.
+type benchPair interface {
 	// open returns a client stream whose server side writes size bytes.
 	open(ctx context.Context, size int) (io.Reader, error)
 	close()
@@ -36,7 +36,7 @@ func BenchmarkTransfer(b *testing.B) {
 		size := 256 << 20 / streams
 		for _, tr := range []string{"quic-go", "kwik"} {
 			b.Run(fmt.Sprintf("streams=%d/transport=%s", streams, tr), func(b *testing.B) {
-				var p streamPair
+				var p benchPair
 				if tr == "kwik" {
 					p = newKwikPair(b, nil)
 				} else {
@@ -50,7 +50,7 @@ func BenchmarkTransfer(b *testing.B) {
 }
 
 // benchTransfer reads streams × size bytes per operation.
-func benchTransfer(b *testing.B, p streamPair, streams, size int) {
+func benchTransfer(b *testing.B, p benchPair, streams, size int) {
 	ctx := context.Background()
 	b.SetBytes(int64(streams * size))
 	b.ResetTimer()

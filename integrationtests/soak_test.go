@@ -1,4 +1,4 @@
-package kwik_test
+package integrationtests
 
 import (
 	"bytes"
@@ -25,11 +25,11 @@ import (
 
 // The soak test is off by default: it runs for a minute or more.
 //
-//	KWIK_SOAK=1 go test -run Soak -v .                 # 60 s
-//	go test -run Soak -v . -kwik.soak -kwik.soak.duration=5m
-//	KWIK_SOAK=1 KWIK_SOAK_DURATION=5m KWIK_SOAK_SEED=7 go test -run Soak -v .
-//	KWIK_SOAK=1 KWIK_SOAK_WINDOW=16MiB go test -run Soak -v .   # client streams start with a 16 MiB window
-//	KWIK_SOAK=1 KWIK_SOAK_DEBUG=1 go test -run Soak -v . 2>log  # sessions' and Spread's logs on stderr
+//	KWIK_SOAK=1 go test -run Soak -v ./integrationtests                 # 60 s
+//	go test -run Soak -v ./integrationtests -kwik.soak -kwik.soak.duration=5m
+//	KWIK_SOAK=1 KWIK_SOAK_DURATION=5m KWIK_SOAK_SEED=7 go test -run Soak -v ./integrationtests
+//	KWIK_SOAK=1 KWIK_SOAK_WINDOW=16MiB go test -run Soak -v ./integrationtests   # client streams start with a 16 MiB window
+//	KWIK_SOAK=1 KWIK_SOAK_DEBUG=1 go test -run Soak -v ./integrationtests 2>log  # sessions' and Spread's logs on stderr
 var (
 	soakFlag     = flag.Bool("kwik.soak", false, "run TestSoak (also KWIK_SOAK=1)")
 	soakDuration = flag.Duration("kwik.soak.duration", 0, "how long TestSoak starts new sessions (also KWIK_SOAK_DURATION; default 60s)")

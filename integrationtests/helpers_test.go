@@ -1,4 +1,4 @@
-package kwik_test
+package integrationtests
 
 import (
 	"context"
@@ -8,27 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kwik-transport/kwik/internal/leaktest"
-
 	"github.com/quic-go/quic-go"
 
 	"github.com/kwik-transport/kwik"
-	"github.com/kwik-transport/kwik/internal/certs"
 	"github.com/kwik-transport/kwik/pkg/emulator"
 )
-
-func TestMain(m *testing.M) {
-	leaktest.VerifyTestMain(m)
-}
-
-// testTLS is one self-signed certificate shared by every test server.
-var testTLS = func() certs.Pair {
-	p, err := certs.NewPair()
-	if err != nil {
-		panic(err)
-	}
-	return p
-}()
 
 // Idle timeouts of tests over real sockets. QUIC closes a connection after
 // the shorter of both ends' MaxIdleTimeout without a packet, and a process
