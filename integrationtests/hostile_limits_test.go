@@ -222,9 +222,12 @@ func TestHostileDeclaredLengths(t *testing.T) {
 // bursts; KWIK_HOSTILE_LONG: 24.
 func TestDialBurstNotRefused(t *testing.T) {
 	ctx := testContext(t, 5*time.Minute)
-	// The listener's limits are the defaults; only the timeout is long, so
-	// that a loaded machine's slow handshakes are not taken for refusals.
-	conf := &kwik.Config{HandshakeTimeout: 2 * time.Minute}
+	// The listener's limits are the defaults; only the timeouts are long, so
+	// that a loaded machine's slow handshakes are not taken for refusals:
+	// once QUIC's handshake is done, the default 5 s MaxIdleTimeout bounds
+	// the wait for KWIK's, and a client starved among 100 can go that long
+	// without reading a packet ("no recent network activity").
+	conf := &kwik.Config{HandshakeTimeout: 2 * time.Minute, MaxIdleTimeout: healthyIdle}
 	ln := listen(t, conf)
 	acceptLive(t, ln)
 	const n = 100
