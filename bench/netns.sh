@@ -21,9 +21,11 @@
 #            knew the rates would get from quic-go)
 #   aria2    aria2c with the three HTTP servers as mirrors, several flag sets
 #
-# Each row's time is the client command's wall-clock time (dial to the
-# last byte on disk, same for all rows); ratio is the object's bits over
-# that time over the sum of the nominal rates. Output: Go benchmark lines
+# Each row's time is the client command's wall-clock time (from its start
+# to its exit, the last byte on disk; the same for all rows); ratio is the
+# object's bits over that time over the sum of the nominal rates.
+# own-ratio, where the command measures itself (kwik, oracle), is the same
+# from its dial to its last byte. Output: Go benchmark lines
 # (stdout), then a markdown table of medians and spreads (stderr).
 # Everything it creates is removed on exit, even on failure. The addresses
 # are its own, 10.77.{1,2,3}.0/24, on links that exist only inside these
@@ -42,6 +44,7 @@
 #   KWIKB_BIN=DIR                  # use DIR/kwik and DIR/kwikbench, not a fresh build
 #   KWIKB_OLD=DIR                  # also row kwik-old: DIR/kwik's servers and client
 #                                  # (another commit), interleaved with kwik
+#   KWIKB_LOGS=DIR                 # keep each client command's output there
 #   KWIKB_NICE=-10                 # run servers and clients at this nice level:
 #                                  # on a shared machine the rows need little CPU
 #                                  # but must get it when they need it
@@ -197,9 +200,21 @@ timed() {
 	fi
 	t1=$(date +%s%N)
 	rm -f "$dl"/*
-	awk -v n="$name" -v ns=$((t1 - t0)) -v size="$size" -v sum="$sum" 'BEGIN {
+	if [ -n "${KWIKB_LOGS:-}" ]; then cp "$tmp/out" "$KWIKB_LOGS/${name//\//_}.$t0"; fi
+	# The command's own time from its dial to its last byte, where it
+	# says (kwik get --json, kwikbench split): without process start and
+	# exit, which a loaded machine stretches.
+	local own=0
+	if grep -q '"elapsed_seconds"' "$tmp/out"; then
+		own=$(jq -r '.elapsed_seconds * 1e9' "$tmp/out")
+	elif grep -q '^BenchmarkSplit' "$tmp/out"; then
+		own=$(awk '/^BenchmarkSplit/ {print $3}' "$tmp/out")
+	fi
+	awk -v n="$name" -v ns=$((t1 - t0)) -v own="$own" -v size="$size" -v sum="$sum" 'BEGIN {
 		g = size * 8 / (ns / 1e9) / 1e6
-		printf "Benchmark%s 1 %.0f ns/op %.2f goodput-Mbit/s %d sum-Mbit/s %.4f ratio\n", n, ns, g, sum, g / sum
+		printf "Benchmark%s 1 %.0f ns/op %.2f goodput-Mbit/s %d sum-Mbit/s %.4f ratio", n, ns, g, sum, g / sum
+		if (own > 0) printf " %.4f own-ratio", size * 8 / (own / 1e9) / 1e6 / sum
+		printf "\n"
 	}'
 }
 
@@ -209,7 +224,7 @@ run() {
 	local sum=0
 	for r in ${set//,/ }; do sum=$((sum + r)); done
 	local size=${sizes[$sum]} obj=obj$sum
-	local get=("$tmp/kwik" get --ca "$tmp/cert.pem" --allow-secondary 10.77.0.0/16 --no-progress -o "$dl/$obj")
+	local get=("$tmp/kwik" get --ca "$tmp/cert.pem" --allow-secondary 10.77.0.0/16 --no-progress --json -o "$dl/$obj")
 	case $row in
 	kwik) timed "Netns/$label/kwik" "$size" "$sum" "${get[@]}" 10.77.1.1:4433 "$obj" ;;
 	kwik-old)

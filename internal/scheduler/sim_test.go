@@ -33,7 +33,16 @@ type simPathConfig struct {
 	detect time.Duration
 	// joinAt, if non-zero, is when the path is added.
 	joinAt time.Duration
+	// slowStartRTT, if non-zero, models a congestion controller in slow
+	// start on a path of this round-trip time: the path sends at most its
+	// congestion window per RTT, and the window grows by what it sends
+	// only while it has more queued (an application-limited sender does
+	// not grow its window), from simInitialWindow up to the path's rate.
+	slowStartRTT time.Duration
 }
+
+// simInitialWindow is quic-go's initial congestion window (32 packets).
+const simInitialWindow = 32 * 1252
 
 // simConfig describes one simulated transfer.
 type simConfig struct {
@@ -129,6 +138,7 @@ type simSource struct {
 	idle      time.Duration
 	firstSend time.Duration
 	lastSend  time.Duration
+	cwnd      float64 // bytes, with cfg.slowStartRTT
 }
 
 // sim is one simulated transfer.
@@ -352,7 +362,17 @@ func (s *sim) transmit(i int) {
 		src.queue[0].Start = end
 	}
 	src.busy = true
-	tx := time.Duration(float64(frame.Len()) / src.cfg.rate * float64(time.Second))
+	rate := src.cfg.rate
+	if rtt := src.cfg.slowStartRTT.Seconds(); rtt > 0 {
+		if src.cwnd == 0 {
+			src.cwnd = simInitialWindow
+		}
+		rate = min(rate, src.cwnd/rtt)
+		if len(src.queue) > 0 && src.cwnd < src.cfg.rate*rtt {
+			src.cwnd += float64(frame.Len())
+		}
+	}
+	tx := time.Duration(float64(frame.Len()) / rate * float64(time.Second))
 	s.push(&simEvent{at: s.now + tx, kind: evSent, path: i})
 	s.push(&simEvent{at: s.now + tx + src.cfg.delay, kind: evFrame, path: i, r: frame})
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/kwik-transport/kwik/bench"
 )
 
 // netnsRows are the rows of netns.sh (issue 12, target 2): per
@@ -24,7 +26,7 @@ func netnsRows(row func(string, string, string, string, float64, string, bool), 
 			}
 		}
 		if okK && okO {
-			ref := "oracle " + r.spread(prefix+"oracle", "ratio")
+			ref := "oracle " + r.spread(prefix+"oracle", "ratio") + "; KWIK/oracle by round " + r.paired(prefix+"kwik", prefix+"oracle", "ratio")
 			if bestName != "" {
 				ref += fmt.Sprintf("; aria2 best %s (%s)", r.spread(prefix+bestName, "ratio"), bestName)
 			}
@@ -47,6 +49,26 @@ func netnsSets(r results) []string {
 		}
 	}
 	return sets
+}
+
+// paired formats the median and range of a's values over b's, sample by
+// sample: netns.sh runs its rows one after the other in each round, so a
+// pair shares the machine's load of the moment.
+func (r results) paired(a, b, unit string) string {
+	va, vb := r[a][unit], r[b][unit]
+	var q []float64
+	for i := range min(len(va), len(vb)) {
+		if vb[i] > 0 {
+			q = append(q, va[i]/vb[i])
+		}
+	}
+	if len(q) == 0 {
+		return "—"
+	}
+	slices.Sort(q)
+	m := bench.Samples{"q": q}
+	med, _ := m.Median("q")
+	return fmt.Sprintf("%.3f (%.3f–%.3f)", med, q[0], q[len(q)-1])
 }
 
 // spread formats a metric's median with its range and sample count:
