@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/kwik-transport/kwik/bench/internal/harness"
 	"strings"
 	"testing"
 	"time"
@@ -23,15 +24,15 @@ const mbit = 1_000_000
 // primary, and with a long delay on the fastest path.
 var aggregateCases = []struct {
 	name  string
-	paths []PathSpec
+	paths []pathSpec
 }{
 	{"paths=1x50Mbit", equalPaths(1, 50*mbit)},
 	{"paths=2x50Mbit", equalPaths(2, 50*mbit)},
 	{"paths=3x50Mbit", equalPaths(3, 50*mbit)},
 	{"paths=4x50Mbit", equalPaths(4, 50*mbit)},
-	{"paths=10+50+100Mbit", []PathSpec{{Rate: 10 * mbit}, {Rate: 50 * mbit}, {Rate: 100 * mbit}}},
-	{"paths=100+50+10Mbit", []PathSpec{{Rate: 100 * mbit}, {Rate: 50 * mbit}, {Rate: 10 * mbit}}},
-	{"paths=10+50+100Mbit/delay=50ms", []PathSpec{{Rate: 10 * mbit}, {Rate: 50 * mbit}, {Rate: 100 * mbit, Delay: 50 * time.Millisecond}}},
+	{"paths=10+50+100Mbit", []pathSpec{{Rate: 10 * mbit}, {Rate: 50 * mbit}, {Rate: 100 * mbit}}},
+	{"paths=100+50+10Mbit", []pathSpec{{Rate: 100 * mbit}, {Rate: 50 * mbit}, {Rate: 10 * mbit}}},
+	{"paths=10+50+100Mbit/delay=50ms", []pathSpec{{Rate: 10 * mbit}, {Rate: 50 * mbit}, {Rate: 100 * mbit, Delay: 50 * time.Millisecond}}},
 }
 
 // windowVariants are the client configurations the unequal cases run with:
@@ -45,8 +46,8 @@ var windowVariants = []struct {
 	{"window=16MiB", &kwik.Config{InitialStreamReceiveWindow: 16 << 20}},
 }
 
-func equalPaths(n int, rate int64) []PathSpec {
-	p := make([]PathSpec, n)
+func equalPaths(n int, rate int64) []pathSpec {
+	p := make([]pathSpec, n)
 	for i := range p {
 		p[i].Rate = rate
 	}
@@ -71,17 +72,17 @@ func BenchmarkAggregate(b *testing.B) {
 	}
 }
 
-func benchAggregate(b *testing.B, paths []PathSpec, client *kwik.Config) {
+func benchAggregate(b *testing.B, paths []pathSpec, client *kwik.Config) {
 	var sum float64
 	for _, p := range paths {
 		sum += float64(p.Rate)
 	}
-	obj := NewObject(int64(sum / 8 * transferTime.Seconds()))
+	obj := harness.NewObject(int64(sum / 8 * transferTime.Seconds()))
 	b.SetBytes(obj.Size())
-	var runs []Result
+	var runs []harness.Result
 	for range b.N {
 		ctx, cancel := context.WithTimeout(context.Background(), 4**transferTime+30*time.Second)
-		r, err := RunAggregate(ctx, AggregateConfig{Paths: paths, Object: obj, Client: client})
+		r, err := runAggregate(ctx, aggregateConfig{Paths: paths, Object: obj, Client: client})
 		cancel()
 		if err != nil {
 			b.Fatal(err)
@@ -92,8 +93,8 @@ func benchAggregate(b *testing.B, paths []PathSpec, client *kwik.Config) {
 }
 
 // combine adds up runs of one configuration: total bytes over total time.
-func combine(runs []Result) Result {
-	var c Result
+func combine(runs []harness.Result) harness.Result {
+	var c harness.Result
 	for _, r := range runs {
 		c.Size += r.Size
 		c.Elapsed += r.Elapsed
@@ -109,7 +110,7 @@ func combine(runs []Result) Result {
 	return c
 }
 
-func reportMetrics(b *testing.B, ms []Metric) {
+func reportMetrics(b *testing.B, ms []harness.Metric) {
 	for _, m := range ms {
 		b.ReportMetric(m.Value, m.Unit)
 	}
@@ -121,8 +122,8 @@ func reportMetrics(b *testing.B, ms []Metric) {
 func TestAggregateDelivers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	paths := []PathSpec{{Rate: 40 * mbit}, {Rate: 40 * mbit}, {Rate: 40 * mbit, Delay: 5 * time.Millisecond}}
-	r, err := RunAggregate(ctx, AggregateConfig{Paths: paths, Object: NewObject(6 << 20)})
+	paths := []pathSpec{{Rate: 40 * mbit}, {Rate: 40 * mbit}, {Rate: 40 * mbit, Delay: 5 * time.Millisecond}}
+	r, err := runAggregate(ctx, aggregateConfig{Paths: paths, Object: harness.NewObject(6 << 20)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,15 +135,7 @@ func TestAggregateDelivers(t *testing.T) {
 			t.Errorf("path %d carried nothing", id)
 		}
 	}
-	t.Logf("%s", FormatBenchmark("AggregateDelivers", r.Elapsed, r.Metrics()))
-}
-
-func TestFormatBenchmark(t *testing.T) {
-	got := FormatBenchmark("X/paths=2", 1500*time.Millisecond, []Metric{{0.93421, "ratio"}, {120, "goodput-Mbit/s"}})
-	want := fmt.Sprintf("BenchmarkX/paths=2 \t       1\t%d ns/op\t0.93421 ratio\t120 goodput-Mbit/s", 1500*time.Millisecond)
-	if got != want {
-		t.Fatalf("got  %q\nwant %q", got, want)
-	}
+	t.Logf("%s", harness.FormatBenchmark("AggregateDelivers", r.Elapsed, r.Metrics()))
 }
 
 // BenchmarkPrimaryQueue shows why a slow primary path holds back fast
@@ -157,7 +150,7 @@ func TestFormatBenchmark(t *testing.T) {
 func BenchmarkPrimaryQueue(b *testing.B) {
 	for _, q := range []int{16 << 10, 64 << 10, 256 << 10} {
 		b.Run(fmt.Sprintf("queue=%dKiB", q>>10), func(b *testing.B) {
-			benchAggregate(b, []PathSpec{{Rate: 10 * mbit, QueueBytes: q}, {Rate: 100 * mbit}}, windowVariants[1].conf)
+			benchAggregate(b, []pathSpec{{Rate: 10 * mbit, QueueBytes: q}, {Rate: 100 * mbit}}, windowVariants[1].conf)
 		})
 	}
 }

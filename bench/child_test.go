@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"github.com/kwik-transport/kwik/bench/internal/harness"
 	"io"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/internal/fileserve"
 )
 
 // The memory, scale and lanes benchmarks run their server in a child
@@ -29,7 +31,7 @@ const childProfileEnv = "KWIKBENCH_CHILD_CPUPROFILE"
 
 // childSpec configures the child server.
 type childSpec struct {
-	CertDir    string // from WriteCerts
+	CertDir    string // from harness.WriteCerts
 	Lanes      int    // Config.LanesPerPath
 	MaxStreams int    // Config.MaxIncomingStreams
 }
@@ -42,7 +44,7 @@ func runChild(spec string) int {
 		fmt.Fprintln(os.Stderr, "bench child:", err)
 		return 2
 	}
-	tlsConf, err := ServerTLS(cs.CertDir)
+	tlsConf, err := harness.ServerTLS(cs.CertDir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench child:", err)
 		return 1
@@ -65,7 +67,8 @@ func runChild(spec string) int {
 		}
 	}
 	fmt.Println(ln.Addr())
-	if err := (&Primary{}).Serve(ctx, ln); err != nil {
+	srv := &fileserve.Server{Primary: &fileserve.Primary{Store: harness.Store{}}}
+	if err := srv.Serve(ctx, ln); err != nil {
 		fmt.Fprintln(os.Stderr, "bench child:", err)
 		return 1
 	}
@@ -77,10 +80,10 @@ func runChild(spec string) int {
 func startChild(tb testing.TB, spec childSpec) (string, *tls.Config) {
 	tb.Helper()
 	spec.CertDir = tb.TempDir()
-	if err := WriteCerts(spec.CertDir, "127.0.0.1"); err != nil {
+	if err := harness.WriteCerts(spec.CertDir, "127.0.0.1"); err != nil {
 		tb.Fatal(err)
 	}
-	clientTLS, err := ClientTLS(spec.CertDir)
+	clientTLS, err := harness.ClientTLS(spec.CertDir)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -3,9 +3,11 @@
 // several rate-limited paths, that its receive memory stays within its
 // window, and that it scales to many streams per session.
 //
-// The Go benchmarks of this package run in one process over loopback and the
-// user-space link emulator. The program in cmd/kwikbench runs the same
-// servers and client as separate processes, which netns.sh places in network
-// namespaces shaped by tc tbf. run.sh runs everything and prints one table;
-// README.md shows it and says which targets were met.
+// It holds only benchmarks and their tests; it exports nothing. They run in
+// one process over loopback and the user-space link emulator, against the
+// servers kwik serve runs (internal/fileserve) offering synthetic objects
+// (internal/harness). The program in cmd/kwikbench runs the same servers and
+// client as separate processes, which netns.sh places in network namespaces
+// shaped by tc tbf. run.sh runs everything and prints one table; README.md
+// shows it and says which targets were met.
 package bench

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/kwik-transport/kwik/bench/internal/harness"
 	"runtime"
 	"sync"
 	"testing"
@@ -55,7 +56,7 @@ func fetchAll(ctx context.Context, sess *kwik.Session, bufs [][]byte, size int64
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := Fetch(ctx, sess, Request{Object: NewObject(size)}, &ReadOptions{Buf: buf}); err != nil {
+			if _, err := harness.Fetch(ctx, sess, harness.NewObject(size), &harness.ReadOptions{Buf: buf}); err != nil {
 				errs <- err
 			}
 		}()
@@ -83,20 +84,20 @@ func BenchmarkScale(b *testing.B) {
 			defer cancel()
 			bufs := readBuffers(streams)
 			runtime.GC()
-			base := CurrentHeap()
-			heap := StartHeapSampler(5 * time.Millisecond)
+			base := currentHeap()
+			heap := startHeapSampler(5 * time.Millisecond)
 			b.SetBytes(total)
 			b.ResetTimer()
-			cpu0 := CPUTime()
+			cpu0 := harness.CPUTime()
 			for range b.N {
 				if err := fetchAll(ctx, sess, bufs, total/int64(streams)); err != nil {
 					heap.Stop()
 					b.Fatal(err)
 				}
 			}
-			cpu := CPUTime() - cpu0
+			cpu := harness.CPUTime() - cpu0
 			b.StopTimer()
-			b.ReportMetric(CPUPerGiB(cpu, total*int64(b.N)), "client-cpu-s/GiB")
+			b.ReportMetric(harness.CPUPerGiB(cpu, total*int64(b.N)), "client-cpu-s/GiB")
 			peak := heap.Stop()
 			bound := def.SessionWindow + uint64(streams)*def.MinStreamWindow
 			b.ReportMetric(float64(peak.Inuse-min(peak.Inuse, base.Inuse))/mib, "peak-heap-MiB")
@@ -123,9 +124,9 @@ func BenchmarkSlowReader(b *testing.B) {
 	defer cancel()
 	buf := make([]byte, 64<<10)
 	runtime.GC()
-	base := CurrentHeap()
-	heap := StartHeapSampler(5 * time.Millisecond)
-	allocated := AllocatedBytes()
+	base := currentHeap()
+	heap := startHeapSampler(5 * time.Millisecond)
+	allocated := allocatedBytes()
 	var buffered uint64
 	var start time.Time
 	pace := func(total int64) {
@@ -141,13 +142,13 @@ func BenchmarkSlowReader(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		start = time.Now()
-		if _, err := Fetch(ctx, sess, Request{Object: NewObject(*slowSize)}, &ReadOptions{Buf: buf, AfterRead: pace}); err != nil {
+		if _, err := harness.Fetch(ctx, sess, harness.NewObject(*slowSize), &harness.ReadOptions{Buf: buf, AfterRead: pace}); err != nil {
 			heap.Stop()
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
-	allocated = AllocatedBytes() - allocated
+	allocated = allocatedBytes() - allocated
 	peak := heap.Stop()
 	grown := peak.Inuse - min(peak.Inuse, base.Inuse)
 	b.ReportMetric(float64(allocated)/float64(*slowSize*int64(b.N)), "alloc-B/B")

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"flag"
+	"github.com/kwik-transport/kwik/bench/internal/harness"
 	"testing"
 	"time"
 )
@@ -17,70 +18,70 @@ var onePathSize = flag.Int64("kwikbench.onepath", 256<<20, "BenchmarkOnePath: by
 //
 //	go test -run '^$' -bench OnePath -benchtime 1x -count 6 ./bench
 func BenchmarkOnePath(b *testing.B) {
-	for _, tr := range []string{TransportQUIC, TransportKWIK} {
+	for _, tr := range []string{harness.TransportQUIC, harness.TransportKWIK} {
 		b.Run("transport="+tr, func(b *testing.B) { benchOnePath(b, tr, *onePathSize) })
 	}
 }
 
 func benchOnePath(b *testing.B, tr string, size int64) {
 	dir := b.TempDir()
-	if err := WriteCerts(dir, "127.0.0.1"); err != nil {
+	if err := harness.WriteCerts(dir, "127.0.0.1"); err != nil {
 		b.Fatal(err)
 	}
-	serverTLS, err := ServerTLS(dir)
+	serverTLS, err := harness.ServerTLS(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
-	clientTLS, err := ClientTLS(dir)
+	clientTLS, err := harness.ClientTLS(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := ListenOnePath(tr, "127.0.0.1:0", serverTLS)
+	srv, err := harness.ListenOnePath(tr, "127.0.0.1:0", serverTLS)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer srv.Close()
-	want := OnePathDigest(size)
+	want := harness.OnePathDigest(size)
 	ctx := context.Background()
 	b.SetBytes(size)
 	b.ResetTimer()
-	cpu0 := CPUTime()
+	cpu0 := harness.CPUTime()
 	for range b.N {
-		if _, err := FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, size, want); err != nil {
+		if _, err := harness.FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, size, want); err != nil {
 			b.Fatal(err)
 		}
 	}
-	cpu := CPUTime() - cpu0
+	cpu := harness.CPUTime() - cpu0
 	b.StopTimer()
-	b.ReportMetric(CPUPerGiB(cpu, size*int64(b.N)), "cpu-s/GiB")
+	b.ReportMetric(harness.CPUPerGiB(cpu, size*int64(b.N)), "cpu-s/GiB")
 }
 
 // TestOnePath checks the comparison itself: every transport delivers the
 // bytes it is asked for, and a wrong digest is reported.
 func TestOnePath(t *testing.T) {
 	dir := t.TempDir()
-	if err := WriteCerts(dir, "127.0.0.1"); err != nil {
+	if err := harness.WriteCerts(dir, "127.0.0.1"); err != nil {
 		t.Fatal(err)
 	}
-	serverTLS, _ := ServerTLS(dir)
-	clientTLS, _ := ClientTLS(dir)
+	serverTLS, _ := harness.ServerTLS(dir)
+	clientTLS, _ := harness.ClientTLS(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const size = 1<<20 + 123
-	for _, tr := range []string{TransportQUIC, TransportKWIK} {
-		srv, err := ListenOnePath(tr, "127.0.0.1:0", serverTLS)
+	for _, tr := range []string{harness.TransportQUIC, harness.TransportKWIK} {
+		srv, err := harness.ListenOnePath(tr, "127.0.0.1:0", serverTLS)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, size, OnePathDigest(size)); err != nil {
+		if _, err := harness.FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, size, harness.OnePathDigest(size)); err != nil {
 			t.Errorf("%s: %v", tr, err)
 		}
-		if _, err := FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, size, OnePathDigest(size-1)); err == nil {
+		if _, err := harness.FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, size, harness.OnePathDigest(size-1)); err == nil {
 			t.Errorf("%s: a wrong digest was not reported", tr)
 		}
 		srv.Close()
 	}
-	if _, err := ListenOnePath("tcp", "127.0.0.1:0", serverTLS); err == nil {
+	if _, err := harness.ListenOnePath("tcp", "127.0.0.1:0", serverTLS); err == nil {
 		t.Error("an unknown transport was accepted")
 	}
 }

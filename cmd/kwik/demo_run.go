@@ -129,38 +129,18 @@ func (d *demo) run(ctx context.Context) *demoReport {
 	// server session ends; then the servers stop and the links close.
 	var servers sync.WaitGroup
 	srvCtx, stopServers := context.WithCancel(context.Background())
-	defer func() {
-		stopServers()
-		servers.Wait()
-		for _, p := range d.paths {
-			if p.ln != nil {
-				p.ln.Close()
-			}
-			if p.link != nil {
-				p.link.Close()
-			}
-		}
-	}()
+	defer d.teardown(stopServers, &servers)
 	transfers := make(chan fileserve.Transfer, 1)
 	if err := d.startServers(ctx, srvCtx, &servers, content, transfers); err != nil {
 		return rep.fail(err)
 	}
 
 	start := time.Now()
-	primary := d.paths[0]
-	tlsConf, err := transport.ClientTLS(nil, primary.addr, primary.pin)
+	client, dl, err := d.request(ctx)
 	if err != nil {
 		return rep.fail(err)
 	}
-	client, err := kwik.Dial(ctx, primary.addr, tlsConf, fileserve.ClientConfig(&kwik.Config{MaxIdleTimeout: o.idle, Logger: d.log}))
-	if err != nil {
-		return rep.fail(fmt.Errorf("dialling the primary: %w", err))
-	}
 	defer client.CloseWithError(0, "")
-	dl, err := fileserve.Get(ctx, client, demoObject)
-	if err != nil {
-		return rep.fail(fmt.Errorf("requesting the file: %w", err))
-	}
 	defer dl.Close()
 	rep.FirstByteSeconds = time.Since(start).Seconds()
 	var tr fileserve.Transfer
@@ -212,6 +192,41 @@ func (d *demo) run(ctx context.Context) *demoReport {
 		return rep.fail(fmt.Errorf("receiving the file after %s: %w", formatBytes(n), copyErr))
 	}
 	return rep
+}
+
+// teardown stops the servers, waits for them and closes their listeners
+// and links.
+func (d *demo) teardown(stopServers context.CancelFunc, servers *sync.WaitGroup) {
+	stopServers()
+	servers.Wait()
+	for _, p := range d.paths {
+		if p.ln != nil {
+			p.ln.Close()
+		}
+		if p.link != nil {
+			p.link.Close()
+		}
+	}
+}
+
+// request dials the primary and asks for the demo's file. On success the
+// caller closes both.
+func (d *demo) request(ctx context.Context) (*kwik.Session, *fileserve.Download, error) {
+	primary := d.paths[0]
+	tlsConf, err := transport.ClientTLS(nil, primary.addr, primary.pin)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := kwik.Dial(ctx, primary.addr, tlsConf, fileserve.ClientConfig(&kwik.Config{MaxIdleTimeout: d.opts.idle, Logger: d.log}))
+	if err != nil {
+		return nil, nil, fmt.Errorf("dialling the primary: %w", err)
+	}
+	dl, err := fileserve.Get(ctx, client, demoObject)
+	if err != nil {
+		client.CloseWithError(0, "")
+		return nil, nil, fmt.Errorf("requesting the file: %w", err)
+	}
+	return client, dl, nil
 }
 
 // startServers starts every server of the demo and the links in front of

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"strings"
@@ -85,19 +86,7 @@ type serveOptions struct {
 }
 
 func (o *serveOptions) run(ctx context.Context, e *env, args []string) error {
-	if len(args) > 0 {
-		return usagef("unexpected arguments %q: serve takes only flags", args)
-	}
-	if o.role != "primary" && o.role != "secondary" {
-		return usagef("--role must be primary or secondary, not %q", o.role)
-	}
-	if o.root == "" {
-		return usagef("--root DIR is required: the directory whose files are served")
-	}
-	if o.role == "secondary" && len(o.secondaries) > 0 {
-		return usagef("--secondary is for a primary; a secondary is told what to send by the primary")
-	}
-	remotes, err := parseRemotes(o.secondaries)
+	remotes, err := o.check(args)
 	if err != nil {
 		return err
 	}
@@ -115,20 +104,9 @@ func (o *serveOptions) run(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	key, err := loadGroupKey(o.groupKeyFile, e.getenv)
+	key, generated, err := o.groupKey(e, selfSigned, len(remotes) > 0)
 	if err != nil {
 		return err
-	}
-	// A secondary in development mode may make the group's key and print it;
-	// a primary never does: a key of its own is one its secondaries refuse.
-	generated := false
-	switch {
-	case key == nil && len(remotes) > 0:
-		return usagef("a primary with --secondary needs the group key its secondaries have: set $%s or --group-key-file FILE (a development-mode secondary prints its key on its \"group-key:\" line)", groupKeyEnv)
-	case key == nil && o.role == "secondary" && selfSigned:
-		key, generated = newGroupKey(), true
-	case key == nil && o.role == "secondary":
-		return usagef("a secondary needs the group key its primary has: --group-key-file FILE or $%s (hex; e.g. openssl rand -hex 32)", groupKeyEnv)
 	}
 
 	log := newLogger(e.stderr, o.verbose)
@@ -145,44 +123,19 @@ func (o *serveOptions) run(ctx context.Context, e *env, args []string) error {
 	} else {
 		srv.Secondary = &fileserve.Secondary{Store: store, Logger: log}
 	}
-
-	var metricsAddr net.Addr
-	if o.metrics != "" {
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		m := newServerMetrics(reg)
-		srv.OnSession = m.session
-		if srv.Primary != nil {
-			srv.Primary.OnJoinFailure = m.joinFailed
-		}
-		var stop func()
-		if metricsAddr, stop, err = serveMetrics(o.metrics, reg); err != nil {
-			return err
-		}
-		defer stop()
+	metricsAddr, stopMetrics, err := o.startMetrics(srv)
+	if err != nil {
+		return err
 	}
+	defer stopMetrics()
 
 	w := e.stdout
 	fmt.Fprintf(w, "role: %s\nroot: %s\n", o.role, root)
-	pin := formatPin(pinOf(cert))
-	switch {
-	case selfSigned && o.role == "primary":
-		fmt.Fprintf(w, "pin: %s  (self-signed development certificate: clients pass --pin %s)\n", pin, pin)
-	case selfSigned:
-		fmt.Fprintf(w, "pin: %s  (self-signed development certificate: start the primary with --secondary ADDR=%s; it changes when this server restarts)\n", pin, pin)
-	default:
-		fmt.Fprintf(w, "pin: %s\n", pin)
-	}
+	o.printPin(w, pinOf(cert), selfSigned)
 	if generated {
 		fmt.Fprintf(w, "group-key: %x  (generated: start the other servers of this group with %s=%x)\n", key, groupKeyEnv, key)
 	}
-	for _, r := range remotes {
-		if r.Pin != nil {
-			fmt.Fprintf(w, "secondary: %s  pin %s\n", r.Addr, formatPin(r.Pin))
-		} else {
-			fmt.Fprintf(w, "secondary: %s  (clients verify its certificate)\n", r.Addr)
-		}
-	}
+	printRemotes(w, remotes)
 	if metricsAddr != nil {
 		fmt.Fprintf(w, "metrics: http://%s/metrics\n", metricsAddr)
 	}
@@ -193,6 +146,82 @@ func (o *serveOptions) run(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "kwik serve: stopped")
 	}
 	return err
+}
+
+// check validates the flags before anything starts and returns the
+// secondaries of a primary.
+func (o *serveOptions) check(args []string) ([]fileserve.Remote, error) {
+	if len(args) > 0 {
+		return nil, usagef("unexpected arguments %q: serve takes only flags", args)
+	}
+	if o.role != "primary" && o.role != "secondary" {
+		return nil, usagef("--role must be primary or secondary, not %q", o.role)
+	}
+	if o.root == "" {
+		return nil, usagef("--root DIR is required: the directory whose files are served")
+	}
+	if o.role == "secondary" && len(o.secondaries) > 0 {
+		return nil, usagef("--secondary is for a primary; a secondary is told what to send by the primary")
+	}
+	return parseRemotes(o.secondaries)
+}
+
+// groupKey loads the server-group key. A secondary in development mode may
+// make the group's key (generated is then true, and it prints it); a
+// primary never does: a key of its own is one its secondaries refuse.
+func (o *serveOptions) groupKey(e *env, selfSigned, hasSecondaries bool) (key []byte, generated bool, err error) {
+	key, err = loadGroupKey(o.groupKeyFile, e.getenv)
+	switch {
+	case err != nil:
+		return nil, false, err
+	case key == nil && hasSecondaries:
+		return nil, false, usagef("a primary with --secondary needs the group key its secondaries have: set $%s or --group-key-file FILE (a development-mode secondary prints its key on its \"group-key:\" line)", groupKeyEnv)
+	case key == nil && o.role == "secondary" && selfSigned:
+		return newGroupKey(), true, nil
+	case key == nil && o.role == "secondary":
+		return nil, false, usagef("a secondary needs the group key its primary has: --group-key-file FILE or $%s (hex; e.g. openssl rand -hex 32)", groupKeyEnv)
+	}
+	return key, false, nil
+}
+
+// startMetrics serves --metrics, if given, counting srv's sessions and
+// refused joins; stop ends it.
+func (o *serveOptions) startMetrics(srv *fileserve.Server) (addr net.Addr, stop func(), err error) {
+	if o.metrics == "" {
+		return nil, func() {}, nil
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := newServerMetrics(reg)
+	srv.OnSession = m.session
+	if srv.Primary != nil {
+		srv.Primary.OnJoinFailure = m.joinFailed
+	}
+	return serveMetrics(o.metrics, reg)
+}
+
+// printPin prints the server's pin with the instruction its role needs.
+func (o *serveOptions) printPin(w io.Writer, pinBytes []byte, selfSigned bool) {
+	pin := formatPin(pinBytes)
+	switch {
+	case selfSigned && o.role == "primary":
+		fmt.Fprintf(w, "pin: %s  (self-signed development certificate: clients pass --pin %s)\n", pin, pin)
+	case selfSigned:
+		fmt.Fprintf(w, "pin: %s  (self-signed development certificate: start the primary with --secondary ADDR=%s; it changes when this server restarts)\n", pin, pin)
+	default:
+		fmt.Fprintf(w, "pin: %s\n", pin)
+	}
+}
+
+// printRemotes lists a primary's secondaries in its banner.
+func printRemotes(w io.Writer, remotes []fileserve.Remote) {
+	for _, r := range remotes {
+		if r.Pin != nil {
+			fmt.Fprintf(w, "secondary: %s  pin %s\n", r.Addr, formatPin(r.Pin))
+		} else {
+			fmt.Fprintf(w, "secondary: %s  (clients verify its certificate)\n", r.Addr)
+		}
+	}
 }
 
 // parseRemotes reads the --secondary flags: ADDR or ADDR=PIN.

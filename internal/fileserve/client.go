@@ -17,6 +17,12 @@ import (
 // header when Client.HeaderTimeout is zero.
 const DefaultHeaderTimeout = 30 * time.Second
 
+// headerBufSize is the Download's read buffer: room for the longest header.
+// A Read of at least this much into an empty buffer goes to the stream
+// directly, so the object's bytes are not copied twice, and a client with
+// thousands of downloads open holds 4 KiB for each rather than 64.
+const headerBufSize = 4 << 10
+
 // Client asks a primary for objects. The zero value is ready to use.
 type Client struct {
 	// HeaderTimeout bounds the wait for the primary's header once the
@@ -64,7 +70,7 @@ func (c *Client) Get(ctx context.Context, sess *kwik.Session, req Request) (*Dow
 	if err != nil {
 		return nil, err
 	}
-	d := &Download{ctx: ctx, str: str, r: bufio.NewReaderSize(str, 64<<10)}
+	d := &Download{ctx: ctx, str: str, r: bufio.NewReaderSize(str, headerBufSize)}
 	d.stop = context.AfterFunc(ctx, func() {
 		str.CancelRead(codeCancelled)
 		str.CancelWrite(codeCancelled)

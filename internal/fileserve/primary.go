@@ -140,16 +140,26 @@ func (p *Primary) serveStream(ctx, serverCtx context.Context, sess *kwik.Session
 	}
 	log.Debug("sending", "stream", str.StreamID(), "name", req.Name, "size", size, "start", start)
 	var err error
-	if body > 0 {
-		err = multisource.Spread(ctx, sess, str, objectKey(req.Name, start), content, body,
-			&multisource.Config{Offset: offset, PieceSize: p.PieceSize, Window: p.window(), InsecureSkipAssign: p.InsecureNoDigests, Logger: p.Logger})
-	}
-	// The session forgets a stream's delivery reports once it ends: take
-	// them while the stream is still open.
 	var paths string
-	if err == nil {
-		paths = deliveries(sess, uint64(str.StreamID()), offset)
-		err = str.CloseWithSize(offset + body)
+	switch {
+	case len(p.Secondaries) == 0:
+		// Alone, the primary writes the object itself: Spread would only
+		// add its wait for the client's delivery reports.
+		paths = fmt.Sprintf("0=%d", body)
+		if err = writeSection(str, content, body); err == nil {
+			err = str.Close()
+		}
+	default:
+		if body > 0 {
+			err = multisource.Spread(ctx, sess, str, objectKey(req.Name, start), content, body,
+				&multisource.Config{Offset: offset, PieceSize: p.PieceSize, Window: p.window(), InsecureSkipAssign: p.InsecureNoDigests, Logger: p.Logger})
+		}
+		// The session forgets a stream's delivery reports once it ends:
+		// take them while the stream is still open.
+		if err == nil {
+			paths = deliveries(sess, uint64(str.StreamID()), offset)
+			err = str.CloseWithSize(offset + body)
+		}
 	}
 	if hashWhole != nil {
 		// After the transfer, not alongside it: the hashing would compete
@@ -208,6 +218,18 @@ func (p *Primary) openRequested(str *kwik.Stream, log *slog.Logger) (Request, Ob
 		return Request{}, nil, false
 	}
 	return req, obj, true
+}
+
+// copyBufs are the buffers a primary without secondaries writes objects
+// through, shared by its streams.
+var copyBufs = sync.Pool{New: func() any { return new([64 << 10]byte) }}
+
+// writeSection writes size bytes of content from its start to str.
+func writeSection(str *kwik.Stream, content io.ReaderAt, size int64) error {
+	buf := copyBufs.Get().(*[64 << 10]byte)
+	defer copyBufs.Put(buf)
+	_, err := io.CopyBuffer(str, io.NewSectionReader(content, 0, size), buf[:])
+	return err
 }
 
 // deliveries describes how many bytes of a stream the client received

@@ -9,7 +9,7 @@ import (
 	"net"
 	"time"
 
-	"github.com/kwik-transport/kwik/bench"
+	"github.com/kwik-transport/kwik/bench/internal/harness"
 	"github.com/kwik-transport/kwik/pkg/emulator"
 )
 
@@ -52,11 +52,11 @@ func sinkCmd(ctx context.Context, args []string) error {
 	}
 	elapsed := time.Since(start)
 	got := float64(n) * 8 / elapsed.Seconds()
-	metrics := []bench.Metric{{Value: got / 1e6, Unit: "tcp-Mbit/s"}, {Value: float64(nominal) / 1e6, Unit: "nominal-Mbit/s"}}
+	metrics := []harness.Metric{{Value: got / 1e6, Unit: "tcp-Mbit/s"}, {Value: float64(nominal) / 1e6, Unit: "nominal-Mbit/s"}}
 	if nominal > 0 {
-		metrics = append(metrics, bench.Metric{Value: got / float64(nominal), Unit: "ratio"})
+		metrics = append(metrics, harness.Metric{Value: got / float64(nominal), Unit: "ratio"})
 	}
-	fmt.Println(bench.FormatBenchmark(*name, elapsed, metrics))
+	fmt.Println(harness.FormatBenchmark(*name, elapsed, metrics))
 	return nil
 }
 

@@ -31,7 +31,8 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik"
-	"github.com/kwik-transport/kwik/bench"
+	"github.com/kwik-transport/kwik/bench/internal/harness"
+	"github.com/kwik-transport/kwik/internal/fileserve"
 	"github.com/kwik-transport/kwik/pkg/emulator"
 )
 
@@ -74,7 +75,7 @@ func certsCmd(_ context.Context, args []string) error {
 	if *dir == "" {
 		return errors.New("-dir is required")
 	}
-	return bench.WriteCerts(*dir, strings.Split(*hosts, ",")...)
+	return harness.WriteCerts(*dir, strings.Split(*hosts, ",")...)
 }
 
 // serverFlags are the flags every server role has.
@@ -94,7 +95,7 @@ func addServerFlags(fs *flag.FlagSet) serverFlags {
 var groupKey = []byte("kwikbench server-group key, 32+ bytes, public")
 
 func (f serverFlags) listener() (*kwik.Listener, error) {
-	tlsConf, err := bench.ServerTLS(*f.certs)
+	tlsConf, err := harness.ServerTLS(*f.certs)
 	if err != nil {
 		return nil, err
 	}
@@ -111,11 +112,13 @@ func primaryCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ln.Close()
-	p := &bench.Primary{Logger: logger()}
+	p := &fileserve.Primary{Store: harness.Store{}, Logger: logger()}
 	if *secondaries != "" {
-		p.Secondaries = strings.Split(*secondaries, ",")
+		for _, a := range strings.Split(*secondaries, ",") {
+			p.Secondaries = append(p.Secondaries, fileserve.Remote{Addr: a})
+		}
 	}
-	return p.Serve(ctx, ln)
+	return (&fileserve.Server{Primary: p, Logger: logger()}).Serve(ctx, ln)
 }
 
 func secondaryCmd(ctx context.Context, args []string) error {
@@ -127,7 +130,8 @@ func secondaryCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ln.Close()
-	return bench.ServeSecondary(ctx, ln, logger())
+	srv := &fileserve.Server{Secondary: &fileserve.Secondary{Store: harness.Store{}, Logger: logger()}, Logger: logger()}
+	return srv.Serve(ctx, ln)
 }
 
 func getCmd(ctx context.Context, args []string) error {
@@ -143,12 +147,12 @@ func getCmd(ctx context.Context, args []string) error {
 	fs.Parse(args)
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	tlsConf, err := bench.ClientTLS(*certs)
+	tlsConf, err := harness.ClientTLS(*certs)
 	if err != nil {
 		return err
 	}
 	conf := &kwik.Config{Logger: logger(), InitialStreamReceiveWindow: *initWindow}
-	res := bench.Result{Size: *size}
+	res := harness.Result{Size: *size}
 	if *rates != "" {
 		for _, s := range strings.Split(*rates, ",") {
 			r, err := emulator.ParseRate(s)
@@ -164,15 +168,15 @@ func getCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer sess.CloseWithError(0, "")
-	if err := bench.WaitPaths(ctx, sess, *paths); err != nil {
+	if err := harness.WaitPaths(ctx, sess, *paths); err != nil {
 		return err
 	}
 	res.Setup = time.Since(start)
-	res.Elapsed, err = bench.Fetch(ctx, sess, bench.Request{Object: bench.NewObject(*size), Spread: true}, nil)
+	res.Elapsed, err = harness.Fetch(ctx, sess, harness.NewObject(*size), nil)
 	if err != nil {
 		return err
 	}
-	res.PathBytes = bench.PathBytes(sess)
-	fmt.Println(bench.FormatBenchmark(*name, res.Elapsed, res.Metrics()))
+	res.PathBytes = harness.PathBytes(sess)
+	fmt.Println(harness.FormatBenchmark(*name, res.Elapsed, res.Metrics()))
 	return nil
 }

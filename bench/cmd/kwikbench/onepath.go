@@ -8,7 +8,7 @@ import (
 	"runtime/pprof"
 	"time"
 
-	"github.com/kwik-transport/kwik/bench"
+	"github.com/kwik-transport/kwik/bench/internal/harness"
 )
 
 // serve1Cmd runs the server side of the one-path comparison (bench/onepath.sh)
@@ -16,7 +16,7 @@ import (
 func serve1Cmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve1", flag.ExitOnError)
 	sf := addServerFlags(fs)
-	tr := fs.String("transport", bench.TransportKWIK, "kwik or quic-go")
+	tr := fs.String("transport", harness.TransportKWIK, "kwik or quic-go")
 	prof := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	fs.Parse(args)
 	if *prof != "" {
@@ -26,11 +26,11 @@ func serve1Cmd(ctx context.Context, args []string) error {
 		}
 		defer stop()
 	}
-	tlsConf, err := bench.ServerTLS(*sf.certs)
+	tlsConf, err := harness.ServerTLS(*sf.certs)
 	if err != nil {
 		return err
 	}
-	srv, err := bench.ListenOnePath(*tr, *sf.listen, tlsConf)
+	srv, err := harness.ListenOnePath(*tr, *sf.listen, tlsConf)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func serve1Cmd(ctx context.Context, args []string) error {
 // this process's CPU seconds per GiB.
 func fetch1Cmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("fetch1", flag.ExitOnError)
-	tr := fs.String("transport", bench.TransportKWIK, "kwik or quic-go")
+	tr := fs.String("transport", harness.TransportKWIK, "kwik or quic-go")
 	addr := fs.String("addr", "127.0.0.1:4433", "the server's address")
 	certs := fs.String("certs", "", "directory written by kwikbench certs")
 	size := fs.Int64("size", 1<<30, "bytes per transfer")
@@ -62,21 +62,21 @@ func fetch1Cmd(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	tlsConf, err := bench.ClientTLS(*certs)
+	tlsConf, err := harness.ClientTLS(*certs)
 	if err != nil {
 		return err
 	}
-	want := bench.OnePathDigest(*size)
+	want := harness.OnePathDigest(*size)
 	for range *n {
-		cpu0 := bench.CPUTime()
-		elapsed, err := bench.FetchOnePath(ctx, *tr, *addr, tlsConf, *size, want)
+		cpu0 := harness.CPUTime()
+		elapsed, err := harness.FetchOnePath(ctx, *tr, *addr, tlsConf, *size, want)
 		if err != nil {
 			return err
 		}
-		cpu := bench.CPUTime() - cpu0
-		fmt.Println(bench.FormatBenchmark("OnePathProcs/transport="+*tr, elapsed, []bench.Metric{
+		cpu := harness.CPUTime() - cpu0
+		fmt.Println(harness.FormatBenchmark("OnePathProcs/transport="+*tr, elapsed, []harness.Metric{
 			{Value: float64(*size) / elapsed.Seconds() / 1e6, Unit: "MB/s"},
-			{Value: bench.CPUPerGiB(cpu, *size), Unit: "client-cpu-s/GiB"},
+			{Value: harness.CPUPerGiB(cpu, *size), Unit: "client-cpu-s/GiB"},
 		}))
 	}
 	return nil

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kwik-transport/kwik/bench"
+	"github.com/kwik-transport/kwik/bench/internal/harness"
 	"github.com/kwik-transport/kwik/pkg/emulator"
 )
 
@@ -34,7 +34,7 @@ func splitCmd(ctx context.Context, args []string) error {
 	if *addrs == "" || len(as) != len(rs) {
 		return fmt.Errorf("want as many -rates as -addrs, got %d and %d", len(rs), len(as))
 	}
-	res := bench.Result{Size: *size}
+	res := harness.Result{Size: *size}
 	for _, s := range rs {
 		r, err := emulator.ParseRate(s)
 		if err != nil {
@@ -43,7 +43,7 @@ func splitCmd(ctx context.Context, args []string) error {
 		res.Rates = append(res.Rates, float64(r))
 	}
 	shares := proportional(*size, res.Rates)
-	tlsConf, err := bench.ClientTLS(*certs)
+	tlsConf, err := harness.ClientTLS(*certs)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func splitCmd(ctx context.Context, args []string) error {
 	start := time.Now()
 	for i, addr := range as {
 		wg.Go(func() {
-			_, errs[i] = bench.FetchOnePath(ctx, bench.TransportQUIC, addr, tlsConf, shares[i], bench.OnePathDigest(shares[i]))
+			_, errs[i] = harness.FetchOnePath(ctx, harness.TransportQUIC, addr, tlsConf, shares[i], harness.OnePathDigest(shares[i]))
 			if errs[i] != nil {
 				cancel() // one failed share fails the whole fetch
 			}
@@ -70,7 +70,7 @@ func splitCmd(ctx context.Context, args []string) error {
 	for _, n := range shares {
 		res.PathBytes = append(res.PathBytes, uint64(n))
 	}
-	fmt.Println(bench.FormatBenchmark(*name, res.Elapsed, res.Metrics()))
+	fmt.Println(harness.FormatBenchmark(*name, res.Elapsed, res.Metrics()))
 	return nil
 }
 

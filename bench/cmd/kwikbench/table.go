@@ -10,8 +10,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-
-	"github.com/kwik-transport/kwik/bench"
 )
 
 // tableCmd reads Go benchmark output files and prints the markdown table of
@@ -19,13 +17,13 @@ import (
 func tableCmd(_ context.Context, args []string) error {
 	fs := flag.NewFlagSet("table", flag.ExitOnError)
 	fs.Parse(args)
-	all := make(map[string]bench.Samples)
+	all := make(map[string]samples)
 	for _, name := range fs.Args() {
 		f, err := os.Open(name)
 		if err != nil {
 			return err
 		}
-		got, err := bench.ReadBenchmarks(f)
+		got, err := readBenchmarks(f)
 		f.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -42,7 +40,7 @@ func tableCmd(_ context.Context, args []string) error {
 }
 
 // results are the benchmarks of one run, by name.
-type results map[string]bench.Samples
+type results map[string]samples
 
 // median returns a metric's median, or NaN-free zero and false.
 func (r results) median(name, unit string) (float64, bool) {
@@ -50,7 +48,7 @@ func (r results) median(name, unit string) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return s.Median(unit)
+	return s.median(unit)
 }
 
 // under returns the names that start with prefix, sorted.
@@ -64,7 +62,7 @@ func (r results) under(prefix string) []string {
 	return out
 }
 
-func writeTable(w io.Writer, all map[string]bench.Samples) {
+func writeTable(w io.Writer, all map[string]samples) {
 	r := results(all)
 	fmt.Fprintln(w, "| claim | configuration | KWIK | comparison point (same run) | ratio | target | met |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
@@ -113,11 +111,11 @@ func writeTable(w io.Writer, all map[string]bench.Samples) {
 			fmt.Sprintf("bound %.1f MiB", bound), heap/bound, "in use ≤ bound", heap <= bound)
 	}
 	if s, ok := r["SlowReader"]; ok {
-		live, _ := s.Median("peak-live-MiB")
-		heap, _ := s.Median("peak-heap-MiB")
-		buffered, _ := s.Median("peak-buffered-MiB")
-		window, _ := s.Median("window-MiB")
-		v, _ := s.Median("MB/s")
+		live, _ := s.median("peak-live-MiB")
+		heap, _ := s.median("peak-heap-MiB")
+		buffered, _ := s.median("peak-buffered-MiB")
+		window, _ := s.median("window-MiB")
+		v, _ := s.median("MB/s")
 		row("memory", fmt.Sprintf("1 slow reader at %s", mbps(v)),
 			fmt.Sprintf("peak live %.1f MiB (buffered %.1f, in use %.1f)", live, buffered, heap),
 			fmt.Sprintf("window %.0f MiB", window), live/window,

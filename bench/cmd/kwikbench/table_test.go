@@ -3,8 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-
-	"github.com/kwik-transport/kwik/bench"
 )
 
 // TestWriteTable renders benchmark results and checks the ratios and
@@ -31,7 +29,7 @@ BenchmarkNetns/paths=50+50+50Mbit/kwik-unverified 1 1 ns/op 0.96 ratio
 BenchmarkAggregate/paths=10+50+100Mbit/delay=50ms/window=default-2 1 1 ns/op 144 goodput-Mbit/s 160 sum-Mbit/s 0.90 ratio
 BenchmarkSlowReader-2 1 1 ns/op 100 MB/s 18 peak-live-MiB 16 window-MiB
 `
-	all, err := bench.ReadBenchmarks(strings.NewReader(in))
+	all, err := readBenchmarks(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}

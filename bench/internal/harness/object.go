@@ -1,4 +1,4 @@
-package bench
+package harness
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/kwik-transport/kwik/internal/fileserve"
 )
 
 // patternLen is the period of every object's content. It is odd, so a
@@ -36,21 +38,33 @@ func (o Object) Size() int64 { return o.size }
 // objectPrefix starts every object name.
 const objectPrefix = "kwikbench/"
 
-// Name is what a primary asks secondaries for (ServeRanges' object name).
+// Name is what a client asks the primary for, and the primary its
+// secondaries.
 func (o Object) Name() string { return objectPrefix + strconv.FormatInt(o.size, 10) }
 
-// ParseObjectName is the inverse of Name.
-func ParseObjectName(name string) (Object, error) {
+// parseName is the inverse of Name.
+func parseName(name string) (Object, error) {
 	s, ok := strings.CutPrefix(name, objectPrefix)
 	if !ok {
-		return Object{}, fmt.Errorf("bench: object name %q does not start with %q", name, objectPrefix)
+		return Object{}, fmt.Errorf("%w: object name %q does not start with %q", fileserve.ErrNotFound, name, objectPrefix)
 	}
 	size, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || size < 0 || strconv.FormatInt(size, 10) != s {
-		return Object{}, fmt.Errorf("bench: object name %q: size is not a non-negative decimal integer", name)
+	if err != nil || size < 0 || size > fileserve.MaxSize || strconv.FormatInt(size, 10) != s {
+		return Object{}, fmt.Errorf("%w: object name %q: size is not a decimal integer in [0, %d]", fileserve.ErrNotFound, name, fileserve.MaxSize)
 	}
 	return Object{size: size}, nil
 }
+
+// Close implements fileserve.Object: an object holds nothing.
+func (Object) Close() error { return nil }
+
+// Store is the fileserve.Store of every object: the benchmark servers are
+// fileserve's primary and secondaries (the ones kwik serve runs), serving
+// objects that need no files.
+type Store struct{}
+
+// Open returns the object that name names.
+func (Store) Open(name string) (fileserve.Object, error) { return parseName(name) }
 
 // ReadAt implements io.ReaderAt.
 func (o Object) ReadAt(p []byte, off int64) (int, error) {

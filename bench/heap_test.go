@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// HeapPeak is the highest heap use a HeapSampler saw, in bytes.
-type HeapPeak struct {
+// heapPeak is the highest heap use a heapSampler saw, in bytes.
+type heapPeak struct {
 	// Inuse is the heap's in-use spans (runtime.MemStats.HeapInuse): what
 	// the process holds for Go objects, garbage included.
 	Inuse uint64
@@ -18,7 +18,7 @@ type HeapPeak struct {
 	Live uint64
 }
 
-// heapMetrics are the runtime/metrics a HeapSampler reads; reading them does
+// heapMetrics are the runtime/metrics a heapSampler reads; reading them does
 // not stop the world, unlike runtime.ReadMemStats.
 var heapMetrics = []string{
 	"/memory/classes/heap/objects:bytes",
@@ -27,22 +27,22 @@ var heapMetrics = []string{
 }
 
 // readHeap returns the current heap figures.
-func readHeap(samples []metrics.Sample) HeapPeak {
+func readHeap(samples []metrics.Sample) heapPeak {
 	metrics.Read(samples)
 	objects := samples[0].Value.Uint64()
-	return HeapPeak{Inuse: objects + samples[1].Value.Uint64(), Objects: objects, Live: samples[2].Value.Uint64()}
+	return heapPeak{Inuse: objects + samples[1].Value.Uint64(), Objects: objects, Live: samples[2].Value.Uint64()}
 }
 
-// HeapSampler samples the heap in a goroutine and keeps the peaks, until
+// heapSampler samples the heap in a goroutine and keeps the peaks, until
 // Stop.
-type HeapSampler struct {
+type heapSampler struct {
 	stop chan struct{}
-	done chan HeapPeak
+	done chan heapPeak
 }
 
-// StartHeapSampler samples every interval until Stop.
-func StartHeapSampler(interval time.Duration) *HeapSampler {
-	s := &HeapSampler{stop: make(chan struct{}), done: make(chan HeapPeak, 1)}
+// startHeapSampler samples every interval until Stop.
+func startHeapSampler(interval time.Duration) *heapSampler {
+	s := &heapSampler{stop: make(chan struct{}), done: make(chan heapPeak, 1)}
 	samples := make([]metrics.Sample, len(heapMetrics))
 	for i, name := range heapMetrics {
 		samples[i].Name = name
@@ -50,7 +50,7 @@ func StartHeapSampler(interval time.Duration) *HeapSampler {
 	go func() {
 		tick := time.NewTicker(interval)
 		defer tick.Stop()
-		var peak HeapPeak
+		var peak heapPeak
 		for {
 			h := readHeap(samples)
 			peak.Inuse = max(peak.Inuse, h.Inuse)
@@ -68,13 +68,13 @@ func StartHeapSampler(interval time.Duration) *HeapSampler {
 }
 
 // Stop ends the sampling and returns the peaks.
-func (s *HeapSampler) Stop() HeapPeak {
+func (s *heapSampler) Stop() heapPeak {
 	close(s.stop)
 	return <-s.done
 }
 
-// CurrentHeap returns the heap figures now.
-func CurrentHeap() HeapPeak {
+// currentHeap returns the heap figures now.
+func currentHeap() heapPeak {
 	samples := make([]metrics.Sample, len(heapMetrics))
 	for i, name := range heapMetrics {
 		samples[i].Name = name
@@ -82,9 +82,9 @@ func CurrentHeap() HeapPeak {
 	return readHeap(samples)
 }
 
-// AllocatedBytes returns the bytes allocated on the heap since the program
+// allocatedBytes returns the bytes allocated on the heap since the program
 // started; the difference of two calls is what ran in between allocated.
-func AllocatedBytes() uint64 {
+func allocatedBytes() uint64 {
 	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()

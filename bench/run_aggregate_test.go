@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/bench/internal/harness"
 	"github.com/kwik-transport/kwik/internal/certs"
-	"github.com/kwik-transport/kwik/multisource"
+	"github.com/kwik-transport/kwik/internal/fileserve"
 	"github.com/kwik-transport/kwik/pkg/emulator"
 )
 
-// PathSpec is one emulated path's shaping, applied in both directions.
-type PathSpec struct {
+// pathSpec is one emulated path's shaping, applied in both directions.
+type pathSpec struct {
 	Rate  int64         // bits per second; 0 means unlimited
 	Delay time.Duration // one way
 	Loss  float64       // probability per packet
@@ -24,16 +25,14 @@ type PathSpec struct {
 	QueueBytes int
 }
 
-// AggregateConfig is one in-process aggregation run: a primary and
+// aggregateConfig is one in-process aggregation run: a primary and
 // len(Paths)-1 secondaries on loopback, each behind an emulated link.
-type AggregateConfig struct {
+type aggregateConfig struct {
 	// Paths[0] shapes the path to the primary, Paths[i] the one to
 	// secondary i. At least one.
-	Paths []PathSpec
+	Paths []pathSpec
 	// Object is what the client fetches, spread over every path.
-	Object Object
-	// Spread tunes multisource.Spread; nil means its defaults.
-	Spread *multisource.Config
+	Object harness.Object
 	// Client configures the client session; nil means the defaults.
 	Client *kwik.Config
 }
@@ -41,15 +40,15 @@ type AggregateConfig struct {
 // localTLS is the certificate every in-process benchmark server uses.
 var localTLS = sync.OnceValues(certs.NewPair)
 
-// RunAggregate runs one aggregation and returns its figures. Everything it
+// runAggregate runs one aggregation and returns its figures. Everything it
 // starts is stopped before it returns.
-func RunAggregate(ctx context.Context, cfg AggregateConfig) (Result, error) {
+func runAggregate(ctx context.Context, cfg aggregateConfig) (harness.Result, error) {
 	if len(cfg.Paths) == 0 {
-		return Result{}, errors.New("bench: RunAggregate needs at least one path")
+		return harness.Result{}, errors.New("bench: runAggregate needs at least one path")
 	}
 	tlsPair, err := localTLS()
 	if err != nil {
-		return Result{}, err
+		return harness.Result{}, err
 	}
 	groupKey := make([]byte, 32)
 	rand.Read(groupKey)
@@ -74,47 +73,53 @@ func RunAggregate(ctx context.Context, cfg AggregateConfig) (Result, error) {
 	for i, p := range cfg.Paths {
 		ln, err := kwik.Listen("127.0.0.1:0", tlsPair.Server, serverConf)
 		if err != nil {
-			return Result{}, err
+			return harness.Result{}, err
 		}
 		listeners = append(listeners, ln)
 		link, err := emulator.Listen(ctx, "127.0.0.1:0", ln.Addr().String(), emulator.LinkConfig{Rate: p.Rate, Delay: p.Delay, Loss: p.Loss, QueueBytes: p.QueueBytes})
 		if err != nil {
-			return Result{}, err
+			return harness.Result{}, err
 		}
 		links = append(links, link)
 		addrs[i] = link.Addr().String()
 	}
-	primary := &Primary{Secondaries: addrs[1:], Pin: kwik.PublicKeyPin(tlsPair.Cert.Leaf), Spread: cfg.Spread}
+	pin := kwik.PublicKeyPin(tlsPair.Cert.Leaf)
+	remotes := make([]fileserve.Remote, len(addrs)-1)
+	for i, a := range addrs[1:] {
+		remotes[i] = fileserve.Remote{Addr: a, Pin: pin}
+	}
 	servers.Add(len(listeners))
 	go func() {
 		defer servers.Done()
-		primary.Serve(serveCtx, listeners[0])
+		srv := &fileserve.Server{Primary: &fileserve.Primary{Store: harness.Store{}, Secondaries: remotes}}
+		srv.Serve(serveCtx, listeners[0])
 	}()
 	for _, ln := range listeners[1:] {
 		go func() {
 			defer servers.Done()
-			ServeSecondary(serveCtx, ln, nil)
+			srv := &fileserve.Server{Secondary: &fileserve.Secondary{Store: harness.Store{}}}
+			srv.Serve(serveCtx, ln)
 		}()
 	}
 
-	res := Result{Size: cfg.Object.Size()}
+	res := harness.Result{Size: cfg.Object.Size()}
 	for _, p := range cfg.Paths {
 		res.Rates = append(res.Rates, float64(p.Rate))
 	}
 	start := time.Now()
 	client, err := kwik.Dial(ctx, addrs[0], tlsPair.Client, cfg.Client)
 	if err != nil {
-		return Result{}, err
+		return harness.Result{}, err
 	}
 	defer client.CloseWithError(0, "")
-	if err := WaitPaths(ctx, client, len(cfg.Paths)); err != nil {
-		return Result{}, err
+	if err := harness.WaitPaths(ctx, client, len(cfg.Paths)); err != nil {
+		return harness.Result{}, err
 	}
 	res.Setup = time.Since(start)
-	res.Elapsed, err = Fetch(ctx, client, Request{Object: cfg.Object, Spread: true}, nil)
+	res.Elapsed, err = harness.Fetch(ctx, client, cfg.Object, nil)
 	if err != nil {
-		return Result{}, fmt.Errorf("bench: fetching over %d paths: %w", len(cfg.Paths), err)
+		return harness.Result{}, fmt.Errorf("bench: fetching over %d paths: %w", len(cfg.Paths), err)
 	}
-	res.PathBytes = PathBytes(client)
+	res.PathBytes = harness.PathBytes(client)
 	return res, nil
 }

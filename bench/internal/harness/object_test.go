@@ -1,9 +1,11 @@
-package bench
+package harness
 
 import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/kwik-transport/kwik/internal/fileserve"
 )
 
 // TestCheckerAcceptsObject reads an object in uneven pieces that straddle
@@ -80,50 +82,61 @@ func TestObjectReadAtEnd(t *testing.T) {
 	}
 }
 
-func TestParseRequest(t *testing.T) {
+// TestStoreOpen: the benchmark servers open what a request names, and
+// refuse every other name as not found.
+func TestStoreOpen(t *testing.T) {
 	for _, tc := range []struct {
-		in   string
-		want Request
+		name string
+		size int64
 		ok   bool
 	}{
-		{"spread kwikbench/123", Request{Object: NewObject(123), Spread: true}, true},
-		{"write kwikbench/0", Request{Object: NewObject(0)}, true},
-		{"write kwikbench/+5", Request{}, false},
-		{"write kwikbench/05", Request{}, false},
-		{"write kwikbench/-5", Request{}, false},
-		{"get kwikbench/5", Request{}, false},
-		{"spread other/5", Request{}, false},
-		{"spread", Request{}, false},
-		{"", Request{}, false},
+		{"kwikbench/123", 123, true},
+		{"kwikbench/0", 0, true},
+		{"kwikbench/+5", 0, false},
+		{"kwikbench/05", 0, false},
+		{"kwikbench/-5", 0, false},
+		{"kwikbench/9223372036854775807", 0, false}, // beyond fileserve.MaxSize
+		{"other/5", 0, false},
+		{"kwikbench/", 0, false},
+		{"", 0, false},
 	} {
-		got, err := parseRequest([]byte(tc.in))
-		if tc.ok != (err == nil) || got != tc.want {
-			t.Errorf("parseRequest(%q) = %+v, %v; want %+v, ok=%v", tc.in, got, err, tc.want, tc.ok)
+		obj, err := Store{}.Open(tc.name)
+		if tc.ok != (err == nil) || (err == nil && obj.Size() != tc.size) {
+			t.Errorf("Open(%q) = %v, %v; want size %d, ok=%v", tc.name, obj, err, tc.size, tc.ok)
 		}
-		if err != nil && !errors.Is(err, ErrBadRequest) {
-			t.Errorf("parseRequest(%q): error %v does not match ErrBadRequest", tc.in, err)
+		if err != nil && !errors.Is(err, fileserve.ErrNotFound) {
+			t.Errorf("Open(%q): error %v does not match fileserve.ErrNotFound", tc.name, err)
 		}
 	}
 }
 
-// FuzzParseRequest: the primary decodes requests from the network. Any
-// input either fails with ErrBadRequest or is a request that encodes back
-// to exactly the input.
+// FuzzParseRequest: the benchmark primary decodes requests from the
+// network with fileserve.ParseRequest, and its secondaries open the names
+// relayed to them. Any input either fails with fileserve.ErrBadRequest or
+// fileserve.ErrNotFound, or names an object whose Name is exactly the name
+// asked for.
 func FuzzParseRequest(f *testing.F) {
-	f.Add([]byte("spread kwikbench/1073741824"))
-	f.Add([]byte("write kwikbench/0"))
-	f.Add([]byte("write kwikbench/9223372036854775808"))
-	f.Add([]byte("spread kwikbench/12 "))
+	f.Add([]byte("GET kwikbench/1073741824\n"))
+	f.Add([]byte("GET kwikbench/0\n"))
+	f.Add([]byte("GET kwikbench/9223372036854775808\n"))
+	f.Add([]byte("GET kwikbench/12 \nstart 5\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		req, err := parseRequest(b)
+		req, err := fileserve.ParseRequest(b)
 		if err != nil {
-			if !errors.Is(err, ErrBadRequest) {
+			if !errors.Is(err, fileserve.ErrBadRequest) {
 				t.Fatalf("error %v does not match ErrBadRequest", err)
 			}
 			return
 		}
-		if got := string(req.encode()); got != string(b) {
-			t.Fatalf("parsed %q as %+v, which encodes as %q", b, req, got)
+		obj, err := Store{}.Open(req.Name)
+		if err != nil {
+			if !errors.Is(err, fileserve.ErrNotFound) {
+				t.Fatalf("error %v does not match ErrNotFound", err)
+			}
+			return
+		}
+		if got := obj.(Object).Name(); got != req.Name {
+			t.Fatalf("opened %q as %q", req.Name, got)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package bench
+package main
 
 import (
 	"bufio"
@@ -9,13 +9,13 @@ import (
 	"strings"
 )
 
-// Samples are the values one benchmark reported over its runs, by unit
+// samples are the values one benchmark reported over its runs, by unit
 // ("ns/op", "MB/s", "ratio", …).
-type Samples map[string][]float64
+type samples map[string][]float64
 
-// Median returns the median of the unit's values, and false if there are
+// median returns the median of the unit's values, and false if there are
 // none.
-func (s Samples) Median(unit string) (float64, bool) {
+func (s samples) median(unit string) (float64, bool) {
 	v := slices.Clone(s[unit])
 	if len(v) == 0 {
 		return 0, false
@@ -30,11 +30,11 @@ func (s Samples) Median(unit string) (float64, bool) {
 // procsSuffix is the -GOMAXPROCS suffix go test adds to benchmark names.
 var procsSuffix = regexp.MustCompile(`-\d+$`)
 
-// ReadBenchmarks collects the result lines of Go benchmark output, by
+// readBenchmarks collects the result lines of Go benchmark output, by
 // benchmark name without "Benchmark" and the -GOMAXPROCS suffix. Other
 // lines are ignored.
-func ReadBenchmarks(r io.Reader) (map[string]Samples, error) {
-	out := make(map[string]Samples)
+func readBenchmarks(r io.Reader) (map[string]samples, error) {
+	out := make(map[string]samples)
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -49,7 +49,7 @@ func ReadBenchmarks(r io.Reader) (map[string]Samples, error) {
 		name := procsSuffix.ReplaceAllString(strings.TrimPrefix(f[0], "Benchmark"), "")
 		s := out[name]
 		if s == nil {
-			s = make(Samples)
+			s = make(samples)
 			out[name] = s
 		}
 		for i := 2; i+1 < len(f); i += 2 {

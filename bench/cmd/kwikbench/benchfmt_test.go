@@ -1,4 +1,4 @@
-package bench
+package main
 
 import (
 	"strings"
@@ -15,7 +15,7 @@ BenchmarkNetns/paths=50+50+50Mbit/window=default 	       1	8445176055 ns/op	142.
 BenchmarkNoResult
 PASS
 `
-	got, err := ReadBenchmarks(strings.NewReader(in))
+	got, err := readBenchmarks(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,21 +23,21 @@ PASS
 		t.Fatalf("read %d benchmarks, want 2: %v", len(got), got)
 	}
 	kwik := got["Transfer/streams=1/transport=kwik"]
-	if m, ok := kwik.Median("MB/s"); !ok || m != 301 {
+	if m, ok := kwik.median("MB/s"); !ok || m != 301 {
 		t.Errorf("median MB/s = %v, %v; want 301", m, ok)
 	}
 	if n := len(kwik["ns/op"]); n != 3 {
 		t.Errorf("%d ns/op samples, want 3", n)
 	}
 	netns := got["Netns/paths=50+50+50Mbit/window=default"]
-	if m, _ := netns.Median("ratio"); m != 0.94729 {
+	if m, _ := netns.median("ratio"); m != 0.94729 {
 		t.Errorf("ratio = %v, want 0.94729", m)
 	}
-	if _, ok := netns.Median("MB/s"); ok {
-		t.Error("Median of a unit never reported says ok")
+	if _, ok := netns.median("MB/s"); ok {
+		t.Error("median of a unit never reported says ok")
 	}
-	even := Samples{"x": {4, 1, 3, 2}}
-	if m, _ := even.Median("x"); m != 2.5 {
+	even := samples{"x": {4, 1, 3, 2}}
+	if m, _ := even.median("x"); m != 2.5 {
 		t.Errorf("median of 1..4 = %v, want 2.5", m)
 	}
 }

@@ -1,4 +1,4 @@
-package bench
+package harness
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/internal/fileserve"
 )
 
 // ReadOptions shape how Fetch reads.
@@ -18,10 +19,10 @@ type ReadOptions struct {
 	AfterRead func(total int64)
 }
 
-// Fetch sends req on a new stream of the client session sess, reads the
-// whole answer and checks every byte against req.Object. It returns the time
-// from the request to the last byte.
-func Fetch(ctx context.Context, sess *kwik.Session, req Request, opts *ReadOptions) (time.Duration, error) {
+// Fetch asks the primary of the client session sess for obj with
+// fileserve's GET on a new stream, reads the whole object and checks every
+// byte. It returns the time from the request to the last byte.
+func Fetch(ctx context.Context, sess *kwik.Session, obj Object, opts *ReadOptions) (time.Duration, error) {
 	var o ReadOptions
 	if opts != nil {
 		o = *opts
@@ -29,28 +30,21 @@ func Fetch(ctx context.Context, sess *kwik.Session, req Request, opts *ReadOptio
 	if len(o.Buf) == 0 {
 		o.Buf = make([]byte, 64<<10)
 	}
-	str, err := sess.OpenStreamSync(ctx)
+	start := time.Now()
+	d, err := (&fileserve.Client{HeaderTimeout: -1}).Get(ctx, sess, fileserve.Request{Name: obj.Name()})
 	if err != nil {
 		return 0, err
 	}
-	// Reads honour ctx: its end makes a blocked Read return.
-	stop := context.AfterFunc(ctx, func() { str.CancelRead(1) })
-	defer stop()
-	start := time.Now()
-	if _, err := str.Write(req.encode()); err != nil {
-		return 0, err
+	defer d.Close()
+	if d.Size != obj.Size() {
+		return 0, &LengthError{Got: d.Size, Want: obj.Size()}
 	}
-	if err := str.Close(); err != nil {
-		return 0, err
-	}
-	check := NewChecker(req.Object)
-	buf := o.Buf
+	check := NewChecker(obj)
 	var total int64
 	for {
-		n, err := str.Read(buf)
+		n, err := d.Read(o.Buf)
 		if n > 0 {
-			if _, cerr := check.Write(buf[:n]); cerr != nil {
-				str.CancelRead(1)
+			if _, cerr := check.Write(o.Buf[:n]); cerr != nil {
 				return 0, cerr
 			}
 			total += int64(n)
@@ -65,7 +59,7 @@ func Fetch(ctx context.Context, sess *kwik.Session, req Request, opts *ReadOptio
 			if ctx.Err() != nil {
 				return 0, ctx.Err()
 			}
-			return 0, fmt.Errorf("bench: reading byte %d of %d: %w", total, req.Object.Size(), err)
+			return 0, fmt.Errorf("bench: reading byte %d of %d: %w", total, obj.Size(), err)
 		}
 	}
 	elapsed := time.Since(start)
