@@ -77,7 +77,7 @@ func benchAggregate(b *testing.B, paths []pathSpec, client *kwik.Config) {
 	for _, p := range paths {
 		sum += float64(p.Rate)
 	}
-	obj := harness.NewObject(int64(sum / 8 * transferTime.Seconds()))
+	obj := NewObject(int64(sum / 8 * transferTime.Seconds()))
 	b.SetBytes(obj.Size())
 	var runs []harness.Result
 	for range b.N {
@@ -123,7 +123,7 @@ func TestAggregateDelivers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	paths := []pathSpec{{Rate: 40 * mbit}, {Rate: 40 * mbit}, {Rate: 40 * mbit, Delay: 5 * time.Millisecond}}
-	r, err := runAggregate(ctx, aggregateConfig{Paths: paths, Object: harness.NewObject(6 << 20)})
+	r, err := runAggregate(ctx, aggregateConfig{Paths: paths, Object: NewObject(6 << 20)})
 	if err != nil {
 		t.Fatal(err)
 	}

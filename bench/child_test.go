@@ -67,7 +67,7 @@ func runChild(spec string) int {
 		}
 	}
 	fmt.Println(ln.Addr())
-	srv := &fileserve.Server{Primary: &fileserve.Primary{Store: harness.Store{}}}
+	srv := &fileserve.Server{Primary: &fileserve.Primary{Store: Store{}}}
 	if err := srv.Serve(ctx, ln); err != nil {
 		fmt.Fprintln(os.Stderr, "bench child:", err)
 		return 1

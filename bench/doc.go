@@ -5,9 +5,10 @@
 //
 // It holds only benchmarks and their tests; it exports nothing. They run in
 // one process over loopback and the user-space link emulator, against the
-// servers kwik serve runs (internal/fileserve) offering synthetic objects
-// (internal/harness). The program in cmd/kwikbench runs the same servers and
-// client as separate processes, which netns.sh places in network namespaces
-// shaped by tc tbf. run.sh runs everything and prints one table; README.md
+// servers kwik serve runs (internal/fileserve), offering synthetic objects
+// that need no files (Store). onepath.sh runs the one-path comparison in
+// separate processes (cmd/kwikbench), and netns.sh runs kwik serve and
+// kwik get against their comparison points in network namespaces shaped by
+// tc tbf. run.sh runs everything and prints one table; README.md
 // shows it and says which targets were met.
 package bench

@@ -56,7 +56,7 @@ func fetchAll(ctx context.Context, sess *kwik.Session, bufs [][]byte, size int64
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := harness.Fetch(ctx, sess, harness.NewObject(size), &harness.ReadOptions{Buf: buf}); err != nil {
+			if _, err := Fetch(ctx, sess, NewObject(size), &ReadOptions{Buf: buf}); err != nil {
 				errs <- err
 			}
 		}()
@@ -142,7 +142,7 @@ func BenchmarkSlowReader(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		start = time.Now()
-		if _, err := harness.Fetch(ctx, sess, harness.NewObject(*slowSize), &harness.ReadOptions{Buf: buf, AfterRead: pace}); err != nil {
+		if _, err := Fetch(ctx, sess, NewObject(*slowSize), &ReadOptions{Buf: buf, AfterRead: pace}); err != nil {
 			heap.Stop()
 			b.Fatal(err)
 		}

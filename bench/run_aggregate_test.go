@@ -32,7 +32,7 @@ type aggregateConfig struct {
 	// secondary i. At least one.
 	Paths []pathSpec
 	// Object is what the client fetches, spread over every path.
-	Object harness.Object
+	Object Object
 	// Client configures the client session; nil means the defaults.
 	Client *kwik.Config
 }
@@ -91,13 +91,13 @@ func runAggregate(ctx context.Context, cfg aggregateConfig) (harness.Result, err
 	servers.Add(len(listeners))
 	go func() {
 		defer servers.Done()
-		srv := &fileserve.Server{Primary: &fileserve.Primary{Store: harness.Store{}, Secondaries: remotes}}
+		srv := &fileserve.Server{Primary: &fileserve.Primary{Store: Store{}, Secondaries: remotes}}
 		srv.Serve(serveCtx, listeners[0])
 	}()
 	for _, ln := range listeners[1:] {
 		go func() {
 			defer servers.Done()
-			srv := &fileserve.Server{Secondary: &fileserve.Secondary{Store: harness.Store{}}}
+			srv := &fileserve.Server{Secondary: &fileserve.Secondary{Store: Store{}}}
 			srv.Serve(serveCtx, ln)
 		}()
 	}
@@ -112,14 +112,14 @@ func runAggregate(ctx context.Context, cfg aggregateConfig) (harness.Result, err
 		return harness.Result{}, err
 	}
 	defer client.CloseWithError(0, "")
-	if err := harness.WaitPaths(ctx, client, len(cfg.Paths)); err != nil {
+	if err := WaitPaths(ctx, client, len(cfg.Paths)); err != nil {
 		return harness.Result{}, err
 	}
 	res.Setup = time.Since(start)
-	res.Elapsed, err = harness.Fetch(ctx, client, cfg.Object, nil)
+	res.Elapsed, err = Fetch(ctx, client, cfg.Object, nil)
 	if err != nil {
 		return harness.Result{}, fmt.Errorf("bench: fetching over %d paths: %w", len(cfg.Paths), err)
 	}
-	res.PathBytes = harness.PathBytes(client)
+	res.PathBytes = PathBytes(client)
 	return res, nil
 }

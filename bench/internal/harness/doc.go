@@ -1,7 +1,6 @@
 // Package harness is what the benchmarks in bench and the kwikbench command
-// share: synthetic objects that every server derives from their size and
-// the client checks without a copy (Object, Store, Checker), a client of
-// the file protocol of internal/fileserve (Fetch), the one-path comparison
-// of KWIK with plain quic-go, certificates in files, and results printed as
+// share: the one-path comparison of KWIK with plain quic-go (a server and a
+// client of each, with the same application on both), certificates in
+// files for servers in other processes, CPU time, and results printed as
 // Go benchmark lines.
 package harness
