@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/kwik-transport/kwik/bench"
 )
 
 // netnsRows are the rows of netns.sh (issue 12, target 2): per
@@ -66,8 +64,8 @@ func (r results) paired(a, b, unit string) string {
 		return "—"
 	}
 	slices.Sort(q)
-	m := bench.Samples{"q": q}
-	med, _ := m.Median("q")
+	m := samples{"q": q}
+	med, _ := m.median("q")
 	return fmt.Sprintf("%.3f (%.3f–%.3f)", med, q[0], q[len(q)-1])
 }
 
