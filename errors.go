@@ -32,6 +32,11 @@ var (
 	ErrTooManyStreams = session.ErrTooManyStreams
 	// ErrListenerClosed is returned by Accept after Close.
 	ErrListenerClosed = session.ErrListenerClosed
+	// ErrAssignmentRefused is matched by AssignRange and AssignDigest
+	// when the client would refuse the piece (its path has
+	// Config.MaxAssignments outstanding, or the piece overlaps one):
+	// nothing was sent, so do not ask the secondary for those bytes.
+	ErrAssignmentRefused = session.ErrAssignmentRefused
 )
 
 // Errors of a stream's write side. Test for them with errors.Is.

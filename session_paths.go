@@ -48,6 +48,14 @@ func (s *Session) Events() <-chan Event { return s.s.Events() }
 // after AssignRange reaches the client after it, on the same control
 // stream). A piece holds 1 byte to 4 MiB and must not overlap another
 // outstanding assignment of the same path and stream.
+//
+// A piece the client would refuse (its path has Config.MaxAssignments
+// outstanding, or the piece overlaps one) fails with an error matching
+// ErrAssignmentRefused, and nothing is sent: do not ask the secondary for
+// it. A piece stops being outstanding once the client's delivery reports
+// for its path and stream cover it, counting the path's pieces in the
+// order they were assigned, the order a secondary writes them in
+// (multisource.ServeRanges does).
 func (s *Session) AssignRange(pathID, streamID, offset uint64, piece []byte) error {
 	return s.s.AssignRange(pathID, streamID, offset, piece)
 }

@@ -2,6 +2,8 @@ package multisource
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -96,7 +98,13 @@ func (s *relaySource) Send(_ context.Context, r scheduler.Range) error {
 		if err != nil {
 			return err
 		}
-		if err := s.sess.AssignDigest(s.pathID, s.streamID, s.offset+r.Start, r.Len(), digest); err != nil {
+		err = s.sess.AssignDigest(s.pathID, s.streamID, s.offset+r.Start, r.Len(), digest)
+		if errors.Is(err, kwik.ErrAssignmentRefused) {
+			// The client would refuse it, and close the secondary for
+			// writing the bytes: the range goes to another path instead.
+			return fmt.Errorf("%w: %w", scheduler.ErrRefused, err)
+		}
+		if err != nil {
 			return err
 		}
 	}

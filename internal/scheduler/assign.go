@@ -103,7 +103,7 @@ func (pl *plan) takeNext(pc *piece) {
 
 // hasRoom reports whether path p should be given more work now.
 func (pl *plan) hasRoom(p *pathState, now time.Time) bool {
-	if !p.alive || p.stalled(now, pl.cfg.ReportInterval) {
+	if !p.alive || p.stalled(now, pl.cfg.ReportInterval) || p.refusing(now) {
 		return false
 	}
 	ps := pl.cfg.PieceSize

@@ -26,6 +26,12 @@ var (
 	ErrAlreadyRun = errors.New("scheduler: Run called twice; create a new Distributor")
 	// ErrFinished means AddSource was called after Run returned.
 	ErrFinished = errors.New("scheduler: distributor has finished")
+	// ErrRefused, wrapped in the error of a Source's Send, means the
+	// source did not take the range and sent nothing (the receiver would
+	// refuse it now): the Distributor hands the range out again and gives
+	// the path no new work until it progresses or one ReportInterval
+	// passes. Any other Send error marks the path down.
+	ErrRefused = errors.New("scheduler: source refused the range for now")
 	// ErrSourceClosed means Send was called on a WriterSource whose worker has
 	// stopped (its Distributor returned, its path went down, or a write failed).
 	ErrSourceClosed = errors.New("scheduler: source closed")

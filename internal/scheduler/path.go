@@ -38,6 +38,11 @@ type pathState struct {
 	// to have delivered everything assigned to it.
 	etaEnd time.Time
 
+	// refused counts the pieces its source refused (ErrRefused); the path
+	// gets no new work before refusedUntil unless it progresses.
+	refused      uint64
+	refusedUntil time.Time
+
 	duplicated  uint64 // bytes assigned while another live path held them
 	reassigned  uint64 // bytes assigned again after their holder went down
 	stallLogged bool

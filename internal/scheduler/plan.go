@@ -145,6 +145,7 @@ func (pl *plan) progress(p *pathState, delivered uint64, now time.Time) {
 	}
 	p.delivered = delivered
 	p.lastProgress = now
+	p.refusedUntil = time.Time{}
 	if p.stallLogged {
 		p.stallLogged = false
 		pl.log.Debug("scheduler: path resumed", "path", p.id)
@@ -233,6 +234,9 @@ func (pl *plan) lowestIncomplete() uint64 {
 func (pl *plan) deadline(now time.Time) (t time.Time, ok bool) {
 	report := pl.cfg.ReportInterval
 	for _, p := range pl.paths {
+		if p.alive && p.refusing(now) && (!ok || p.refusedUntil.Before(t)) {
+			t, ok = p.refusedUntil, true
+		}
 		if !p.alive || p.inflight() == 0 || p.stalled(now, report) {
 			continue
 		}

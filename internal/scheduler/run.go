@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -105,8 +106,9 @@ func (d *Distributor) step(buf []send) (sends []send, wait time.Duration, credit
 	return buf, wait, pl.creditWanted, false, nil
 }
 
-// sendAll sends each assignment; it reports whether a send failed (and so
-// marked its path down).
+// sendAll sends each assignment; it reports whether to plan again at once:
+// a send failed (and so marked its path down) or its source refused the
+// range (which waits for another path).
 func (d *Distributor) sendAll(ctx context.Context, sends []send) bool {
 	failed := false
 	for _, s := range sends {
@@ -116,6 +118,13 @@ func (d *Distributor) sendAll(ctx context.Context, sends []send) bool {
 		}
 		if ctx.Err() != nil {
 			return false // Run is ending; the loop sees ctx
+		}
+		if errors.Is(err, ErrRefused) {
+			d.mu.Lock()
+			d.pl.takeBack(s.id, s.r, time.Now())
+			d.mu.Unlock()
+			failed = true // the range waits for another path: plan again
+			continue
 		}
 		d.log.Warn("scheduler: send failed, path marked down", "path", s.id, "range", s.r, "err", err)
 		d.mu.Lock()

@@ -31,6 +31,9 @@ type PathStats struct {
 	// totals in Stats.
 	DuplicatedBytes uint64
 	ReassignedBytes uint64
+	// RefusedPieces were taken back because the source refused them
+	// (ErrRefused).
+	RefusedPieces uint64
 	// Rate is the estimated goodput in bytes per second (0 until measured).
 	Rate float64
 	// Latency is the estimated time from assigning a piece to seeing its
@@ -56,6 +59,7 @@ func (pl *plan) stats(now time.Time) Stats {
 			DeliveredBytes:  p.delivered,
 			DuplicatedBytes: p.duplicated,
 			ReassignedBytes: p.reassigned,
+			RefusedPieces:   p.refused,
 			Rate:            p.est.rate,
 			Latency:         p.est.latency,
 		})

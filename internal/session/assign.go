@@ -52,6 +52,14 @@ func (PieceEvent) isEvent() {}
 // after AssignRange reaches the client after it, on the same control
 // stream). A piece holds 1 to wire.MaxPieceLen bytes and must not overlap
 // another outstanding assignment of the same path and stream.
+//
+// An assignment the client would refuse (the path has Config.MaxAssignments
+// outstanding, or the piece overlaps one) fails with an error matching
+// ErrAssignmentRefused, and nothing is sent: do not ask the secondary for
+// it. A piece stops being outstanding once the client's delivery reports
+// for its path and stream cover it, counting the path's pieces in the order
+// they were assigned: a secondary writes them in that order (ServeRanges
+// does).
 func (s *Session) AssignRange(pathID, streamID, offset uint64, piece []byte) error {
 	return s.AssignDigest(pathID, streamID, offset, uint64(len(piece)), Digest(piece))
 }
@@ -64,6 +72,9 @@ func (s *Session) AssignDigest(pathID, streamID, offset, length uint64, digest [
 	if length == 0 || length > wire.MaxPieceLen || offset > wire.MaxVarint-length {
 		return fmt.Errorf("kwik: assigning %d bytes at %d: a piece holds 1 to %d bytes and ends below 2^62", length, offset, wire.MaxPieceLen)
 	}
+	if err := s.server.ledger.assign(pathID, streamID, offset, length); err != nil {
+		return err
+	}
 	return s.primary.ctrl.Send(&wire.AssignRange{PathID: pathID, StreamID: streamID, Offset: offset, Length: length, Digest: digest[:]})
 }
 
@@ -74,7 +85,9 @@ func (s *Session) WithdrawRange(pathID, streamID, offset, length uint64) error {
 	if err := s.checkAssignPath(pathID); err != nil {
 		return err
 	}
-	return s.primary.ctrl.Send(&wire.WithdrawRange{PathID: pathID, StreamID: streamID, Offset: offset, Length: min(length, wire.MaxVarint-offset)})
+	length = min(length, wire.MaxVarint-offset)
+	s.server.ledger.gone(pathID, streamID, offset, length)
+	return s.primary.ctrl.Send(&wire.WithdrawRange{PathID: pathID, StreamID: streamID, Offset: offset, Length: length})
 }
 
 func (s *Session) checkAssignPath(pathID uint64) error {
@@ -114,6 +127,11 @@ func (ss *serverState) pieceFailed(f *wire.PieceFailed) error {
 	ss.mu.Unlock()
 	if !known || f.PathID == 0 {
 		return protocolError("PIECE_FAILED for path %d, which this primary never added as a secondary", f.PathID)
+	}
+	if f.Reason == wire.PieceRefused {
+		ss.ledger.refused(f.PathID, f.StreamID, f.Offset, f.Length)
+	} else {
+		ss.ledger.gone(f.PathID, f.StreamID, f.Offset, f.Length)
 	}
 	ss.s.log.Info("client discarded a piece", "path", f.PathID, "stream", f.StreamID, "offset", f.Offset, "length", f.Length, "reason", f.Reason)
 	ss.events.push(PieceEvent{PathID: f.PathID, StreamID: f.StreamID, Range: presentation.Range{Start: f.Offset, End: f.Offset + f.Length}, Reason: f.Reason})

@@ -18,6 +18,7 @@ func newTestPrimary() *serverState {
 		paths:      map[uint64]*transport.Path{0: transport.NewPath(0, "p", true, nil), 1: transport.NewPath(1, "s", false, nil)},
 		deliveries: make(map[uint64]map[uint64]uint64),
 		byPath:     make(map[uint64]*pathDeliveries),
+		ledger:     newLedger(DefaultMaxAssignments),
 	}
 	s.server = ss
 	return ss

@@ -41,6 +41,8 @@ type serverState struct {
 	byPath     map[uint64]*pathDeliveries
 	failures   []PieceEvent // for PieceFailures; at most maxPendingFailures
 	reportSig  signal       // a report or piece failure arrived, or a path changed state
+	// ledger mirrors the client's assignments, to refuse what it would.
+	ledger *ledger
 }
 
 func (s *Session) startPrimary(ch *control.Channel) {
@@ -53,6 +55,7 @@ func (s *Session) startPrimary(ch *control.Channel) {
 		rangeWait:  make(map[uint64]chan *wire.MissingRanges),
 		deliveries: make(map[uint64]map[uint64]uint64),
 		byPath:     make(map[uint64]*pathDeliveries),
+		ledger:     newLedger(s.conf.MaxAssignments),
 	}
 	s.server = ss
 	s.runPath(s.primary, ch, ss.handle, primaryLanes{s}, s.closeWith)
@@ -137,6 +140,7 @@ func (ss *serverState) deliveryReport(f *wire.DeliveryReport) error {
 		}
 		pd.add(now, d.Bytes-old)
 		byPath[d.PathID] = d.Bytes
+		ss.ledger.delivered(d.PathID, d.StreamID, d.Bytes)
 	}
 	ss.reportSig.notify()
 	return nil
@@ -148,6 +152,7 @@ const endedStreamsKept = 16
 // forgetStream keeps the reports of a stream that ended among the last
 // endedStreamsKept, and drops the oldest beyond them.
 func (ss *serverState) forgetStream(id uint64) {
+	ss.ledger.forgetStream(id)
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.deliveries[id] == nil {
@@ -215,6 +220,9 @@ func (ss *serverState) pathStatus(f *wire.PathStatus) error {
 func (ss *serverState) setPathState(p *transport.Path, state transport.PathState, err error) bool {
 	if !p.SetState(state, err) {
 		return false
+	}
+	if state.Terminal() {
+		ss.ledger.forgetPath(p.ID())
 	}
 	ss.events.push(PathEvent{Path: p.Info()})
 	ss.mu.Lock()
