@@ -2,10 +2,9 @@ package multisource
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"github.com/kwik-transport/kwik"
 	"github.com/kwik-transport/kwik/internal/scheduler"
@@ -22,11 +21,15 @@ type spreadFeed struct {
 	offset  uint64          // the primary's bytes before the object
 	sources map[uint64]bool // path ID → still a source
 	content io.ReaderAt
-	maxBad  int            // corrupt pieces after which a path is removed
-	bad     map[uint64]int // path ID → corrupt pieces delivered
+	maxBad  int             // corrupt pieces after which a path is removed
+	bad     map[uint64]int  // path ID → corrupt pieces delivered
+	removed map[uint64]bool // paths removed for their corrupt pieces
 	// noAssign is Config.InsecureSkipAssign.
 	noAssign bool
 	log      *slog.Logger
+
+	ctx context.Context // Spread's: the relay sources' workers stop with it
+	wg  *sync.WaitGroup // the feed and the relay sources' workers
 }
 
 func (f *spreadFeed) feed(ctx context.Context) {
@@ -67,49 +70,16 @@ func (f *spreadFeed) addPaths() {
 		active := p.State == kwik.PathActive || p.State == kwik.PathDegraded
 		switch known, ok := f.sources[p.ID]; {
 		case active && !ok:
-			src := &relaySource{sess: f.sess, pathID: p.ID, streamID: uint64(f.str.StreamID()), object: f.object, offset: f.offset, content: f.content, noAssign: f.noAssign}
+			src := newRelaySource(f, p.ID)
 			if f.d.AddSource(src) == nil {
 				f.sources[p.ID] = true
+				f.wg.Go(func() { src.run(f.ctx) })
 			}
 		case !active && p.State != kwik.PathPending && known:
 			f.sources[p.ID] = false
 			f.d.PathDown(p.ID)
 		}
 	}
-}
-
-// relaySource asks a secondary for ranges with relayed raw data, after
-// assigning each range to it with its digest (SPEC rule 8).
-type relaySource struct {
-	sess     *kwik.Session
-	pathID   uint64
-	streamID uint64
-	object   string
-	offset   uint64
-	content  io.ReaderAt
-	noAssign bool // Config.InsecureSkipAssign
-}
-
-func (s *relaySource) PathID() uint64 { return s.pathID }
-
-func (s *relaySource) Send(_ context.Context, r scheduler.Range) error {
-	if !s.noAssign {
-		digest, err := digestRange(s.content, r)
-		if err != nil {
-			return err
-		}
-		err = s.sess.AssignDigest(s.pathID, s.streamID, s.offset+r.Start, r.Len(), digest)
-		if errors.Is(err, kwik.ErrAssignmentRefused) {
-			// The client would refuse it, and close the secondary for
-			// writing the bytes: the range goes to another path instead.
-			return fmt.Errorf("%w: %w", scheduler.ErrRefused, err)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	msg := appendRangeRequest(nil, s.object, s.offset+r.Start, r.End-r.Start, s.offset)
-	return s.sess.SendRawData(s.pathID, s.streamID, msg)
 }
 
 // pieceFailures hands the pieces the client discarded back to the
@@ -135,6 +105,7 @@ func (f *spreadFeed) pieceFailures() {
 		if f.log != nil {
 			f.log.Warn("multisource: Spread: removing a secondary that delivered corrupt pieces", "path", e.PathID, "bad_pieces", f.bad[e.PathID])
 		}
+		f.removed[e.PathID] = true
 		f.sess.RemovePath(e.PathID)
 	}
 }

@@ -78,6 +78,7 @@ func testLyingMirror(t *testing.T, all bool) {
 		liarID  uint64
 		pieces  []kwik.PieceEvent
 		removed bool
+		stats   multisource.Stats
 	}
 	done := make(chan outcome, 1)
 	go func() {
@@ -99,7 +100,8 @@ func testLyingMirror(t *testing.T, all bool) {
 			return
 		}
 		o.liarID = info.ID
-		o.err = multisource.Spread(ctx, sess, str, "object", bytes.NewReader(object), size, nil)
+		o.err = multisource.Spread(ctx, sess, str, "object", bytes.NewReader(object), size,
+			&multisource.Config{OnStats: func(s multisource.Stats) { o.stats = s }})
 		if o.err == nil {
 			o.err = str.CloseWithSize(size)
 		}
@@ -150,7 +152,34 @@ func testLyingMirror(t *testing.T, all bool) {
 	if !all && len(o.pieces) != 1 {
 		t.Fatalf("%d pieces reported for a liar that corrupted one read", len(o.pieces))
 	}
+	checkLiarStats(t, o.stats, o.liarID, len(o.pieces), o.removed)
 	if all && (!o.removed || len(o.pieces) < multisource.DefaultMaxBadPieces) {
 		t.Fatalf("liar corrupting everything: %d bad pieces, removed %v; want it removed after %d", len(o.pieces), o.removed, multisource.DefaultMaxBadPieces)
+	}
+}
+
+// checkLiarStats: Spread's statistics name the liar's verification
+// failures and whether it was removed. (A corrupt piece is not always
+// re-sent: another path's copy may complete it first.)
+func checkLiarStats(t *testing.T, s multisource.Stats, liar uint64, corrupt int, removed bool) {
+	t.Helper()
+	found := false
+	for _, p := range s.Paths {
+		if p.PathID != liar {
+			if p.CorruptPieces != 0 || p.Removed {
+				t.Errorf("honest path %d: %d corrupt pieces, removed %v", p.PathID, p.CorruptPieces, p.Removed)
+			}
+			continue
+		}
+		found = true
+		if p.CorruptPieces != corrupt || p.Removed != removed {
+			t.Errorf("Stats name %d corrupt pieces of the liar, removed %v; the events said %d, %v", p.CorruptPieces, p.Removed, corrupt, removed)
+		}
+	}
+	if !found {
+		t.Fatalf("Stats have no entry for the liar's path %d: %+v", liar, s)
+	}
+	if s.CompleteBytes != s.Size || s.Size == 0 {
+		t.Errorf("Stats: %d of %d bytes complete", s.CompleteBytes, s.Size)
 	}
 }

@@ -35,6 +35,11 @@ type Config struct {
 	InsecureSkipAssign bool
 	// Logger receives the scheduler's debug records; nil discards them.
 	Logger *slog.Logger
+	// OnStats, if not nil, is called once as Spread returns, whatever the
+	// outcome once it started distributing, with what it did per path:
+	// pieces re-sent, pieces that failed verification, paths removed.
+	// Metrics count them.
+	OnStats func(Stats)
 }
 
 // DefaultMaxBadPieces is Config.MaxBadPieces' default: one corrupt
@@ -84,21 +89,19 @@ func Spread(ctx context.Context, sess *kwik.Session, str *kwik.Stream, object st
 	if c.MaxBadPieces == 0 {
 		c.MaxBadPieces = DefaultMaxBadPieces
 	}
-	f := &spreadFeed{sess: sess, str: str, d: d, object: object, offset: uint64(c.Offset), sources: map[uint64]bool{0: true},
-		content: content, maxBad: c.MaxBadPieces, bad: make(map[uint64]int), noAssign: c.InsecureSkipAssign, log: c.Logger}
-	f.addPaths()
-
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		f.feed(ctx)
-	}()
+	f := &spreadFeed{sess: sess, str: str, d: d, object: object, offset: uint64(c.Offset), sources: map[uint64]bool{0: true},
+		content: content, maxBad: c.MaxBadPieces, bad: make(map[uint64]int), removed: make(map[uint64]bool), noAssign: c.InsecureSkipAssign, log: c.Logger, ctx: ctx, wg: &wg}
+	f.addPaths()
+	wg.Go(func() { f.feed(ctx) })
 	err = d.Run(ctx)
 	cancel()
 	wg.Wait()
+	if c.OnStats != nil {
+		c.OnStats(f.stats())
+	}
 	return err
 }
 

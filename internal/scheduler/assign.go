@@ -153,11 +153,14 @@ func (pl *plan) assign(p *pathState, pc *piece, now time.Time, fallback float64)
 		pl.duplicated += n
 	case pc.handedOut:
 		p.reassigned += n
+		p.reassignedN++
 		pl.reassigned += n
 	}
 	eta := pl.candidateETA(p, n, now, fallback)
 	p.queue = append(p.queue, entry{
 		p:        pc,
+		copy:     pc.holders > 0,
+		again:    pc.holders == 0 && pc.handedOut,
 		start:    p.assigned,
 		end:      p.assigned + n,
 		at:       now,

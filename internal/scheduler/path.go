@@ -12,9 +12,12 @@ type entry struct {
 	// fromIdle says the path had nothing outstanding when the piece was
 	// assigned, so the wait for its first byte is pure command latency.
 	fromIdle bool
-	started  bool      // some of its bytes were reported
-	bad      bool      // the receiver discarded them: they complete nothing
-	eta      time.Time // scratch for one plan.next call
+	started  bool // some of its bytes were reported
+	bad      bool // the receiver discarded them: they complete nothing
+	// copy and again say how the assignment counted in the statistics
+	// (duplicated, reassigned), so that taking it back undoes that.
+	copy, again bool
+	eta         time.Time // scratch for one plan.next call
 }
 
 // pathState is what the plan knows about one path.
@@ -45,6 +48,7 @@ type pathState struct {
 
 	duplicated  uint64 // bytes assigned while another live path held them
 	reassigned  uint64 // bytes assigned again after their holder went down
+	reassignedN uint64 // pieces of those
 	stallLogged bool
 }
 

@@ -31,6 +31,8 @@ type PathStats struct {
 	// totals in Stats.
 	DuplicatedBytes uint64
 	ReassignedBytes uint64
+	// ReassignedPieces is how many pieces ReassignedBytes are.
+	ReassignedPieces uint64
 	// RefusedPieces were taken back because the source refused them
 	// (ErrRefused).
 	RefusedPieces uint64
@@ -52,16 +54,17 @@ func (pl *plan) stats(now time.Time) Stats {
 	}
 	for _, p := range pl.paths {
 		s.Paths = append(s.Paths, PathStats{
-			PathID:          p.id,
-			Alive:           p.alive,
-			Stalled:         p.alive && p.stalled(now, pl.cfg.ReportInterval),
-			AssignedBytes:   p.assigned,
-			DeliveredBytes:  p.delivered,
-			DuplicatedBytes: p.duplicated,
-			ReassignedBytes: p.reassigned,
-			RefusedPieces:   p.refused,
-			Rate:            p.est.rate,
-			Latency:         p.est.latency,
+			PathID:           p.id,
+			Alive:            p.alive,
+			Stalled:          p.alive && p.stalled(now, pl.cfg.ReportInterval),
+			AssignedBytes:    p.assigned,
+			DeliveredBytes:   p.delivered,
+			DuplicatedBytes:  p.duplicated,
+			ReassignedBytes:  p.reassigned,
+			RefusedPieces:    p.refused,
+			ReassignedPieces: p.reassignedN,
+			Rate:             p.est.rate,
+			Latency:          p.est.latency,
 		})
 	}
 	return s
