@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/internal/fileserve"
+	"github.com/kwik-transport/kwik/multisource"
 )
 
 // serverMetrics is what `kwik serve --metrics` exposes. Path figures are
@@ -22,6 +24,10 @@ type serverMetrics struct {
 	sessions     *prometheus.GaugeVec
 	sessionsSeen *prometheus.CounterVec
 	joinFailures *prometheus.CounterVec
+	// Spread's verdicts, by the server whose path it was.
+	piecesResent   *prometheus.CounterVec
+	badPieces      *prometheus.CounterVec
+	removedMirrors *prometheus.CounterVec
 
 	mu    sync.Mutex
 	live  map[*kwik.Session]struct{}
@@ -51,10 +57,19 @@ func newServerMetrics(reg prometheus.Registerer) *serverMetrics {
 		joinFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kwik_secondary_join_failures_total", Help: "Secondaries a primary could not add to a session (refused, unreachable, wrong pin or group key), by secondary.",
 		}, []string{"secondary"}),
+		piecesResent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kwik_pieces_resent_total", Help: "Pieces a primary handed to a path again after an earlier copy was lost (it failed verification, or its path went down), by the server that got them.",
+		}, []string{"server"}),
+		badPieces: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kwik_piece_verification_failures_total", Help: "Pieces a secondary delivered whose bytes did not match the primary's digest (the client discarded them), by secondary.",
+		}, []string{"server"}),
+		removedMirrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kwik_secondaries_removed_total", Help: "Times a primary removed a secondary from a transfer for delivering corrupt pieces, by secondary.",
+		}, []string{"server"}),
 		live:  make(map[*kwik.Session]struct{}),
 		ended: make(map[string]pathTotals),
 	}
-	reg.MustRegister(m.sessions, m.sessionsSeen, m.joinFailures, m)
+	reg.MustRegister(m.sessions, m.sessionsSeen, m.joinFailures, m.piecesResent, m.badPieces, m.removedMirrors, m)
 	return m
 }
 
@@ -82,6 +97,27 @@ func (m *serverMetrics) session(sess *kwik.Session) {
 
 func (m *serverMetrics) joinFailed(secondary string, _ error) {
 	m.joinFailures.WithLabelValues(secondary).Inc()
+}
+
+// spread counts what one transfer's Spread did, by server.
+func (m *serverMetrics) spread(tr fileserve.Transfer, s multisource.Stats) {
+	labels := make(map[uint64]string)
+	for _, p := range tr.Session.AllPaths() {
+		labels[p.ID] = serverLabel(p)
+	}
+	for _, p := range s.Paths {
+		server, ok := labels[p.PathID]
+		if !ok {
+			continue
+		}
+		m.piecesResent.WithLabelValues(server).Add(float64(p.ResentPieces))
+		if p.PathID != 0 { // the primary's own bytes are not verified
+			m.badPieces.WithLabelValues(server).Add(float64(p.CorruptPieces))
+			if p.Removed {
+				m.removedMirrors.WithLabelValues(server).Inc()
+			}
+		}
+	}
 }
 
 func serverLabel(p kwik.PathInfo) string {

@@ -196,6 +196,7 @@ func (o *serveOptions) startMetrics(srv *fileserve.Server) (addr net.Addr, stop 
 	srv.OnSession = m.session
 	if srv.Primary != nil {
 		srv.Primary.OnJoinFailure = m.joinFailed
+		srv.Primary.OnSpread = m.spread
 	}
 	return serveMetrics(o.metrics, reg)
 }

@@ -71,6 +71,10 @@ type Primary struct {
 	// OnTransfer, if not nil, is called as each transfer starts, before any
 	// byte of the object is sent. It must not block.
 	OnTransfer func(Transfer)
+	// OnSpread, if not nil, is called as each transfer's Spread returns,
+	// with what Spread did per path (metrics count the pieces re-sent and
+	// those that failed verification). It must not block.
+	OnSpread func(Transfer, multisource.Stats)
 	// OnJoinFailure, if not nil, is called when a secondary could not be
 	// added to a session (metrics count them). It must not block.
 	OnJoinFailure func(secondary string, err error)
@@ -135,8 +139,9 @@ func (p *Primary) serveStream(ctx, serverCtx context.Context, sess *kwik.Session
 		return
 	}
 	offset, body := int64(len(head)), size-start
+	tr := Transfer{Session: sess, StreamID: uint64(str.StreamID()), Name: req.Name, Size: size, Start: start, Offset: offset}
 	if p.OnTransfer != nil {
-		p.OnTransfer(Transfer{Session: sess, StreamID: uint64(str.StreamID()), Name: req.Name, Size: size, Start: start, Offset: offset})
+		p.OnTransfer(tr)
 	}
 	log.Debug("sending", "stream", str.StreamID(), "name", req.Name, "size", size, "start", start)
 	var err error
@@ -151,8 +156,11 @@ func (p *Primary) serveStream(ctx, serverCtx context.Context, sess *kwik.Session
 		}
 	default:
 		if body > 0 {
-			err = multisource.Spread(ctx, sess, str, objectKey(req.Name, start), content, body,
-				&multisource.Config{Offset: offset, PieceSize: p.PieceSize, Window: p.window(), InsecureSkipAssign: p.InsecureNoDigests, Logger: p.Logger})
+			conf := &multisource.Config{Offset: offset, PieceSize: p.PieceSize, Window: p.window(), InsecureSkipAssign: p.InsecureNoDigests, Logger: p.Logger}
+			if p.OnSpread != nil {
+				conf.OnStats = func(s multisource.Stats) { p.OnSpread(tr, s) }
+			}
+			err = multisource.Spread(ctx, sess, str, objectKey(req.Name, start), content, body, conf)
 		}
 		// The session forgets a stream's delivery reports once it ends:
 		// take them while the stream is still open.
