@@ -17,6 +17,11 @@ import (
 // small, short enough that run.sh fits in ten minutes.
 var transferTime = flag.Duration("kwikbench.transfer", 8*time.Second, "aggregation benchmarks: transfer time at the sum of the path rates")
 
+// verify=false runs the aggregation benchmarks without piece verification
+// (Spread assigns nothing, the client takes unassigned bytes), to measure
+// what verification costs: run the binary with both values in turn.
+var verify = flag.Bool("kwikbench.verify", true, "aggregation benchmarks: assign and verify the secondaries' pieces")
+
 const mbit = 1_000_000
 
 // aggregateCases are the path sets of BenchmarkAggregate: N equal paths of
@@ -82,7 +87,7 @@ func benchAggregate(b *testing.B, paths []pathSpec, client *kwik.Config) {
 	var runs []harness.Result
 	for range b.N {
 		ctx, cancel := context.WithTimeout(context.Background(), 4**transferTime+30*time.Second)
-		r, err := runAggregate(ctx, aggregateConfig{Paths: paths, Object: obj, Client: client})
+		r, err := runAggregate(ctx, aggregateConfig{Paths: paths, Object: obj, Client: client, Unverified: !*verify})
 		cancel()
 		if err != nil {
 			b.Fatal(err)

@@ -35,6 +35,11 @@ type aggregateConfig struct {
 	Object Object
 	// Client configures the client session; nil means the defaults.
 	Client *kwik.Config
+	// Unverified turns piece verification off: the primary assigns
+	// nothing (fileserve.Primary.InsecureNoDigests) and the client takes
+	// unassigned bytes (Config.InsecureAcceptUnassignedData). For
+	// measuring what verification costs.
+	Unverified bool
 }
 
 // localTLS is the certificate every in-process benchmark server uses.
@@ -91,7 +96,7 @@ func runAggregate(ctx context.Context, cfg aggregateConfig) (harness.Result, err
 	servers.Add(len(listeners))
 	go func() {
 		defer servers.Done()
-		srv := &fileserve.Server{Primary: &fileserve.Primary{Store: Store{}, Secondaries: remotes}}
+		srv := &fileserve.Server{Primary: &fileserve.Primary{Store: Store{}, Secondaries: remotes, InsecureNoDigests: cfg.Unverified}}
 		srv.Serve(serveCtx, listeners[0])
 	}()
 	for _, ln := range listeners[1:] {
@@ -107,7 +112,16 @@ func runAggregate(ctx context.Context, cfg aggregateConfig) (harness.Result, err
 		res.Rates = append(res.Rates, float64(p.Rate))
 	}
 	start := time.Now()
-	client, err := kwik.Dial(ctx, addrs[0], tlsPair.Client, cfg.Client)
+	clientConf := cfg.Client
+	if cfg.Unverified {
+		var c kwik.Config
+		if cfg.Client != nil {
+			c = *cfg.Client
+		}
+		c.InsecureAcceptUnassignedData = true
+		clientConf = &c
+	}
+	client, err := kwik.Dial(ctx, addrs[0], tlsPair.Client, clientConf)
 	if err != nil {
 		return harness.Result{}, err
 	}
