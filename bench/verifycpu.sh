@@ -69,6 +69,18 @@ off_pid=${pids[-1]}
 tick=$(getconf CLK_TCK)
 # cpu PID: user+system seconds of a running process.
 cpu() { awk -v t="$tick" '{printf "%.3f", ($14 + $15) / t}' "/proc/$1/stat"; }
+# settle PID: wait until a process's CPU time stops growing (the primary
+# hashes the whole file after a transfer), at most 10 s.
+settle() {
+	local a b
+	a=$(cpu "$1")
+	for _ in $(seq 40); do
+		sleep 0.25
+		b=$(cpu "$1")
+		[[ $a == "$b" ]] && return 0
+		a=$b
+	done
+}
 
 run() {
 	local mode=$1 pid=$2 log=$3
@@ -76,10 +88,12 @@ run() {
 	[[ ${KWIKB_WARM:-0} == 1 ]] || touch "$tmp/root/f.bin"
 	rm -f "$tmp/out/f"
 	local before after
+	settle "$pid"
 	before=$(cpu "$pid")
 	/usr/bin/time -f '%U %S %e' -o "$tmp/time" \
 		"$bin" get --no-progress --pin "$(field "$log" pin)" "$@" "$(field "$log" listening)" f.bin -o "$tmp/out/f" >"$tmp/get.log" 2>&1 ||
 		{ cat "$tmp/get.log" >&2; exit 1; }
+	settle "$pid"
 	after=$(cpu "$pid")
 	read -r u s e <"$tmp/time"
 	awk -v n="$size" -v u="$u" -v s="$s" -v e="$e" -v b="$before" -v a="$after" -v m="$mode" 'BEGIN {
