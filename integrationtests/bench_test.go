@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/quic-go/quic-go"
 
@@ -54,6 +56,7 @@ func benchTransfer(b *testing.B, p benchPair, streams, size int) {
 	ctx := context.Background()
 	b.SetBytes(int64(streams * size))
 	b.ResetTimer()
+	cpu0 := cpuTime()
 	for range b.N {
 		var wg sync.WaitGroup
 		errs := make(chan error, streams)
@@ -90,6 +93,19 @@ func benchTransfer(b *testing.B, p benchPair, streams, size int) {
 			b.Fatal(err)
 		}
 	}
+	cpu := cpuTime() - cpu0
+	b.StopTimer()
+	b.ReportMetric(cpu.Seconds()/(float64(b.N*streams*size)/(1<<30)), "cpu-s/GiB")
+}
+
+// cpuTime is the CPU time (user and system) of the whole process so far:
+// client and server both run here, so cpu-s/GiB is what one GiB costs both.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // serveWrites answers every stream with size bytes, where size is what the

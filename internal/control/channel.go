@@ -9,9 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
+	"github.com/kwik-transport/kwik/internal/gate"
 	"github.com/kwik-transport/kwik/internal/wire"
 )
 
@@ -53,11 +53,11 @@ type Channel struct {
 	maxQueued    int
 	frameTimeout time.Duration
 
-	mu      sync.Mutex
-	queue   []byte // encoded frames not yet handed to the stream
-	spare   []byte // the writer's previous buffer, reused
-	err     error  // set once the channel is closed or broken
-	pending chan struct{}
+	// gate guards what follows; its condition: frames are queued.
+	gate  gate.Gate
+	queue []byte // encoded frames not yet handed to the stream
+	spare []byte // the writer's previous buffer, reused
+	err   error  // set once the channel is closed or broken
 }
 
 // NewChannel wraps str; maxQueued ≤ 0 means DefaultMaxQueued.
@@ -70,7 +70,7 @@ func NewChannel(str Stream, maxQueued int) *Channel {
 		br:           bufio.NewReaderSize(str, readBufferSize),
 		maxQueued:    maxQueued,
 		frameTimeout: DefaultFrameTimeout,
-		pending:      make(chan struct{}, 1),
+		gate:         gate.New(),
 	}
 }
 
@@ -84,8 +84,8 @@ func (c *Channel) SetFrameTimeout(d time.Duration) {
 
 // Send queues f for the peer.
 func (c *Channel) Send(f wire.Frame) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.gate.Lock()
+	defer c.gate.UnlockFunc(c.queued)
 	if c.err != nil {
 		return c.err
 	}
@@ -99,12 +99,11 @@ func (c *Channel) Send(f wire.Frame) error {
 		c.queue = c.queue[:n]
 		return fmt.Errorf("kwik/control: encoding %v: %w", f.Type(), err)
 	}
-	select {
-	case c.pending <- struct{}{}:
-	default:
-	}
 	return nil
 }
+
+// queued is the gate's condition; the gate is held.
+func (c *Channel) queued() bool { return len(c.queue) > 0 }
 
 // WriteFrame writes f at once, bypassing the queue; it is for the handshake,
 // before Run starts.
@@ -215,36 +214,30 @@ func (c *Channel) interrupt() {
 }
 
 func (c *Channel) fail(err error) {
-	c.mu.Lock()
+	c.gate.Lock()
 	if c.err == nil {
 		c.err = err
 	}
-	c.mu.Unlock()
+	c.gate.UnlockFunc(c.queued)
 }
 
 func (c *Channel) writeLoop(ctx context.Context) error {
 	for {
-		select {
-		case <-ctx.Done():
+		if c.gate.WaitAndLock(ctx) != nil {
 			return nil
-		case <-c.pending:
 		}
-		c.mu.Lock()
 		buf := c.queue
 		c.queue = c.spare[:0]
 		c.spare = nil
-		c.mu.Unlock()
-		if len(buf) == 0 {
-			continue
-		}
+		c.gate.Unlock(false)
 		if _, err := c.str.Write(buf); err != nil {
 			c.fail(err)
 			return err
 		}
-		c.mu.Lock()
+		c.gate.Lock()
 		if cap(buf) <= 1<<20 { // don't keep a burst's buffer forever
 			c.spare = buf[:0]
 		}
-		c.mu.Unlock()
+		c.gate.UnlockFunc(c.queued)
 	}
 }

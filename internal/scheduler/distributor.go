@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/kwik-transport/kwik/internal/gate"
 )
 
 // Distributor delivers one object through several sources at once, handing
@@ -15,7 +17,7 @@ import (
 // All methods are safe for concurrent use.
 type Distributor struct {
 	log             *slog.Logger
-	wake            chan struct{} // a report or event arrived; capacity 1
+	wake            gate.Gate // its condition: a report or event arrived since Run last looked
 	onReceiverLimit func(limit uint64)
 
 	mu      sync.Mutex
@@ -51,7 +53,7 @@ func NewDistributor(cfg Config) (*Distributor, error) {
 	}
 	return &Distributor{
 		log:             cfg.Logger,
-		wake:            make(chan struct{}, 1),
+		wake:            gate.New(),
 		onReceiverLimit: cfg.OnReceiverLimit,
 		pl:              newPlan(cfg),
 		sources:         make(map[uint64]*sourceEntry),
@@ -135,13 +137,8 @@ func (d *Distributor) Stats() Stats {
 	return d.pl.stats(time.Now())
 }
 
-// notify wakes Run without blocking.
-func (d *Distributor) notify() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-}
+// notify wakes Run.
+func (d *Distributor) notify() { d.wake.Set() }
 
 // startWorker starts the goroutine of a source that needs one; d.mu is held
 // and the Distributor is running.

@@ -75,7 +75,8 @@ func (d *Distributor) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-d.wake:
+		case <-d.wake.Ready():
+			d.wake.Unlock(false) // step, next, looks at everything that arrived
 		case <-fire:
 		}
 		timer.Stop()

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
+
+	"github.com/kwik-transport/kwik/internal/gate"
 )
 
 // writeChunk bounds one WriteAt call, so that a stopping worker finishes
@@ -24,7 +25,7 @@ func WriterSource(pathID uint64, w io.WriterAt, content io.ReaderAt) Source {
 		id:      pathID,
 		w:       w,
 		content: content,
-		wake:    make(chan struct{}, 1),
+		gate:    gate.New(),
 	}
 }
 
@@ -33,9 +34,8 @@ type writerSource struct {
 	id      uint64
 	w       io.WriterAt
 	content io.ReaderAt
-	wake    chan struct{}
 
-	mu      sync.Mutex
+	gate    gate.Gate // guards what follows; its condition: queue is not empty
 	queue   []Range
 	stopped bool
 }
@@ -45,36 +45,30 @@ func (s *writerSource) PathID() uint64 { return s.id }
 
 // Send implements Source: it queues r for the worker.
 func (s *writerSource) Send(ctx context.Context, r Range) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.gate.Lock()
+	defer s.gate.UnlockFunc(s.queued)
 	if s.stopped {
 		return ErrSourceClosed
 	}
 	s.queue = append(s.queue, r)
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
 	return nil
 }
+
+// queued is the gate's condition; the gate is held.
+func (s *writerSource) queued() bool { return len(s.queue) > 0 }
 
 // work copies queued ranges until ctx is done or a copy fails.
 func (s *writerSource) work(ctx context.Context, fail func(error)) {
 	defer func() {
-		s.mu.Lock()
+		s.gate.Lock()
 		s.stopped, s.queue = true, nil
-		s.mu.Unlock()
+		s.gate.Unlock(false)
 	}()
 	buf := make([]byte, writeChunk)
 	for {
-		r, ok := s.dequeue()
+		r, ok := s.dequeue(ctx)
 		if !ok {
-			select {
-			case <-ctx.Done():
-				return
-			case <-s.wake:
-				continue
-			}
+			return
 		}
 		if err := s.copyRange(ctx, r, buf); err != nil {
 			if ctx.Err() == nil {
@@ -85,13 +79,13 @@ func (s *writerSource) work(ctx context.Context, fail func(error)) {
 	}
 }
 
-// dequeue takes the oldest queued range.
-func (s *writerSource) dequeue() (Range, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.queue) == 0 {
+// dequeue waits for a queued range and takes the oldest; it fails when ctx
+// ends first.
+func (s *writerSource) dequeue(ctx context.Context) (Range, bool) {
+	if s.gate.WaitAndLock(ctx) != nil {
 		return Range{}, false
 	}
+	defer s.gate.UnlockFunc(s.queued)
 	r := s.queue[0]
 	s.queue = s.queue[1:]
 	return r, true

@@ -2,10 +2,11 @@ package session
 
 import (
 	"context"
-	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/kwik-transport/kwik/internal/gate"
 )
 
 // A client answers the primary's RANGES_REQUEST at a bounded rate: each
@@ -34,35 +35,32 @@ type rangesAnswerer struct {
 	lim    *rate.Limiter
 	answer func(requestID, streamID uint64)
 
-	mu    sync.Mutex
+	gate  gate.Gate // guards queue; its condition: queue is not empty
 	queue []rangesRequest
-	wake  chan struct{} // a request was queued
 }
 
 func newRangesAnswerer(answer func(requestID, streamID uint64)) *rangesAnswerer {
 	return &rangesAnswerer{
 		lim:    rate.NewLimiter(rate.Every(rangesInterval), rangesBurst),
 		answer: answer,
-		wake:   make(chan struct{}, 1),
+		gate:   gate.New(),
 	}
 }
 
 // request queues a request; it fails when too many are waiting already.
 func (a *rangesAnswerer) request(requestID, streamID uint64) error {
-	a.mu.Lock()
+	a.gate.Lock()
+	defer a.gate.UnlockFunc(a.waiting)
 	if len(a.queue) >= maxRangesWaiting {
-		a.mu.Unlock()
 		return protocolError("RANGES_REQUEST while %d others wait for an answer; a client answers %d at once, then one per %v",
 			maxRangesWaiting, rangesBurst, rangesInterval)
 	}
 	a.queue = append(a.queue, rangesRequest{requestID, streamID})
-	a.mu.Unlock()
-	select {
-	case a.wake <- struct{}{}:
-	default:
-	}
 	return nil
 }
+
+// waiting is the gate's condition; the gate is held.
+func (a *rangesAnswerer) waiting() bool { return len(a.queue) > 0 }
 
 // allow takes one answer's worth of budget if there is some, for a report
 // nobody waits for.
@@ -71,25 +69,15 @@ func (a *rangesAnswerer) allow() bool { return a.lim.Allow() }
 // run answers queued requests until ctx ends.
 func (a *rangesAnswerer) run(ctx context.Context) {
 	for {
-		a.mu.Lock()
-		var req rangesRequest
-		ok := len(a.queue) > 0
-		if ok {
-			req = a.queue[0]
-			a.queue = a.queue[1:]
-			if len(a.queue) == 0 {
-				a.queue = nil // let a burst's array go
-			}
+		if a.gate.WaitAndLock(ctx) != nil {
+			return
 		}
-		a.mu.Unlock()
-		if !ok {
-			select {
-			case <-a.wake:
-				continue
-			case <-ctx.Done():
-				return
-			}
+		req := a.queue[0]
+		a.queue = a.queue[1:]
+		if len(a.queue) == 0 {
+			a.queue = nil // let a burst's array go
 		}
+		a.gate.UnlockFunc(a.waiting)
 		if a.lim.Wait(ctx) != nil {
 			return
 		}

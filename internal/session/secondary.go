@@ -24,11 +24,10 @@ type secondaryState struct {
 	s      *Session
 	verify *control.RelayVerifier
 
+	raw *queue[RawData] // relayed messages; ended when the path is removed or the session ends
+
 	mu      sync.Mutex
 	writers map[uint64]*stream.Control
-	raw     []RawData
-	rawSig  signal // raw grew, the path was removed, or the session ended
-	removed bool   // the client said the primary removed this path
 }
 
 func (s *Session) startSecondary(ch *control.Channel, groupKey []byte, id control.ServerIdentity) {
@@ -36,6 +35,7 @@ func (s *Session) startSecondary(ch *control.Channel, groupKey []byte, id contro
 		s:       s,
 		verify:  control.NewRelayVerifier(groupKey, s.sessionID, id, s.primary.ID()),
 		writers: make(map[uint64]*stream.Control),
+		raw:     newQueue[RawData](),
 	}
 	s.secondary = sec
 	// The client never sends stream data to a secondary; lanes it opens
@@ -62,8 +62,8 @@ func (sec *secondaryState) close() {
 	for _, w := range sec.writers {
 		writers = append(writers, w)
 	}
-	sec.rawSig.end()
 	sec.mu.Unlock()
+	sec.raw.end(sec.s.Err())
 	for _, w := range writers {
 		w.Shutdown(sec.s.Err())
 	}
@@ -85,18 +85,12 @@ func (sec *secondaryState) handle(f wire.Frame) error {
 			// The client forged or altered it: it is not to be trusted.
 			return &ConnectionError{Code: wire.Refused, Reason: err.Error()}
 		}
-		sec.mu.Lock()
-		sec.raw = append(sec.raw, RawData{StreamID: f.StreamID, Data: f.Data})
-		sec.rawSig.notify()
-		sec.mu.Unlock()
+		sec.raw.push(RawData{StreamID: f.StreamID, Data: f.Data})
 	case *wire.RemovePath:
 		if f.PathID != sec.s.primary.ID() {
 			return protocolError("REMOVE_PATH for path %d on path %d", f.PathID, sec.s.primary.ID())
 		}
-		sec.mu.Lock()
-		sec.removed = true
-		sec.rawSig.notify()
-		sec.mu.Unlock()
+		sec.raw.end(ErrPathRemoved)
 	case *wire.Ping:
 		sec.s.primary.ctrl.Send(&wire.Pong{Seq: f.Seq})
 	case *wire.Pong:
@@ -120,29 +114,7 @@ func (s *Session) AcceptRawData(ctx context.Context) (RawData, error) {
 	if sec == nil {
 		return RawData{}, ErrNotSecondary
 	}
-	for {
-		sec.mu.Lock()
-		if len(sec.raw) > 0 {
-			m := sec.raw[0]
-			sec.raw = sec.raw[1:]
-			sec.mu.Unlock()
-			return m, nil
-		}
-		if sec.removed {
-			sec.mu.Unlock()
-			return RawData{}, ErrPathRemoved
-		}
-		sig := sec.rawSig.wait()
-		sec.mu.Unlock()
-		if err := s.Err(); err != nil {
-			return RawData{}, err
-		}
-		select {
-		case <-sig:
-		case <-ctx.Done():
-			return RawData{}, ctx.Err()
-		}
-	}
+	return sec.raw.pop(ctx)
 }
 
 // StreamWriter returns a write-only stream bound to the client stream

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kwik-transport/kwik/internal/control"
 	"github.com/kwik-transport/kwik/internal/data"
+	"github.com/kwik-transport/kwik/internal/gate"
 	"github.com/kwik-transport/kwik/internal/stream"
 	"github.com/kwik-transport/kwik/internal/transport"
 	"github.com/kwik-transport/kwik/internal/wire"
@@ -61,13 +62,14 @@ type Session struct {
 	// more.
 	peerWindow uint64
 
-	mu        sync.Mutex
-	closeErr  error
-	streams   map[uint64]*stream.Control // the session's handle on each open stream
-	ids       streamIDs
-	openWait  signal // the peer allows more streams, or the session ended
-	accepted  []*stream.Stream
-	acceptSig signal // accepted grew, or the session ended
+	mu       sync.Mutex
+	closeErr error
+	streams  map[uint64]*stream.Control // the session's handle on each open stream
+	ids      streamIDs
+	// openWait's condition: the peer may allow more streams, or the
+	// session ended; s.mu guards what it says.
+	openWait gate.Gate
+	accepted *queue[*stream.Stream] // streams the peer opened, for AcceptStream
 
 	onClosed func() // told once the session is closed (a listener's count)
 
@@ -100,6 +102,8 @@ func newSession(role Role, conf *Config, sessionID []byte) (*Session, error) {
 		ctx:       ctx,
 		cancel:    cancel,
 		streams:   make(map[uint64]*stream.Control),
+		openWait:  gate.New(),
+		accepted:  newQueue[*stream.Stream](),
 	}
 	if role == RoleSecondary {
 		return s, nil
@@ -172,9 +176,9 @@ func (s *Session) closeWith(err error) {
 	for _, str := range s.streams {
 		streams = append(streams, str)
 	}
-	s.openWait.end()
-	s.acceptSig.end()
 	s.mu.Unlock()
+	s.openWait.Set()
+	s.accepted.end(err)
 
 	s.log.Debug("session closing", "err", err)
 	code, msg := closeCode(err)
@@ -243,11 +247,14 @@ func (s *Session) handleStreamControl(f wire.Frame) (ok bool, err error) {
 		return true, err
 	case *wire.MaxStreams:
 		s.mu.Lock()
-		if f.Count > s.ids.peerMax {
+		raised := f.Count > s.ids.peerMax
+		if raised {
 			s.ids.peerMax = f.Count
-			s.openWait.notify()
 		}
 		s.mu.Unlock()
+		if raised {
+			s.openWait.Set()
+		}
 		return true, nil
 	case *wire.Ping:
 		s.primary.ctrl.Send(&wire.Pong{Seq: f.Seq})

@@ -1,5 +1,9 @@
 package session
 
+// signal serves only Deliveries, whose callers are handed a channel to put
+// in their own select (Spread, the CLI's monitor); every wait inside the
+// module uses internal/gate.
+//
 // signal wakes every goroutine waiting for a change at once. Its owner's
 // mutex guards it: wait returns a channel closed at the next notify, or
 // already closed once the signal is ended for good, so that a waiter never

@@ -53,57 +53,41 @@ func (s *Session) openStream(ctx context.Context, wait bool) (*stream.Stream, er
 		if s.closeErr != nil {
 			err := s.closeErr
 			s.mu.Unlock()
+			s.openWait.Set() // the end holds for every other waiter too
 			return nil, err
 		}
 		if s.ids.nextLocal < s.ids.peerMax {
 			id := s.ids.id(s.ids.nextLocal)
 			s.ids.nextLocal++
 			ctl, err := s.newStreamLocked(id)
+			more := s.ids.nextLocal < s.ids.peerMax
 			s.mu.Unlock()
+			if more {
+				s.openWait.Set() // one raise may let several waiters open
+			}
 			if err != nil {
 				return nil, err
 			}
 			s.announceWindow(id)
 			return ctl.Stream(), nil
 		}
-		allowed := s.openWait.wait()
 		s.mu.Unlock()
 		if !wait {
 			return nil, ErrTooManyStreams
 		}
-		select {
-		case <-allowed:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		// A raise or the end that came after the look above left the
+		// condition set; a stale one costs one more look.
+		if err := s.openWait.WaitAndLock(ctx); err != nil {
+			return nil, err
 		}
+		s.openWait.Unlock(false)
 	}
 }
 
 // AcceptStream returns the next stream the peer opened, waiting until ctx
 // ends. Streams secondary servers write into never appear here.
 func (s *Session) AcceptStream(ctx context.Context) (*stream.Stream, error) {
-	for {
-		s.mu.Lock()
-		if len(s.accepted) > 0 {
-			str := s.accepted[0]
-			s.accepted[0] = nil
-			s.accepted = s.accepted[1:]
-			s.mu.Unlock()
-			return str, nil
-		}
-		if s.closeErr != nil {
-			err := s.closeErr
-			s.mu.Unlock()
-			return nil, err
-		}
-		sig := s.acceptSig.wait()
-		s.mu.Unlock()
-		select {
-		case <-sig:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	return s.accepted.pop(ctx)
 }
 
 // newStreamLocked creates stream id with its receive buffer; s.mu is held.
@@ -180,10 +164,9 @@ func (s *Session) peerStream(id uint64) (*stream.Control, error) {
 			s.mu.Unlock()
 			return nil, err
 		}
-		s.accepted = append(s.accepted, str.Stream())
+		s.accepted.push(str.Stream())
 		created = append(created, sid)
 	}
-	s.acceptSig.notify()
 	s.mu.Unlock()
 	for _, sid := range created {
 		s.announceWindow(sid)

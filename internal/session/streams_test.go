@@ -1,9 +1,11 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/kwik-transport/kwik/internal/data"
 	"github.com/kwik-transport/kwik/internal/wire"
@@ -38,8 +40,11 @@ func TestPeerStreamLimits(t *testing.T) {
 	if err != nil || str == nil || str.Stream().StreamID() != 8 {
 		t.Fatalf("peerStream(8) = %v, %v", str, err)
 	}
-	if len(s.accepted) != 3 || s.accepted[0].StreamID() != 0 || s.accepted[1].StreamID() != 4 {
-		t.Fatalf("%d streams to accept, want 0, 4, 8", len(s.accepted))
+	s.accepted.gate.Lock()
+	accepted := s.accepted.items
+	s.accepted.gate.UnlockFunc(s.accepted.ready)
+	if len(accepted) != 3 || accepted[0].StreamID() != 0 || accepted[1].StreamID() != 4 {
+		t.Fatalf("%d streams to accept, want 0, 4, 8", len(accepted))
 	}
 	for _, tc := range []struct {
 		id     uint64
@@ -111,4 +116,47 @@ func TestStreamControlForUnknownStreams(t *testing.T) {
 	if ok, _ := s.handleStreamControl(&wire.AddPath{}); ok {
 		t.Fatal("ADD_PATH taken as a stream control frame")
 	}
+}
+
+// TestOpenStreamSyncWaitersShareARaise: one MAX_STREAMS that allows two
+// more streams lets both waiting OpenStreamSync calls open one; and the
+// session's end releases a third.
+func TestOpenStreamSyncWaitersShareARaise(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := offlineSession(t, RoleClient, nil)
+		s.ids.peerMax = 0
+		opened := make(chan error, 3)
+		for range 3 {
+			go func() {
+				_, err := s.OpenStreamSync(context.Background())
+				opened <- err
+			}()
+		}
+		synctest.Wait()
+		if len(opened) != 0 {
+			t.Fatal("OpenStreamSync returned with a stream limit of 0")
+		}
+		if ok, err := s.handleStreamControl(&wire.MaxStreams{Count: 2}); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		synctest.Wait()
+		if len(opened) != 2 {
+			t.Fatalf("%d waiters opened a stream after MAX_STREAMS 2, want 2", len(opened))
+		}
+		for range 2 {
+			if err := <-opened; err != nil {
+				t.Fatal(err)
+			}
+		}
+		// What closeWith does for the waiters (the offline session has no
+		// connection to close).
+		s.mu.Lock()
+		s.closeErr = errors.New("closed")
+		s.mu.Unlock()
+		s.openWait.Set()
+		synctest.Wait()
+		if len(opened) != 1 || <-opened == nil {
+			t.Fatal("the session's end did not release the last waiter with an error")
+		}
+	})
 }
