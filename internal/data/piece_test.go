@@ -21,12 +21,12 @@ type pieceSetup struct {
 
 func newPieceSetup(t *testing.T, maxAssign, maxHeld int) *pieceSetup {
 	ps := &pieceSetup{}
-	ps.aggregatorSetup = newAggregatorSetupConf(t, AggregatorConfig{MaxAssignments: maxAssign, MaxUnverified: maxHeld,
-		PieceFailed: func(pathID uint64, a Assignment) {
-			ps.mu.Lock()
-			ps.failed = append(ps.failed, a)
-			ps.mu.Unlock()
-		}})
+	ps.aggregatorSetup = newAggregatorSetupConf(t, Config{MaxAssignments: maxAssign, MaxUnverified: maxHeld})
+	ps.pieceFailed = func(pathID uint64, a Assignment) {
+		ps.mu.Lock()
+		ps.failed = append(ps.failed, a)
+		ps.mu.Unlock()
+	}
 	return ps
 }
 
@@ -78,7 +78,7 @@ func (ps *pieceSetup) readable(t *testing.T) []byte {
 // path.
 func TestPieceVerifiedBeforeStream(t *testing.T) {
 	ps := newPieceSetup(t, 8, 1<<20)
-	h := ps.agg.ForPath(1, nil)
+	h := ps.agg.ForPath(1, RoleSecondary, nil)
 	good := bytes.Repeat([]byte("0123456789abcdef"), 256) // 4 KiB
 	if err := ps.frame(h, 0, good[:100]); err == nil {
 		t.Fatal("unassigned bytes were admitted")
@@ -123,7 +123,7 @@ func TestPieceVerifiedBeforeStream(t *testing.T) {
 // stays usable; a piece partly right is no better.
 func TestPieceMismatchDiscarded(t *testing.T) {
 	ps := newPieceSetup(t, 8, 1<<20)
-	h := ps.agg.ForPath(1, nil)
+	h := ps.agg.ForPath(1, RoleSecondary, nil)
 	good := bytes.Repeat([]byte("x"), 1000)
 	partly := bytes.Clone(good)
 	partly[999] = 'y'
@@ -162,7 +162,7 @@ func TestPieceMismatchDiscarded(t *testing.T) {
 func TestPieceBounds(t *testing.T) {
 	const maxHeld = 64 << 10
 	ps := newPieceSetup(t, 4, maxHeld)
-	h := ps.agg.ForPath(1, nil)
+	h := ps.agg.ForPath(1, RoleSecondary, nil)
 	piece := make([]byte, 40<<10)
 	for i := range uint64(4) {
 		if err := ps.agg.Assign(1, assignment(i*uint64(len(piece)), piece)); err != nil {
@@ -213,7 +213,7 @@ func TestPieceBounds(t *testing.T) {
 // bytes inside one are still verified.
 func TestPieceInsecureAcceptUnassigned(t *testing.T) {
 	a := newAggregatorSetup(t)
-	h := a.agg.ForPath(1, nil)
+	h := a.agg.ForPath(1, RoleSecondary, nil)
 	ps := &pieceSetup{aggregatorSetup: a}
 	if err := ps.frame(h, 0, []byte("free")); err != nil {
 		t.Fatal(err)
@@ -239,7 +239,7 @@ func TestPieceLateFrameAfterStreamEnd(t *testing.T) {
 	if err := ps.agg.Assign(1, assignment(0, piece)); err != nil {
 		t.Fatal(err)
 	}
-	h := ps.agg.ForPath(1, nil)
+	h := ps.agg.ForPath(1, RoleSecondary, nil)
 	hdr := wire.StreamHeader{StreamID: 0, Offset: 0, Length: 2048}
 	if err := h.Admit(hdr); err != nil {
 		t.Fatal(err)
@@ -260,7 +260,7 @@ func TestPieceLateFrameAfterStreamEnd(t *testing.T) {
 func TestPieceTinyFramesChargedByBuffer(t *testing.T) {
 	const maxHeld = 64 << 10
 	ps := newPieceSetup(t, 4, maxHeld)
-	h := ps.agg.ForPath(1, nil)
+	h := ps.agg.ForPath(1, RoleSecondary, nil)
 	piece := make([]byte, 1<<20)
 	if err := ps.agg.Assign(1, assignment(0, piece)); err != nil {
 		t.Fatal(err)

@@ -162,18 +162,13 @@ func (s *Session) PieceFailures(streamID uint64) []PieceEvent {
 	return out
 }
 
-// aggregatorConfig is the client's bounds on what secondaries are assigned.
-func (cs *clientState) aggregatorConfig() data.AggregatorConfig {
+// admissionConfig is the client's bounds on what secondaries are assigned.
+func (cs *clientState) admissionConfig() data.Config {
 	c := cs.s.conf
-	return data.AggregatorConfig{
+	return data.Config{
 		MaxAssignments:   c.MaxAssignments,
 		MaxUnverified:    c.MaxUnverifiedBytes,
 		AcceptUnassigned: c.InsecureAcceptUnassignedData,
-		PieceFailed: func(pathID uint64, a data.Assignment) {
-			cs.s.log.Warn("discarding a secondary's piece: its bytes do not match the primary's digest",
-				"path", pathID, "stream", a.StreamID, "offset", a.Offset, "length", a.Length)
-			cs.s.primary.ctrl.Send(&wire.PieceFailed{PathID: pathID, StreamID: a.StreamID, Offset: a.Offset, Length: a.Length, Reason: wire.PieceCorrupt})
-		},
 	}
 }
 
@@ -195,7 +190,7 @@ func (cs *clientState) assign(f *wire.AssignRange) {
 			break
 		}
 		a := data.Assignment{StreamID: f.StreamID, Offset: f.Offset, Length: f.Length, Digest: [DigestSize]byte(f.Digest)}
-		err = cs.aggregator.Assign(f.PathID, a)
+		err = cs.s.admission.Assign(f.PathID, a)
 	}
 	if err != nil {
 		cs.s.log.Info("refusing an assignment", "path", f.PathID, "stream", f.StreamID, "offset", f.Offset, "err", err)
@@ -205,5 +200,5 @@ func (cs *clientState) assign(f *wire.AssignRange) {
 
 // withdraw drops assignments on the primary's request.
 func (cs *clientState) withdraw(f *wire.WithdrawRange) {
-	cs.aggregator.Withdraw(f.PathID, f.StreamID, f.Offset, f.Length)
+	cs.s.admission.Withdraw(f.PathID, f.StreamID, f.Offset, f.Length)
 }

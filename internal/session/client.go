@@ -28,7 +28,6 @@ type clientState struct {
 	allow      func(addr string, to netip.AddrPort) error
 	dials      dialBudget // guarded by mu
 	deliveries *data.Deliveries
-	aggregator *data.SecondaryStreamAggregator
 	ranges     *rangesAnswerer
 
 	mu          sync.Mutex
@@ -119,11 +118,11 @@ func dial(ctx context.Context, tr *quic.Transport, onClosed func(), addr string,
 	if c.SecondaryTLS != nil {
 		cs.tls = c.SecondaryTLS
 	}
-	cs.aggregator = data.NewSecondaryStreamAggregator(s.dpm, cs.deliveries, s.streamStatus, cs.reject, cs.aggregatorConfig())
+	s.admission = data.NewAdmission(s.dpm, cs.deliveries, dataSession{s}, cs.admissionConfig())
 	cs.ranges = newRangesAnswerer(cs.answerRanges)
 	s.client = cs
 	s.dpm.SetGapCallback(cs.reportGap)
-	s.runPath(s.primary, ch, cs.handlePrimary, primaryLanes{s}, s.closeWith)
+	s.runPath(s.primary, ch, cs.handlePrimary, s.admission.ForPath(s.primary.ID(), data.RoleOwner, s.primary), s.closeWith)
 	if c.ReportInterval > 0 {
 		s.wg.Add(1)
 		go cs.reportLoop(c.ReportInterval)
@@ -175,7 +174,7 @@ func (cs *clientState) handleSecondary(pc *pathConn) func(wire.Frame) error {
 					pc.ctrl.Send(&wire.MaxStreamData{StreamID: f.StreamID, Limit: limit})
 				}
 			case data.StreamUnknown:
-				cs.reject(pc.ID(), f.StreamID, &data.UnknownStreamError{StreamID: f.StreamID})
+				dataSession{cs.s}.Refuse(pc.ID(), f.StreamID, &data.UnknownStreamError{StreamID: f.StreamID})
 			case data.StreamClosed: // finished here: nothing more is needed
 				pc.ctrl.Send(&wire.StopSending{StreamID: f.StreamID, ErrorCode: wire.NoError})
 			}
@@ -219,7 +218,7 @@ func (cs *clientState) addPath(f *wire.AddPath) {
 			s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathFailed, Reason: control.TruncateReason(err.Error())})
 			return
 		}
-		s.runPath(pc, ch, cs.handleSecondary(pc), cs.aggregator.ForPath(f.PathID, pc.CountReceived), func(err error) { cs.pathEnded(pc, err) })
+		s.runPath(pc, ch, cs.handleSecondary(pc), s.admission.ForPath(f.PathID, data.RoleSecondary, pc), func(err error) { cs.pathEnded(pc, err) })
 		s.log.Debug("secondary path active", "path", f.PathID, "addr", f.Address)
 		s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathActive})
 	})
@@ -319,7 +318,7 @@ func (cs *clientState) pathEnded(pc *pathConn, err error) {
 		delete(w, pc.ID())
 	}
 	cs.mu.Unlock()
-	cs.aggregator.PathEnded(pc.ID())
+	cs.s.admission.PathEnded(pc.ID())
 	if cs.s.Err() != nil {
 		return
 	}
@@ -374,15 +373,11 @@ func (cs *clientState) sendToWriters(streamID uint64, f wire.Frame) {
 	}
 }
 
-// reject tells a secondary that a stream refused its data, and why.
-func (cs *clientState) reject(pathID, streamID uint64, err error) {
+// secondary returns secondary path id, or nil.
+func (cs *clientState) secondary(id uint64) *pathConn {
 	cs.mu.Lock()
-	pc := cs.secondaries[pathID]
-	cs.mu.Unlock()
-	cs.s.log.Info("refusing a secondary's data", "path", pathID, "stream", streamID, "err", err)
-	if pc != nil {
-		pc.ctrl.Send(&wire.StopSending{StreamID: streamID, ErrorCode: wire.Refused, Reason: control.TruncateReason(err.Error())})
-	}
+	defer cs.mu.Unlock()
+	return cs.secondaries[id]
 }
 
 // forgetStream drops what the client kept about a finished stream.
@@ -391,7 +386,7 @@ func (cs *clientState) forgetStream(id uint64) {
 	delete(cs.writers, id)
 	cs.mu.Unlock()
 	cs.deliveries.Forget(id)
-	cs.aggregator.ForgetStream(id)
+	cs.s.admission.ForgetStream(id)
 }
 
 // allPaths returns the primary path and every secondary path.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik/internal/control"
+	"github.com/kwik-transport/kwik/internal/data"
 	"github.com/kwik-transport/kwik/internal/transport"
 	"github.com/kwik-transport/kwik/internal/wire"
 	"github.com/kwik-transport/kwik/pkg/presentation"
@@ -58,7 +59,8 @@ func (s *Session) startPrimary(ch *control.Channel) {
 		ledger:     newLedger(s.conf.MaxAssignments),
 	}
 	s.server = ss
-	s.runPath(s.primary, ch, ss.handle, primaryLanes{s}, s.closeWith)
+	s.admission = data.NewAdmission(s.dpm, nil, dataSession{s}, data.Config{})
+	s.runPath(s.primary, ch, ss.handle, s.admission.ForPath(s.primary.ID(), data.RoleOwner, s.primary), s.closeWith)
 }
 
 // close wakes everything waiting on the client; the session is closing.

@@ -40,21 +40,9 @@ func (s *Session) startSecondary(ch *control.Channel, groupKey []byte, id contro
 	s.secondary = sec
 	// The client never sends stream data to a secondary; lanes it opens
 	// anyway are refused rather than left unread in quic-go's buffers.
-	s.runPath(s.primary, ch, sec.handle, clientLanes{}, s.closeWith)
+	none := data.NewAdmission(nil, nil, nil, data.Config{}).ForPath(s.primary.ID(), data.RoleNone, nil)
+	s.runPath(s.primary, ch, sec.handle, none, s.closeWith)
 }
-
-// clientLanes is the data.Handler of a secondary path: a client writes no
-// stream data to a secondary, so any frame closes the path.
-type clientLanes struct{}
-
-func (clientLanes) Admit(h wire.StreamHeader) error {
-	return &data.PathError{Code: wire.ProtocolViolation,
-		Reason: fmt.Sprintf("the client sent data of stream %d to a secondary, which takes none", h.StreamID)}
-}
-
-func (clientLanes) Buffer(n int) []byte                     { return make([]byte, n) }
-func (clientLanes) PutBuffer([]byte)                        {}
-func (clientLanes) Deliver(wire.StreamHeader, []byte) error { return nil }
 
 func (sec *secondaryState) close() {
 	sec.mu.Lock()

@@ -58,6 +58,9 @@ type Session struct {
 	primary *pathConn
 	// dpm holds every stream's receive side; nil on a secondary.
 	dpm presentation.DataPresentationManager
+	// admission takes every path's stream data into dpm; nil on a
+	// secondary.
+	admission *data.Admission
 	// peerWindow is the credit the peer grants a new stream before telling
 	// more.
 	peerWindow uint64

@@ -186,7 +186,7 @@ func (s *Session) streamForControl(id uint64) (*stream.Control, error) {
 	return s.peerStream(id)
 }
 
-// streamStatus tells the secondary aggregator what the client knows of id.
+// streamStatus says what this side knows of stream id.
 func (s *Session) streamStatus(id uint64) data.StreamStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -260,38 +260,45 @@ func (s *Session) advertiseLimit(id, limit uint64) {
 	}
 }
 
-// primaryLanes is the data.Handler of the path to the peer that owns the
-// streams (the primary, seen from the client, or the client, seen from the
-// primary): it may open streams and end them.
-type primaryLanes struct{ s *Session }
+// dataSession is the session as its admission path (data.Admission) sees
+// it.
+type dataSession struct{ s *Session }
 
-func (h primaryLanes) Admit(hdr wire.StreamHeader) error {
-	str, err := h.s.peerStream(hdr.StreamID)
+// StreamStatus implements data.Session.
+func (d dataSession) StreamStatus(id uint64, open bool) (data.StreamStatus, error) {
+	if !open {
+		return d.s.streamStatus(id), nil
+	}
+	str, err := d.s.peerStream(id)
 	if err != nil {
 		if cerr, ok := err.(*ConnectionError); ok {
-			return &data.PathError{Code: cerr.Code, Reason: cerr.Reason}
+			return data.StreamUnknown, &data.PathError{Code: cerr.Code, Reason: cerr.Reason}
 		}
-		return err
+		return data.StreamUnknown, err
 	}
 	if str == nil {
-		return data.ErrDiscard
+		return data.StreamClosed, nil
 	}
-	return data.CheckLimit(h.s.dpm, hdr)
+	return data.StreamOpen, nil
 }
 
-func (h primaryLanes) Buffer(n int) []byte { return h.s.dpm.GetBuffer(n) }
-func (h primaryLanes) PutBuffer(b []byte)  { h.s.dpm.PutBuffer(b) }
+// Refuse implements data.Session: the path's peer is told with
+// STOP_SENDING that the stream refused its bytes.
+func (d dataSession) Refuse(pathID, streamID uint64, err error) {
+	pc := d.s.primary
+	if d.s.client != nil && pathID != pc.ID() {
+		pc = d.s.client.secondary(pathID)
+	}
+	d.s.log.Info("refusing a path's data", "path", pathID, "stream", streamID, "err", err)
+	if pc != nil {
+		pc.ctrl.Send(&wire.StopSending{StreamID: streamID, ErrorCode: wire.Refused, Reason: control.TruncateReason(err.Error())})
+	}
+}
 
-func (h primaryLanes) Deliver(hdr wire.StreamHeader, payload []byte) error {
-	n := len(payload)
-	h.s.primary.CountReceived(n)
-	err := data.Write(h.s.dpm, h.s.primary.ID(), hdr, payload)
-	if rej, ok := err.(*data.RejectedError); ok {
-		h.s.primary.ctrl.Send(&wire.StopSending{StreamID: hdr.StreamID, ErrorCode: wire.Refused, Reason: control.TruncateReason(rej.Err.Error())})
-		return nil
-	}
-	if err == nil && h.s.client != nil {
-		h.s.client.deliveries.Add(h.s.primary.ID(), hdr.StreamID, n)
-	}
-	return err
+// PieceFailed implements data.Session: the client tells the primary, which
+// re-sends or reassigns the piece.
+func (d dataSession) PieceFailed(pathID uint64, a data.Assignment) {
+	d.s.log.Warn("discarding a secondary's piece: its bytes do not match the primary's digest",
+		"path", pathID, "stream", a.StreamID, "offset", a.Offset, "length", a.Length)
+	d.s.primary.ctrl.Send(&wire.PieceFailed{PathID: pathID, StreamID: a.StreamID, Offset: a.Offset, Length: a.Length, Reason: wire.PieceCorrupt})
 }

@@ -12,18 +12,21 @@ import (
 	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
-// rejection is one call of the aggregator's reject callback.
+// rejection is one call of Session.Refuse.
 type rejection struct {
 	pathID, streamID uint64
 	err              error
 }
 
 // aggregatorSetup is a client's receive side with stream 0 open, stream 4
-// closed and every other stream unknown.
+// closed and every other stream unknown; it is the Session of its
+// Admission.
 type aggregatorSetup struct {
 	dpm        presentation.DataPresentationManager
 	deliveries *Deliveries
-	agg        *SecondaryStreamAggregator
+	agg        *Admission
+	// pieceFailed, if not nil, is told what PieceFailed is.
+	pieceFailed func(pathID uint64, a Assignment)
 	// stream0Gone makes stream 0 closed, as when the application has read
 	// all of it.
 	stream0Gone atomic.Bool
@@ -33,10 +36,10 @@ type aggregatorSetup struct {
 }
 
 func newAggregatorSetup(t *testing.T) *aggregatorSetup {
-	return newAggregatorSetupConf(t, AggregatorConfig{MaxAssignments: 64, MaxUnverified: 1 << 20, AcceptUnassigned: true})
+	return newAggregatorSetupConf(t, Config{MaxAssignments: 64, MaxUnverified: 1 << 20, AcceptUnassigned: true})
 }
 
-func newAggregatorSetupConf(t *testing.T, conf AggregatorConfig) *aggregatorSetup {
+func newAggregatorSetupConf(t *testing.T, conf Config) *aggregatorSetup {
 	dpm, err := presentation.NewDataPresentationManager(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -46,24 +49,36 @@ func newAggregatorSetupConf(t *testing.T, conf AggregatorConfig) *aggregatorSetu
 		t.Fatal(err)
 	}
 	a := &aggregatorSetup{dpm: dpm, deliveries: NewDeliveries()}
-	lookup := func(id uint64) StreamStatus {
-		switch id {
-		case 0:
-			if a.stream0Gone.Load() {
-				return StreamClosed
-			}
-			return StreamOpen
-		case 4:
-			return StreamClosed
-		}
-		return StreamUnknown
-	}
-	a.agg = NewSecondaryStreamAggregator(dpm, a.deliveries, lookup, func(pathID, streamID uint64, err error) {
-		a.mu.Lock()
-		a.rejected = append(a.rejected, rejection{pathID, streamID, err})
-		a.mu.Unlock()
-	}, conf)
+	a.agg = NewAdmission(dpm, a.deliveries, a, conf)
 	return a
+}
+
+// StreamStatus implements Session; no stream is opened by a frame.
+func (a *aggregatorSetup) StreamStatus(id uint64, open bool) (StreamStatus, error) {
+	switch id {
+	case 0:
+		if a.stream0Gone.Load() {
+			return StreamClosed, nil
+		}
+		return StreamOpen, nil
+	case 4:
+		return StreamClosed, nil
+	}
+	return StreamUnknown, nil
+}
+
+// Refuse implements Session.
+func (a *aggregatorSetup) Refuse(pathID, streamID uint64, err error) {
+	a.mu.Lock()
+	a.rejected = append(a.rejected, rejection{pathID, streamID, err})
+	a.mu.Unlock()
+}
+
+// PieceFailed implements Session.
+func (a *aggregatorSetup) PieceFailed(pathID uint64, as Assignment) {
+	if a.pieceFailed != nil {
+		a.pieceFailed(pathID, as)
+	}
 }
 
 func (a *aggregatorSetup) rejections() []rejection {
@@ -82,7 +97,7 @@ func pooled(dpm presentation.DataPresentationManager, s string) []byte {
 
 func TestSecondaryAdmit(t *testing.T) {
 	a := newAggregatorSetup(t)
-	h := a.agg.ForPath(2, nil)
+	h := a.agg.ForPath(2, RoleSecondary, nil)
 	limit, err := a.dpm.StreamLimit(0)
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +144,7 @@ func TestSecondaryAdmit(t *testing.T) {
 
 func TestSecondaryDeliverCountsAndStores(t *testing.T) {
 	a := newAggregatorSetup(t)
-	h := a.agg.ForPath(3, nil)
+	h := a.agg.ForPath(3, RoleSecondary, nil)
 	hdr := wire.StreamHeader{StreamID: 0, Offset: 0, Length: 5}
 	if err := h.Deliver(hdr, pooled(a.dpm, "hello")); err != nil {
 		t.Fatal(err)
@@ -149,7 +164,7 @@ func TestSecondaryConflictRejectsNotClosesPath(t *testing.T) {
 	if err := Write(a.dpm, 0, wire.StreamHeader{StreamID: 0, Length: 8}, pooled(a.dpm, "original")); err != nil {
 		t.Fatal(err)
 	}
-	h := a.agg.ForPath(1, nil)
+	h := a.agg.ForPath(1, RoleSecondary, nil)
 	if err := h.Deliver(wire.StreamHeader{StreamID: 0, Offset: 2, Length: 4}, pooled(a.dpm, "XXXX")); err != nil {
 		t.Fatalf("conflicting bytes closed the path: %v (only the stream is at fault)", err)
 	}
@@ -220,5 +235,68 @@ func TestCheckLimit(t *testing.T) {
 	var perr *PathError
 	if !errors.As(err, &perr) || perr.Code != wire.FlowControlError || !strings.Contains(perr.Error(), "FLOW_CONTROL_ERROR") {
 		t.Fatalf("one byte past the limit: %v", err)
+	}
+}
+
+// TestRoles: one admission path, three roles. The owner's path may end a
+// stream and needs no assignment; a secondary's may do neither; a path of
+// RoleNone takes no stream data at all.
+func TestRoles(t *testing.T) {
+	a := newAggregatorSetupConf(t, Config{MaxAssignments: 4, MaxUnverified: 1 << 20})
+	fin := wire.StreamHeader{StreamID: 0, Length: 3, Fin: true}
+	owner := a.agg.ForPath(0, RoleOwner, nil)
+	if err := owner.Admit(fin); err != nil {
+		t.Fatalf("the owner's FIN: %v", err)
+	}
+	if err := owner.Deliver(fin, pooled(a.dpm, "end")); err != nil {
+		t.Fatal(err)
+	}
+	if r := a.deliveries.Report(false); len(r) != 1 || r[0] != (wire.Delivery{PathID: 0, StreamID: 0, Bytes: 3}) {
+		t.Fatalf("deliveries %v, want 3 bytes from path 0", r)
+	}
+	wantPathError(t, a.agg.ForPath(1, RoleSecondary, nil).Admit(fin), wire.ProtocolViolation, "only the primary may")
+	wantPathError(t, a.agg.ForPath(1, RoleSecondary, nil).Admit(wire.StreamHeader{StreamID: 0, Length: 3}), wire.ProtocolViolation, "did not assign")
+	for _, h := range []wire.StreamHeader{fin, {StreamID: 0, Length: 1}, {StreamID: 4}} {
+		wantPathError(t, a.agg.ForPath(2, RoleNone, nil).Admit(h), wire.ProtocolViolation, "takes no stream data")
+	}
+	if n := len(a.rejections()); n != 0 {
+		t.Fatalf("%d streams refused, want none", n)
+	}
+}
+
+// countingPath is a Counter.
+type countingPath struct{ n atomic.Int64 }
+
+func (c *countingPath) CountReceived(n int) { c.n.Add(int64(n)) }
+
+// TestCounterSeesEveryDeliveredByte: the path's statistics count each frame
+// delivered, whether or not its piece is complete yet.
+func TestCounterSeesEveryDeliveredByte(t *testing.T) {
+	a := newAggregatorSetup(t)
+	var c countingPath
+	h := a.agg.ForPath(3, RoleSecondary, &c)
+	for _, s := range []string{"abc", "de"} {
+		if err := h.Deliver(wire.StreamHeader{StreamID: 0, Offset: uint64(c.n.Load()), Length: len(s)}, pooled(a.dpm, s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.n.Load() != 5 {
+		t.Fatalf("counted %d bytes, want 5", c.n.Load())
+	}
+}
+
+// TestClosedStreamAfterCachedOpen: the path remembers a stream it found
+// open; once the stream is gone its frames are dropped all the same.
+func TestClosedStreamAfterCachedOpen(t *testing.T) {
+	a := newAggregatorSetup(t)
+	h := a.agg.ForPath(0, RoleOwner, nil)
+	hdr := wire.StreamHeader{StreamID: 0, Length: 1}
+	if err := h.Admit(hdr); err != nil {
+		t.Fatal(err)
+	}
+	a.stream0Gone.Store(true)
+	a.dpm.RemoveStreamBuffer(0)
+	if err := h.Admit(hdr); !errors.Is(err, ErrDiscard) {
+		t.Fatalf("a frame of a stream gone since: %v, want ErrDiscard", err)
 	}
 }
