@@ -75,7 +75,7 @@ func (s *Session) AssignDigest(pathID, streamID, offset, length uint64, digest [
 	if err := s.server.ledger.assign(pathID, streamID, offset, length); err != nil {
 		return err
 	}
-	return s.primary.ctrl.Send(&wire.AssignRange{PathID: pathID, StreamID: streamID, Offset: offset, Length: length, Digest: digest[:]})
+	return s.primary.Control().Send(&wire.AssignRange{PathID: pathID, StreamID: streamID, Offset: offset, Length: length, Digest: digest[:]})
 }
 
 // WithdrawRange withdraws path pathID's assignments in stream streamID
@@ -87,7 +87,7 @@ func (s *Session) WithdrawRange(pathID, streamID, offset, length uint64) error {
 	}
 	length = min(length, wire.MaxVarint-offset)
 	s.server.ledger.gone(pathID, streamID, offset, length)
-	return s.primary.ctrl.Send(&wire.WithdrawRange{PathID: pathID, StreamID: streamID, Offset: offset, Length: length})
+	return s.primary.Control().Send(&wire.WithdrawRange{PathID: pathID, StreamID: streamID, Offset: offset, Length: length})
 }
 
 func (s *Session) checkAssignPath(pathID uint64) error {
@@ -194,7 +194,7 @@ func (cs *clientState) assign(f *wire.AssignRange) {
 	}
 	if err != nil {
 		cs.s.log.Info("refusing an assignment", "path", f.PathID, "stream", f.StreamID, "offset", f.Offset, "err", err)
-		cs.s.primary.ctrl.Send(&wire.PieceFailed{PathID: f.PathID, StreamID: f.StreamID, Offset: f.Offset, Length: f.Length, Reason: wire.PieceRefused})
+		cs.s.primary.Control().Send(&wire.PieceFailed{PathID: f.PathID, StreamID: f.StreamID, Offset: f.Offset, Length: f.Length, Reason: wire.PieceRefused})
 	}
 }
 

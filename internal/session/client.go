@@ -31,11 +31,11 @@ type clientState struct {
 	ranges     *rangesAnswerer
 
 	mu          sync.Mutex
-	secondaries map[uint64]*pathConn
+	secondaries map[uint64]*transport.Path
 	opening     map[uint64]bool // path IDs being dialled
 	// writers holds, per stream, the secondary paths that write into it and
 	// so must hear its limits.
-	writers map[uint64]map[uint64]*pathConn
+	writers map[uint64]map[uint64]*transport.Path
 }
 
 // Dial opens a KWIK session to the primary server at addr, like quic-go's
@@ -99,8 +99,7 @@ func dial(ctx context.Context, tr *quic.Transport, onClosed func(), addr string,
 	s.onClosed = onClosed
 	s.peerWindow = sh.InitialStreamWindow
 	s.ids.peerMax = sh.MaxStreams
-	path := transport.NewPath(0, addr, true, conn)
-	s.primary = newPathConn(path, ch, data.NewSender(conn, c.LanesPerPath, path.CountSent))
+	s.primary = transport.NewPath(0, addr, true, conn, ch, c.LanesPerPath)
 	cs := &clientState{
 		s:           s,
 		tls:         tlsConf,
@@ -108,9 +107,9 @@ func dial(ctx context.Context, tr *quic.Transport, onClosed func(), addr string,
 		allow:       c.AllowPath,
 		dials:       newDialBudget(c.MaxPaths, pathDialInterval),
 		deliveries:  data.NewDeliveries(),
-		secondaries: make(map[uint64]*pathConn),
+		secondaries: make(map[uint64]*transport.Path),
 		opening:     make(map[uint64]bool),
-		writers:     make(map[uint64]map[uint64]*pathConn),
+		writers:     make(map[uint64]map[uint64]*transport.Path),
 	}
 	if cs.allow == nil {
 		cs.allow = defaultAllowPath(to.Addr())
@@ -122,7 +121,7 @@ func dial(ctx context.Context, tr *quic.Transport, onClosed func(), addr string,
 	cs.ranges = newRangesAnswerer(cs.answerRanges)
 	s.client = cs
 	s.dpm.SetGapCallback(cs.reportGap)
-	s.runPath(s.primary, ch, cs.handlePrimary, s.admission.ForPath(s.primary.ID(), data.RoleOwner, s.primary), s.closeWith)
+	s.runPath(s.primary, cs.handlePrimary, s.admission.ForPath(s.primary.ID(), data.RoleOwner, s.primary), s.closeWith)
 	if c.ReportInterval > 0 {
 		s.wg.Add(1)
 		go cs.reportLoop(c.ReportInterval)
@@ -163,7 +162,7 @@ func (cs *clientState) handlePrimary(f wire.Frame) error {
 
 // handleSecondary handles a secondary's control frames: it may only ask for
 // credit on streams it writes into.
-func (cs *clientState) handleSecondary(pc *pathConn) func(wire.Frame) error {
+func (cs *clientState) handleSecondary(pc *transport.Path) func(wire.Frame) error {
 	return func(f wire.Frame) error {
 		switch f := f.(type) {
 		case *wire.StreamDataBlocked:
@@ -171,15 +170,15 @@ func (cs *clientState) handleSecondary(pc *pathConn) func(wire.Frame) error {
 			case data.StreamOpen:
 				cs.subscribe(f.StreamID, pc)
 				if limit, err := cs.s.dpm.StreamLimit(f.StreamID); err == nil {
-					pc.ctrl.Send(&wire.MaxStreamData{StreamID: f.StreamID, Limit: limit})
+					pc.Control().Send(&wire.MaxStreamData{StreamID: f.StreamID, Limit: limit})
 				}
 			case data.StreamUnknown:
 				dataSession{cs.s}.Refuse(pc.ID(), f.StreamID, &data.UnknownStreamError{StreamID: f.StreamID})
 			case data.StreamClosed: // finished here: nothing more is needed
-				pc.ctrl.Send(&wire.StopSending{StreamID: f.StreamID, ErrorCode: wire.NoError})
+				pc.Control().Send(&wire.StopSending{StreamID: f.StreamID, ErrorCode: wire.NoError})
 			}
 		case *wire.Ping:
-			pc.ctrl.Send(&wire.Pong{Seq: f.Seq})
+			pc.Control().Send(&wire.Pong{Seq: f.Seq})
 		case *wire.Pong:
 			cs.pong(pc)
 		default:
@@ -196,11 +195,11 @@ func (cs *clientState) addPath(f *wire.AddPath) {
 	s := cs.s
 	if reason := cs.reserve(f.PathID); reason != "" {
 		s.log.Info("secondary path refused", "path", f.PathID, "addr", f.Address, "reason", reason)
-		s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathFailed, Reason: reason})
+		s.primary.Control().Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathFailed, Reason: reason})
 		return
 	}
 	s.wg.Go(func() {
-		pc, ch, err := cs.openPath(f)
+		pc, err := cs.openPath(f)
 		cs.mu.Lock()
 		delete(cs.opening, f.PathID)
 		if err == nil && s.Err() != nil {
@@ -215,12 +214,12 @@ func (cs *clientState) addPath(f *wire.AddPath) {
 		cs.mu.Unlock()
 		if err != nil {
 			s.log.Info("secondary path failed", "path", f.PathID, "addr", f.Address, "err", err)
-			s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathFailed, Reason: control.TruncateReason(err.Error())})
+			s.primary.Control().Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathFailed, Reason: control.TruncateReason(err.Error())})
 			return
 		}
-		s.runPath(pc, ch, cs.handleSecondary(pc), s.admission.ForPath(f.PathID, data.RoleSecondary, pc), func(err error) { cs.pathEnded(pc, err) })
+		s.runPath(pc, cs.handleSecondary(pc), s.admission.ForPath(f.PathID, data.RoleSecondary, pc), func(err error) { cs.pathEnded(pc, err) })
 		s.log.Debug("secondary path active", "path", f.PathID, "addr", f.Address)
-		s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathActive})
+		s.primary.Control().Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathActive})
 	})
 }
 
@@ -246,31 +245,30 @@ func (cs *clientState) reserve(id uint64) string {
 
 // openPath resolves a secondary's address, checks it against the client's
 // policy and joins the secondary through the session's transport.
-func (cs *clientState) openPath(f *wire.AddPath) (*pathConn, *control.Channel, error) {
+func (cs *clientState) openPath(f *wire.AddPath) (*transport.Path, error) {
 	s := cs.s
 	ctx, cancel := context.WithTimeout(s.ctx, s.conf.HandshakeTimeout)
 	defer cancel()
 	to, err := resolveUDP(ctx, f.Address)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := checkUnicast(f.Address, to); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := cs.allow(f.Address, to); err != nil {
-		return nil, nil, fmt.Errorf("kwik: path to %s refused: %w", f.Address, err)
+		return nil, fmt.Errorf("kwik: path to %s refused: %w", f.Address, err)
 	}
 	hello := &wire.ClientHello{SessionID: s.sessionID, PathID: f.PathID, Token: f.Token}
 	conn, ch, sh, err := dialPath(ctx, s.conf, cs.tr, f.Address, to, cs.tls, f.CertPin, hello)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if sh.Role != wire.RoleSecondary || sh.PathID != f.PathID {
 		conn.CloseWithError(0, "")
-		return nil, nil, fmt.Errorf("kwik: %s did not join as secondary path %d", f.Address, f.PathID)
+		return nil, fmt.Errorf("kwik: %s did not join as secondary path %d", f.Address, f.PathID)
 	}
-	path := transport.NewPath(f.PathID, f.Address, false, conn)
-	return newPathConn(path, ch, data.NewSender(conn, s.conf.LanesPerPath, path.CountSent)), ch, nil
+	return transport.NewPath(f.PathID, f.Address, false, conn, ch, s.conf.LanesPerPath), nil
 }
 
 // removePath drains a secondary path on the primary's request: it relays
@@ -282,13 +280,13 @@ func (cs *clientState) removePath(id uint64) {
 	pc := cs.secondaries[id]
 	cs.mu.Unlock()
 	if pc == nil {
-		s.primary.ctrl.Send(&wire.PathStatus{PathID: id, Status: wire.PathRemoved, Reason: "no such path"})
+		s.primary.Control().Send(&wire.PathStatus{PathID: id, Status: wire.PathRemoved, Reason: "no such path"})
 		return
 	}
 	if !pc.SetState(transport.PathRemoved, nil) {
 		return // ending already
 	}
-	pc.ctrl.Send(&wire.RemovePath{PathID: id})
+	pc.Control().Send(&wire.RemovePath{PathID: id})
 	conn := pc.Conn()
 	s.wg.Add(1)
 	go func() {
@@ -305,7 +303,7 @@ func (cs *clientState) removePath(id uint64) {
 }
 
 // pathEnded forgets a secondary path and tells the primary.
-func (cs *clientState) pathEnded(pc *pathConn, err error) {
+func (cs *clientState) pathEnded(pc *transport.Path, err error) {
 	status := wire.PathDead
 	if !pc.SetState(transport.PathDead, err) {
 		if st, _ := pc.State(); st == transport.PathRemoved {
@@ -327,7 +325,7 @@ func (cs *clientState) pathEnded(pc *pathConn, err error) {
 		reason = control.TruncateReason(err.Error())
 	}
 	cs.s.log.Info("secondary path ended", "path", pc.ID(), "status", status, "err", err)
-	cs.s.primary.ctrl.Send(&wire.PathStatus{PathID: pc.ID(), Status: status, Reason: reason})
+	cs.s.primary.Control().Send(&wire.PathStatus{PathID: pc.ID(), Status: status, Reason: reason})
 }
 
 // relay forwards raw data from the primary to the secondary it names,
@@ -337,24 +335,24 @@ func (cs *clientState) relay(f *wire.RawData) {
 	pc := cs.secondaries[f.PathID]
 	cs.mu.Unlock()
 	if pc == nil {
-		cs.s.primary.ctrl.Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathDead, Reason: "raw data for a path the client does not have"})
+		cs.s.primary.Control().Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathDead, Reason: "raw data for a path the client does not have"})
 		return
 	}
 	if st, _ := pc.State(); st == transport.PathRemoved {
 		return // sent before the primary removed the path; it knows
 	}
-	if err := pc.ctrl.Send(f); err != nil {
+	if err := pc.Control().Send(f); err != nil {
 		cs.s.log.Warn("relaying raw data", "path", f.PathID, "err", err)
 	}
 }
 
 // subscribe makes pc hear the limits of a stream it writes into.
-func (cs *clientState) subscribe(streamID uint64, pc *pathConn) {
+func (cs *clientState) subscribe(streamID uint64, pc *transport.Path) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	w := cs.writers[streamID]
 	if w == nil {
-		w = make(map[uint64]*pathConn)
+		w = make(map[uint64]*transport.Path)
 		cs.writers[streamID] = w
 	}
 	w[pc.ID()] = pc
@@ -363,18 +361,18 @@ func (cs *clientState) subscribe(streamID uint64, pc *pathConn) {
 // sendToWriters sends f to the secondaries writing into a stream.
 func (cs *clientState) sendToWriters(streamID uint64, f wire.Frame) {
 	cs.mu.Lock()
-	var targets []*pathConn
+	var targets []*transport.Path
 	for _, pc := range cs.writers[streamID] {
 		targets = append(targets, pc)
 	}
 	cs.mu.Unlock()
 	for _, pc := range targets {
-		pc.ctrl.Send(f)
+		pc.Control().Send(f)
 	}
 }
 
 // secondary returns secondary path id, or nil.
-func (cs *clientState) secondary(id uint64) *pathConn {
+func (cs *clientState) secondary(id uint64) *transport.Path {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	return cs.secondaries[id]
@@ -390,10 +388,10 @@ func (cs *clientState) forgetStream(id uint64) {
 }
 
 // allPaths returns the primary path and every secondary path.
-func (cs *clientState) allPaths() []*pathConn {
+func (cs *clientState) allPaths() []*transport.Path {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	out := []*pathConn{cs.s.primary}
+	out := []*transport.Path{cs.s.primary}
 	for _, pc := range cs.secondaries {
 		out = append(out, pc)
 	}
@@ -409,7 +407,7 @@ func (cs *clientState) answerRanges(requestID, streamID uint64) {
 	if err == nil {
 		fillMissing(f, m)
 	}
-	cs.s.primary.ctrl.Send(f)
+	cs.s.primary.Control().Send(f)
 }
 
 // reportGap tells the primary, unasked, about a gap nobody filled in time.
@@ -423,7 +421,7 @@ func (cs *clientState) reportGap(g presentation.GapReport) {
 	}
 	f := &wire.MissingRanges{}
 	fillMissing(f, m)
-	cs.s.primary.ctrl.Send(f)
+	cs.s.primary.Control().Send(f)
 }
 
 // fillMissing copies the presentation layer's view into a frame, keeping as
@@ -455,8 +453,8 @@ func (cs *clientState) sendReport(force bool) {
 		return
 	}
 	for len(entries) > wire.MaxDeliveries {
-		cs.s.primary.ctrl.Send(&wire.DeliveryReport{Deliveries: entries[:wire.MaxDeliveries]})
+		cs.s.primary.Control().Send(&wire.DeliveryReport{Deliveries: entries[:wire.MaxDeliveries]})
 		entries = entries[wire.MaxDeliveries:]
 	}
-	cs.s.primary.ctrl.Send(&wire.DeliveryReport{Deliveries: entries})
+	cs.s.primary.Control().Send(&wire.DeliveryReport{Deliveries: entries})
 }

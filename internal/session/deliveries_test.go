@@ -15,7 +15,7 @@ func newTestPrimary() *serverState {
 	s := &Session{streams: map[uint64]*stream.Control{1: nil, 5: nil}}
 	ss := &serverState{
 		s:          s,
-		paths:      map[uint64]*transport.Path{0: transport.NewPath(0, "p", true, nil), 1: transport.NewPath(1, "s", false, nil)},
+		paths:      map[uint64]*transport.Path{0: transport.NewPath(0, "p", true, nil, nil, 0), 1: transport.NewPath(1, "s", false, nil, nil, 0)},
 		deliveries: make(map[uint64]map[uint64]uint64),
 		byPath:     make(map[uint64]*pathDeliveries),
 		ledger:     newLedger(DefaultMaxAssignments),

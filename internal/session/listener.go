@@ -11,7 +11,6 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/kwik-transport/kwik/internal/control"
-	"github.com/kwik-transport/kwik/internal/data"
 	"github.com/kwik-transport/kwik/internal/transport"
 	"github.com/kwik-transport/kwik/internal/wire"
 )
@@ -270,8 +269,7 @@ func (l *Listener) handshake(conn *quic.Conn) (*Session, error) {
 	}
 	s.peerWindow = hello.InitialStreamWindow
 	s.ids.peerMax = hello.MaxStreams
-	path := transport.NewPath(reply.PathID, conn.RemoteAddr().String(), role == RolePrimary, conn)
-	s.primary = newPathConn(path, ch, data.NewSender(conn, l.conf.LanesPerPath, path.CountSent))
+	s.primary = transport.NewPath(reply.PathID, conn.RemoteAddr().String(), role == RolePrimary, conn, ch, l.conf.LanesPerPath)
 	if role == RolePrimary {
 		s.startPrimary(ch)
 	} else {

@@ -7,7 +7,6 @@ import (
 	"github.com/kwik-transport/kwik/internal/leaktest"
 
 	"github.com/kwik-transport/kwik/internal/control"
-	"github.com/kwik-transport/kwik/internal/data"
 	"github.com/kwik-transport/kwik/internal/transport"
 )
 
@@ -29,11 +28,7 @@ func offlineSession(t *testing.T, role Role, conf *Config) *Session {
 		t.Fatal(err)
 	}
 	local, peer := net.Pipe()
-	s.primary = &pathConn{
-		Path: transport.NewPath(0, "primary:1", true, nil),
-		ctrl: control.NewChannel(local, 0),
-		data: data.NewSender(nil, 1, nil),
-	}
+	s.primary = transport.NewPath(0, "primary:1", true, nil, control.NewChannel(local, 0), 1)
 	t.Cleanup(func() {
 		s.cancel(nil)
 		if s.dpm != nil {

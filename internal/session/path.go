@@ -105,11 +105,11 @@ func resolveUDP(ctx context.Context, addr string) (netip.AddrPort, error) {
 // runPath serves one path until it ends: its control frames go to handle,
 // its lanes (if lanes is not nil) to lanes. When either fails the path's
 // connection is closed, and ended is told why.
-func (s *Session) runPath(pc *pathConn, ch *control.Channel, handle func(wire.Frame) error, lanes data.Handler, ended func(error)) {
+func (s *Session) runPath(pc *transport.Path, handle func(wire.Frame) error, lanes data.Handler, ended func(error)) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		conn := pc.Conn()
+		conn, ch := pc.Conn(), pc.Control()
 		ch.SetFrameTimeout(s.conf.frameTimeout())
 		errc := make(chan error, 2)
 		workers := 1

@@ -51,7 +51,7 @@ func (s *Session) startPrimary(ch *control.Channel) {
 		s:          s,
 		events:     newEventQueue(s.conf.EventBuffer),
 		nextPath:   1,
-		paths:      map[uint64]*transport.Path{0: s.primary.Path},
+		paths:      map[uint64]*transport.Path{0: s.primary},
 		waiters:    make(map[uint64]chan error),
 		rangeWait:  make(map[uint64]chan *wire.MissingRanges),
 		deliveries: make(map[uint64]map[uint64]uint64),
@@ -60,7 +60,7 @@ func (s *Session) startPrimary(ch *control.Channel) {
 	}
 	s.server = ss
 	s.admission = data.NewAdmission(s.dpm, nil, dataSession{s}, data.Config{})
-	s.runPath(s.primary, ch, ss.handle, s.admission.ForPath(s.primary.ID(), data.RoleOwner, s.primary), s.closeWith)
+	s.runPath(s.primary, ss.handle, s.admission.ForPath(s.primary.ID(), data.RoleOwner, s.primary), s.closeWith)
 }
 
 // close wakes everything waiting on the client; the session is closing.
@@ -203,7 +203,7 @@ func (ss *serverState) pathStatus(f *wire.PathStatus) error {
 		if st, _ := p.State(); st.Terminal() && state == transport.PathActive {
 			// The client finished opening a path after this side gave up
 			// on it (AddPath's context ended) or removed it: close it too.
-			ss.s.primary.ctrl.Send(&wire.RemovePath{PathID: f.PathID})
+			ss.s.primary.Control().Send(&wire.RemovePath{PathID: f.PathID})
 		}
 		return nil
 	}
@@ -254,7 +254,7 @@ func (s *Session) AddPath(ctx context.Context, addr string, pin []byte) (transpo
 	ss.mu.Lock()
 	id := ss.nextPath
 	ss.nextPath++
-	p := transport.NewPath(id, addr, false, nil)
+	p := transport.NewPath(id, addr, false, nil, nil, 0)
 	p.SetState(transport.PathPending, nil)
 	ss.paths[id] = p
 	if ss.identities == nil {
@@ -267,7 +267,7 @@ func (s *Session) AddPath(ctx context.Context, addr string, pin []byte) (transpo
 	ss.mu.Unlock()
 
 	token := control.MintPathToken(s.conf.ServerGroupKey, s.sessionID, id, ident, s.conf.PathTokenTTL, time.Now())
-	if err := s.primary.ctrl.Send(&wire.AddPath{PathID: id, Address: addr, Token: token, CertPin: pin}); err != nil {
+	if err := s.primary.Control().Send(&wire.AddPath{PathID: id, Address: addr, Token: token, CertPin: pin}); err != nil {
 		ss.setPathState(p, transport.PathFailed, err)
 		return p.Info(), err
 	}
@@ -282,7 +282,7 @@ func (s *Session) AddPath(ctx context.Context, addr string, pin []byte) (transpo
 		delete(ss.waiters, id)
 		ss.mu.Unlock()
 		ss.setPathState(p, transport.PathFailed, ctx.Err())
-		s.primary.ctrl.Send(&wire.RemovePath{PathID: id})
+		s.primary.Control().Send(&wire.RemovePath{PathID: id})
 		return p.Info(), ctx.Err()
 	}
 }
@@ -315,7 +315,7 @@ func (s *Session) RemovePath(id uint64) error {
 		return nil
 	}
 	ss.setPathState(p, transport.PathRemoved, nil)
-	return s.primary.ctrl.Send(&wire.RemovePath{PathID: id})
+	return s.primary.Control().Send(&wire.RemovePath{PathID: id})
 }
 
 // AllPaths returns every path of the session since it began, by ID.
@@ -346,11 +346,9 @@ func (s *Session) pathInfos(keep func(transport.PathState) bool) []transport.Pat
 		}
 		s.server.mu.Unlock()
 	case s.client != nil:
-		for _, pc := range s.client.allPaths() {
-			paths = append(paths, pc.Path)
-		}
+		paths = s.client.allPaths()
 	default:
-		paths = []*transport.Path{s.primary.Path}
+		paths = []*transport.Path{s.primary}
 	}
 	var out []transport.PathInfo
 	for _, p := range paths {
@@ -396,7 +394,7 @@ func (s *Session) SendRawData(pathID, streamID uint64, data []byte) error {
 		return fmt.Errorf("kwik: path %d is %v: %v", pathID, st, err)
 	}
 	mac := control.RelayMAC(s.conf.ServerGroupKey, s.sessionID, ident, pathID, streamID, seq, data)
-	return s.primary.ctrl.Send(&wire.RawData{PathID: pathID, StreamID: streamID, Seq: seq, Data: data, MAC: mac})
+	return s.primary.Control().Send(&wire.RawData{PathID: pathID, StreamID: streamID, Seq: seq, Data: data, MAC: mac})
 }
 
 // MissingRanges asks the client which bytes of a stream it still misses.
@@ -416,7 +414,7 @@ func (s *Session) MissingRanges(ctx context.Context, streamID uint64) (presentat
 		delete(ss.rangeWait, id)
 		ss.mu.Unlock()
 	}()
-	if err := s.primary.ctrl.Send(&wire.RangesRequest{RequestID: id, StreamID: streamID}); err != nil {
+	if err := s.primary.Control().Send(&wire.RangesRequest{RequestID: id, StreamID: streamID}); err != nil {
 		return presentation.MissingRanges{}, err
 	}
 	select {
@@ -466,7 +464,7 @@ func (s *Session) RequestReport() error {
 	if s.server == nil {
 		return ErrNotPrimary
 	}
-	return s.primary.ctrl.Send(&wire.ReportRequest{})
+	return s.primary.Control().Send(&wire.ReportRequest{})
 }
 
 // Events returns the channel of path and stream events of a primary session

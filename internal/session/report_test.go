@@ -31,7 +31,7 @@ func TestReportInterval(t *testing.T) {
 		local, remote := net.Pipe()
 		defer local.Close()
 		defer remote.Close()
-		s.primary = newPathConn(transport.NewPath(0, "primary:1", true, nil), control.NewChannel(local, 0), nil)
+		s.primary = transport.NewPath(0, "primary:1", true, nil, control.NewChannel(local, 0), 0)
 		cs := &clientState{s: s, deliveries: data.NewDeliveries()}
 		s.client = cs
 		start := time.Now()
@@ -39,7 +39,7 @@ func TestReportInterval(t *testing.T) {
 		var wg sync.WaitGroup
 		defer wg.Wait()
 		defer s.cancel(nil)
-		wg.Go(func() { s.primary.ctrl.Run(s.ctx, func(wire.Frame) error { return nil }) })
+		wg.Go(func() { s.primary.Control().Run(s.ctx, func(wire.Frame) error { return nil }) })
 		var mu sync.Mutex
 		var reports []string // "bytes@time"
 		peer := control.NewChannel(remote, 0)

@@ -41,7 +41,7 @@ func (s *Session) startSecondary(ch *control.Channel, groupKey []byte, id contro
 	// The client never sends stream data to a secondary; lanes it opens
 	// anyway are refused rather than left unread in quic-go's buffers.
 	none := data.NewAdmission(nil, nil, nil, data.Config{}).ForPath(s.primary.ID(), data.RoleNone, nil)
-	s.runPath(s.primary, ch, sec.handle, none, s.closeWith)
+	s.runPath(s.primary, sec.handle, none, s.closeWith)
 }
 
 func (sec *secondaryState) close() {
@@ -80,7 +80,7 @@ func (sec *secondaryState) handle(f wire.Frame) error {
 		}
 		sec.raw.end(ErrPathRemoved)
 	case *wire.Ping:
-		sec.s.primary.ctrl.Send(&wire.Pong{Seq: f.Seq})
+		sec.s.primary.Control().Send(&wire.Pong{Seq: f.Seq})
 	case *wire.Pong:
 	default:
 		return protocolError("the client sent %v, which a secondary does not accept", f.Type())
@@ -124,8 +124,8 @@ func (s *Session) StreamWriter(streamID uint64) (*stream.Stream, error) {
 	if w == nil {
 		_, w = stream.New(s.ctx, stream.Config{
 			ID:           streamID,
-			Data:         s.primary.data,
-			Control:      s.primary.ctrl,
+			Data:         s.primary.Sender(),
+			Control:      s.primary.Control(),
 			MaxFrameSize: s.conf.MaxFrameSize,
 			SessionErr:   s.Err,
 			OnDone:       sec.writerDone,
@@ -135,7 +135,7 @@ func (s *Session) StreamWriter(streamID uint64) (*stream.Stream, error) {
 	sec.mu.Unlock()
 	// Ask for credit at once: the client answers with the stream's limit
 	// and keeps this path informed of it.
-	s.primary.ctrl.Send(&wire.StreamDataBlocked{StreamID: streamID})
+	s.primary.Control().Send(&wire.StreamDataBlocked{StreamID: streamID})
 	return w.Stream(), nil
 }
 

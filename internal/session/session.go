@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"sync"
-	"time"
 
 	"github.com/quic-go/quic-go"
 
@@ -55,7 +54,7 @@ type Session struct {
 
 	// primary is the client's path to the primary, or a server's path to
 	// the client.
-	primary *pathConn
+	primary *transport.Path
 	// dpm holds every stream's receive side; nil on a secondary.
 	dpm presentation.DataPresentationManager
 	// admission takes every path's stream data into dpm; nil on a
@@ -79,20 +78,6 @@ type Session struct {
 	client    *clientState    // RoleClient only
 	server    *serverState    // RolePrimary only
 	secondary *secondaryState // RoleSecondary only
-}
-
-// pathConn is a path with its control channel and data sender.
-type pathConn struct {
-	*transport.Path
-	ctrl *control.Channel
-	data *data.Sender
-	live pathLiveness // the client's keep-alive probes of this path
-}
-
-func newPathConn(p *transport.Path, ctrl *control.Channel, d *data.Sender) *pathConn {
-	pc := &pathConn{Path: p, ctrl: ctrl, data: d}
-	pc.live.lastPong = time.Now()
-	return pc
 }
 
 func newSession(role Role, conf *Config, sessionID []byte) (*Session, error) {
@@ -207,11 +192,11 @@ func (s *Session) closeWith(err error) {
 }
 
 // paths returns every path the session has open.
-func (s *Session) paths() []*pathConn {
+func (s *Session) paths() []*transport.Path {
 	if s.client != nil {
 		return s.client.allPaths()
 	}
-	return []*pathConn{s.primary}
+	return []*transport.Path{s.primary}
 }
 
 // protocolError is a control frame this side will not accept on a path.
@@ -260,7 +245,7 @@ func (s *Session) handleStreamControl(f wire.Frame) (ok bool, err error) {
 		}
 		return true, nil
 	case *wire.Ping:
-		s.primary.ctrl.Send(&wire.Pong{Seq: f.Seq})
+		s.primary.Control().Send(&wire.Pong{Seq: f.Seq})
 		return true, nil
 	case *wire.Pong:
 		if s.client != nil {

@@ -98,8 +98,8 @@ func (s *Session) newStreamLocked(id uint64) (*stream.Control, error) {
 	}
 	_, ctl := stream.New(s.ctx, stream.Config{
 		ID:           id,
-		Data:         s.primary.data,
-		Control:      s.primary.ctrl,
+		Data:         s.primary.Sender(),
+		Control:      s.primary.Control(),
 		Recv:         s.dpm,
 		InitialLimit: s.peerWindow,
 		MaxFrameSize: s.conf.MaxFrameSize,
@@ -231,7 +231,7 @@ func (s *Session) streamDone(id uint64) {
 		s.server.forgetStream(id)
 	}
 	if maxStreams > 0 {
-		s.primary.ctrl.Send(&wire.MaxStreams{Count: maxStreams})
+		s.primary.Control().Send(&wire.MaxStreams{Count: maxStreams})
 	}
 }
 
@@ -244,7 +244,7 @@ func (s *Session) streamComplete(id uint64) {
 		s.client.sendReport(false)
 	}
 	f := &wire.StopSending{StreamID: id, ErrorCode: wire.NoError}
-	s.primary.ctrl.Send(f)
+	s.primary.Control().Send(f)
 	if s.client != nil {
 		s.client.sendToWriters(id, f)
 	}
@@ -254,7 +254,7 @@ func (s *Session) streamComplete(id uint64) {
 // writes into it. The presentation layer calls it outside its locks.
 func (s *Session) advertiseLimit(id, limit uint64) {
 	f := &wire.MaxStreamData{StreamID: id, Limit: limit}
-	s.primary.ctrl.Send(f)
+	s.primary.Control().Send(f)
 	if s.client != nil {
 		s.client.sendToWriters(id, f)
 	}
@@ -291,7 +291,7 @@ func (d dataSession) Refuse(pathID, streamID uint64, err error) {
 	}
 	d.s.log.Info("refusing a path's data", "path", pathID, "stream", streamID, "err", err)
 	if pc != nil {
-		pc.ctrl.Send(&wire.StopSending{StreamID: streamID, ErrorCode: wire.Refused, Reason: control.TruncateReason(err.Error())})
+		pc.Control().Send(&wire.StopSending{StreamID: streamID, ErrorCode: wire.Refused, Reason: control.TruncateReason(err.Error())})
 	}
 }
 
@@ -300,5 +300,5 @@ func (d dataSession) Refuse(pathID, streamID uint64, err error) {
 func (d dataSession) PieceFailed(pathID uint64, a data.Assignment) {
 	d.s.log.Warn("discarding a secondary's piece: its bytes do not match the primary's digest",
 		"path", pathID, "stream", a.StreamID, "offset", a.Offset, "length", a.Length)
-	d.s.primary.ctrl.Send(&wire.PieceFailed{PathID: pathID, StreamID: a.StreamID, Offset: a.Offset, Length: a.Length, Reason: wire.PieceCorrupt})
+	d.s.primary.Control().Send(&wire.PieceFailed{PathID: pathID, StreamID: a.StreamID, Offset: a.Offset, Length: a.Length, Reason: wire.PieceCorrupt})
 }

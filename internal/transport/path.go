@@ -1,5 +1,6 @@
 // Package transport owns KWIK's paths: one quic-go connection each, with its
-// state, liveness and statistics, and the QUIC and TLS settings paths use.
+// control channel, its lanes' Sender, its state, liveness and statistics,
+// and the QUIC and TLS settings paths use.
 package transport
 
 import (
@@ -10,6 +11,9 @@ import (
 	"time"
 
 	"github.com/quic-go/quic-go"
+
+	"github.com/kwik-transport/kwik/internal/control"
+	"github.com/kwik-transport/kwik/internal/data"
 )
 
 // PathState is where a path is in its life.
@@ -60,12 +64,15 @@ type PathStats struct {
 	Goodput float64
 }
 
-// Path is one quic-go connection of a KWIK session.
+// Path is one quic-go connection of a KWIK session: the connection, its
+// control channel, the Sender of its lanes, its state and liveness.
 type Path struct {
 	id      uint64
 	addr    string
 	primary bool
 	conn    *quic.Conn
+	ctrl    *control.Channel
+	sender  *data.Sender
 	created time.Time
 
 	lastActive atomic.Int64 // unix nanoseconds
@@ -75,13 +82,21 @@ type Path struct {
 	mu    sync.Mutex
 	state PathState
 	err   error
+	live  liveness
 }
 
-// NewPath wraps an established connection.
-func NewPath(id uint64, addr string, primary bool, conn *quic.Conn) *Path {
+// NewPath wraps an established connection and its control channel; its
+// Sender opens up to lanes lanes. A path this side only keeps a record of
+// (a primary's view of the client's path to a secondary) has neither: conn
+// and ctrl are nil and lanes 0.
+func NewPath(id uint64, addr string, primary bool, conn *quic.Conn, ctrl *control.Channel, lanes int) *Path {
 	now := time.Now()
-	p := &Path{id: id, addr: addr, primary: primary, conn: conn, created: now, state: PathActive}
+	p := &Path{id: id, addr: addr, primary: primary, conn: conn, ctrl: ctrl, created: now, state: PathActive}
+	p.live.lastPong = now
 	p.lastActive.Store(now.UnixNano())
+	if lanes > 0 {
+		p.sender = data.NewSender(conn, lanes, p.CountSent)
+	}
 	return p
 }
 
@@ -93,6 +108,12 @@ func (p *Path) Primary() bool { return p.primary }
 
 // Conn is the path's QUIC connection.
 func (p *Path) Conn() *quic.Conn { return p.conn }
+
+// Control is the path's control channel.
+func (p *Path) Control() *control.Channel { return p.ctrl }
+
+// Sender writes the path's STREAM frames on its lanes.
+func (p *Path) Sender() *data.Sender { return p.sender }
 
 // LocalAddr and RemoteAddr are the connection's addresses.
 func (p *Path) LocalAddr() net.Addr  { return p.conn.LocalAddr() }

@@ -9,7 +9,7 @@ import (
 )
 
 func TestPathStateTransitions(t *testing.T) {
-	p := NewPath(2, "10.0.0.2:4433", false, nil)
+	p := NewPath(2, "10.0.0.2:4433", false, nil, nil, 0)
 	errLost := errors.New("idle timeout")
 	steps := []struct {
 		to      PathState
@@ -39,7 +39,7 @@ func TestPathStateTransitions(t *testing.T) {
 }
 
 func TestPathPendingToFailed(t *testing.T) {
-	p := NewPath(1, "secondary:4433", false, nil)
+	p := NewPath(1, "secondary:4433", false, nil, nil, 0)
 	if !p.SetState(PathPending, nil) || !p.SetState(PathFailed, errors.New("bad pin")) {
 		t.Fatal("pending → failed refused")
 	}
@@ -50,7 +50,7 @@ func TestPathPendingToFailed(t *testing.T) {
 }
 
 func TestPathConcurrentTerminalStates(t *testing.T) {
-	p := NewPath(1, "a:1", false, nil)
+	p := NewPath(1, "a:1", false, nil, nil, 0)
 	var changed atomic.Int32
 	var wg sync.WaitGroup
 	for _, s := range []PathState{PathDead, PathRemoved, PathFailed, PathDead} {
@@ -88,7 +88,7 @@ func TestPathStateNames(t *testing.T) {
 
 func TestPathInfoCounts(t *testing.T) {
 	before := time.Now()
-	p := NewPath(3, "s:1", true, nil)
+	p := NewPath(3, "s:1", true, nil, nil, 0)
 	created := p.Info().LastActive
 	p.CountSent(100)
 	p.CountSent(20)

@@ -1,6 +1,7 @@
-package session
+package transport
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"sync"
@@ -9,7 +10,6 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik/internal/control"
-	"github.com/kwik-transport/kwik/internal/transport"
 	"github.com/kwik-transport/kwik/internal/wire"
 )
 
@@ -32,7 +32,7 @@ type probeRun struct {
 	mu sync.Mutex
 	// changes are the path state changes, as "path 1 degraded at 6s".
 	changes []string
-	// status are the PathStatus frames the primary got, as "1 degraded at 6s".
+	// status are the reports the primary would get, as "1 degraded at 6s".
 	status []string
 }
 
@@ -42,56 +42,68 @@ func (r *probeRun) add(list *[]string, format string, args ...any) {
 	*list = append(*list, fmt.Sprintf(format, args...))
 }
 
-// runProbed runs a client session with paths paths (path 0 the primary)
-// over in-memory control streams, with the default KeepAlivePeriod, for d of
-// the bubble's time, and returns what happened. Call it inside a bubble.
+// probePeriod is the client's default KeepAlivePeriod.
+const probePeriod = time.Second
+
+// scriptedProber is the session of a probed client: it records what it
+// would report to the primary, and stalls as the script says.
+type scriptedProber struct {
+	paths  []*Path
+	start  time.Time
+	run    *probeRun
+	stall  func(round int) time.Duration
+	rounds int
+}
+
+func (p *scriptedProber) Paths() []*Path { return p.paths }
+
+func (p *scriptedProber) Degraded(pc *Path, _ time.Time) {
+	if !pc.Primary() {
+		p.run.add(&p.run.status, "%d %v at %v", pc.ID(), PathDegraded, time.Since(p.start))
+	}
+}
+
+func (p *scriptedProber) Probed([]*Path) {
+	p.rounds++
+	if p.stall != nil {
+		time.Sleep(p.stall(p.rounds)) // this goroutine is not scheduled
+	}
+}
+
+// runProbed probes paths paths (path 0 the primary) over in-memory control
+// streams every probePeriod, for d of the bubble's time, and returns what
+// happened. Call it inside a bubble.
 func runProbed(t *testing.T, paths int, d time.Duration, script probeScript) *probeRun {
 	t.Helper()
-	c, err := (&Config{}).withDefaults()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := newSession(RoleClient, c, control.NewSessionID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.dpm.Close()
-	cs := &clientState{s: s, secondaries: make(map[uint64]*pathConn)}
-	s.client = cs
+	ctx, cancel := context.WithCancel(context.Background())
 	start := time.Now()
 	run := &probeRun{}
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	defer s.cancel(nil)
+	defer cancel()
 
-	pcs := make([]*pathConn, paths)
+	pcs := make([]*Path, paths)
 	for i := range pcs {
 		local, remote := net.Pipe()
 		defer local.Close()
 		defer remote.Close()
-		pc := newPathConn(transport.NewPath(uint64(i), fmt.Sprintf("path%d:1", i), i == 0, nil), control.NewChannel(local, 0), nil)
+		pc := NewPath(uint64(i), fmt.Sprintf("path%d:1", i), i == 0, nil, control.NewChannel(local, 0), 0)
 		pcs[i] = pc
-		if i == 0 {
-			s.primary = pc
-		} else {
-			cs.secondaries[uint64(i)] = pc
-		}
-		// The client side: PONGs go to the liveness code.
+		// The client side: PONGs go to the liveness code, and a path
+		// active again is reported as the session does.
 		wg.Go(func() {
-			pc.ctrl.Run(s.ctx, func(f wire.Frame) error {
-				if _, ok := f.(*wire.Pong); ok {
-					cs.pong(pc)
+			pc.Control().Run(ctx, func(f wire.Frame) error {
+				if _, ok := f.(*wire.Pong); ok && pc.Pong() && !pc.Primary() {
+					run.add(&run.status, "%d %v at %v", i, PathActive, time.Since(start))
 				}
 				return nil
 			})
 		})
-		// The peer: it answers PINGs as the script says, and the primary
-		// records the status reports it gets.
+		// The peer answers PINGs as the script says.
 		peer := control.NewChannel(remote, 0)
 		wg.Go(func() {
-			peer.Run(s.ctx, func(f wire.Frame) error {
-				switch f := f.(type) {
-				case *wire.Ping:
+			peer.Run(ctx, func(f wire.Frame) error {
+				if f, ok := f.(*wire.Ping); ok {
 					handled, ok := time.Since(start)+probeRTT, true
 					if script.pong != nil {
 						handled, ok = script.pong(i, time.Since(start))
@@ -100,28 +112,21 @@ func runProbed(t *testing.T, paths int, d time.Duration, script probeScript) *pr
 						// The PONG is written so that the client reads it at handled.
 						time.AfterFunc(handled-time.Since(start), func() { peer.Send(&wire.Pong{Seq: f.Seq}) })
 					}
-				case *wire.PathStatus:
-					run.add(&run.status, "%d %v at %v", f.PathID, f.Status, time.Since(start))
 				}
 				return nil
 			})
 		})
 	}
 
-	rounds := 0
-	s.wg.Add(1)
-	go cs.probeLoop(c.KeepAlivePeriod, func([]*pathConn) {
-		rounds++
-		if script.stall != nil {
-			time.Sleep(script.stall(rounds)) // this goroutine is not scheduled
-		}
+	wg.Go(func() {
+		Probe(ctx, probePeriod, &scriptedProber{paths: pcs, start: start, run: run, stall: script.stall})
 	})
 	// Watch the states every millisecond, half a millisecond off the
 	// script's instants.
 	time.Sleep(time.Millisecond / 2)
-	last := make([]transport.PathState, paths)
+	last := make([]PathState, paths)
 	for i := range last {
-		last[i] = transport.PathActive
+		last[i] = PathActive
 	}
 	for time.Since(start) < d {
 		for i, pc := range pcs {
@@ -132,8 +137,6 @@ func runProbed(t *testing.T, paths int, d time.Duration, script probeScript) *pr
 		}
 		time.Sleep(time.Millisecond)
 	}
-	s.cancel(nil)
-	s.wg.Wait()
 	return run
 }
 
