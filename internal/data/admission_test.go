@@ -25,6 +25,8 @@ type aggregatorSetup struct {
 	dpm        presentation.DataPresentationManager
 	deliveries *Deliveries
 	agg        *Admission
+	// statusCalls counts StreamStatus calls (the session's lock each).
+	statusCalls atomic.Int64
 	// pieceFailed, if not nil, is told what PieceFailed is.
 	pieceFailed func(pathID uint64, a Assignment)
 	// stream0Gone makes stream 0 closed, as when the application has read
@@ -55,6 +57,7 @@ func newAggregatorSetupConf(t *testing.T, conf Config) *aggregatorSetup {
 
 // StreamStatus implements Session; no stream is opened by a frame.
 func (a *aggregatorSetup) StreamStatus(id uint64, open bool) (StreamStatus, error) {
+	a.statusCalls.Add(1)
 	switch id {
 	case 0:
 		if a.stream0Gone.Load() {
@@ -298,5 +301,25 @@ func TestClosedStreamAfterCachedOpen(t *testing.T) {
 	a.dpm.RemoveStreamBuffer(0)
 	if err := h.Admit(hdr); !errors.Is(err, ErrDiscard) {
 		t.Fatalf("a frame of a stream gone since: %v, want ErrDiscard", err)
+	}
+}
+
+// TestOneStatusLookupPerRun: a run of frames of one stream asks the session
+// about the stream once, not per frame (each ask takes the session's lock).
+func TestOneStatusLookupPerRun(t *testing.T) {
+	a := newAggregatorSetup(t)
+	h := a.agg.ForPath(0, RoleOwner, nil)
+	const frames = 100
+	for i := range frames {
+		hdr := wire.StreamHeader{StreamID: 0, Offset: uint64(i), Length: 1}
+		if err := h.Admit(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Deliver(hdr, pooled(a.dpm, "x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := a.statusCalls.Load(); n != 1 {
+		t.Fatalf("%d StreamStatus calls for %d frames of one stream, want 1", n, frames)
 	}
 }
