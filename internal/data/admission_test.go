@@ -260,7 +260,7 @@ func TestRoles(t *testing.T) {
 	wantPathError(t, a.agg.ForPath(1, RoleSecondary, nil).Admit(fin), wire.ProtocolViolation, "only the primary may")
 	wantPathError(t, a.agg.ForPath(1, RoleSecondary, nil).Admit(wire.StreamHeader{StreamID: 0, Length: 3}), wire.ProtocolViolation, "did not assign")
 	for _, h := range []wire.StreamHeader{fin, {StreamID: 0, Length: 1}, {StreamID: 4}} {
-		wantPathError(t, a.agg.ForPath(2, RoleNone, nil).Admit(h), wire.ProtocolViolation, "takes no stream data")
+		wantPathError(t, a.agg.ForPath(2, RoleNone, nil).Admit(h), wire.ProtocolViolation, "takes none")
 	}
 	if n := len(a.rejections()); n != 0 {
 		t.Fatalf("%d streams refused, want none", n)

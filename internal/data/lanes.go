@@ -26,7 +26,7 @@ type lanes struct {
 func (l *lanes) Admit(h wire.StreamHeader) error {
 	switch {
 	case !l.role.Opens && !l.role.Assigned:
-		return &PathError{Code: wire.ProtocolViolation, Reason: fmt.Sprintf("data of stream %d on path %d, which takes no stream data", h.StreamID, l.pathID)}
+		return &PathError{Code: wire.ProtocolViolation, Reason: fmt.Sprintf("data of stream %d on path %d, which takes none", h.StreamID, l.pathID)}
 	case h.Fin && !l.role.Ends:
 		return &PathError{Code: wire.ProtocolViolation, Reason: fmt.Sprintf("secondary path %d tried to end stream %d; only the primary may", l.pathID, h.StreamID)}
 	}
