@@ -322,4 +322,7 @@ func TestOneStatusLookupPerRun(t *testing.T) {
 	if n := a.statusCalls.Load(); n != 1 {
 		t.Fatalf("%d StreamStatus calls for %d frames of one stream, want 1", n, frames)
 	}
+	if r := a.deliveries.Report(false); len(r) != 1 || r[0].Bytes != frames {
+		t.Fatalf("deliveries %v, want %d bytes", r, frames)
+	}
 }

@@ -100,3 +100,57 @@ func TestDeliveriesConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestDeliveryCounter: a kept counter counts without the table's lock,
+// marks its stream changed once per report, and goes nowhere once its
+// stream is forgotten (it does not bring the stream's entry back).
+func TestDeliveryCounter(t *testing.T) {
+	d := NewDeliveries()
+	c := d.Counter(2, 8)
+	c.Add(5)
+	c.Add(6)
+	if r := d.Report(false); !slices.Equal(r, []wire.Delivery{{PathID: 2, StreamID: 8, Bytes: 11}}) {
+		t.Fatalf("report %v, want 11 bytes of stream 8 via path 2", r)
+	}
+	if r := d.Report(false); r != nil {
+		t.Fatalf("nothing counted since, but reported %v", r)
+	}
+	c.Add(1)
+	if r := d.Report(false); !slices.Equal(r, []wire.Delivery{{PathID: 2, StreamID: 8, Bytes: 12}}) {
+		t.Fatalf("report after one more byte %v, want 12", r)
+	}
+	d.Forget(8)
+	c.Add(100)
+	if !c.Gone() {
+		t.Fatal("a forgotten stream's counter is not gone")
+	}
+	if r := d.Report(true); len(r) != 0 {
+		t.Fatalf("a forgotten stream came back: %v", r)
+	}
+}
+
+// TestDeliveryCounterConcurrentReports: counts racing reports are all
+// reported in the end.
+func TestDeliveryCounterConcurrentReports(t *testing.T) {
+	d := NewDeliveries()
+	c := d.Counter(1, 0)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 10000 {
+			c.Add(1)
+		}
+	})
+	var last uint64
+	for range 100 {
+		for _, e := range d.Report(false) {
+			last = e.Bytes
+		}
+	}
+	wg.Wait()
+	for _, e := range d.Report(false) {
+		last = e.Bytes
+	}
+	if last != 10000 {
+		t.Fatalf("last report says %d bytes, want 10000", last)
+	}
+}

@@ -3,24 +3,35 @@ package data
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/kwik-transport/kwik/internal/wire"
 )
 
 // lanes is the Handler of one path: Admission's rules for the path's Role.
+// Receive gives each lane its own (lane), so that what it remembers of the
+// last stream needs no lock: one lane reads one frame at a time.
 type lanes struct {
 	a       *Admission
 	pathID  uint64
 	role    Role
 	counter Counter     // may be nil
 	pieces  *pieceTable // Assigned roles only
-	// open is 1 + the ID of a stream found open, so that a run of frames of
-	// one stream asks the session once, not per frame (a lock each). A
-	// stream that closed since is caught below: its buffer is gone, or its
-	// bytes are dropped by the presentation layer, as a frame admitted just
-	// before the close is.
-	open atomic.Uint64
+	// last is the stream of this lane's last frame, if it was found open,
+	// so that a run of frames of one stream asks the session once, not per
+	// frame (its lock each), and counts its bytes without the deliveries'
+	// lock. A stream that closed since is caught below: its buffer is gone,
+	// or its bytes are dropped by the presentation layer, as a frame
+	// admitted just before the close is.
+	last struct {
+		ok        bool
+		id        uint64
+		delivered *Delivery // nil without deliveries
+	}
+}
+
+// lane returns the Handler of one more lane of the path.
+func (l *lanes) lane() Handler {
+	return &lanes{a: l.a, pathID: l.pathID, role: l.role, counter: l.counter, pieces: l.pieces}
 }
 
 func (l *lanes) Admit(h wire.StreamHeader) error {
@@ -53,7 +64,7 @@ func (l *lanes) Admit(h wire.StreamHeader) error {
 // admitStream lets through frames of open streams: nil, ErrDiscard, or the
 // session's error.
 func (l *lanes) admitStream(id uint64) error {
-	if l.open.Load() == id+1 {
+	if l.last.ok && l.last.id == id {
 		return nil
 	}
 	st, err := l.a.sess.StreamStatus(id, l.role.Opens)
@@ -67,7 +78,10 @@ func (l *lanes) admitStream(id uint64) error {
 	case StreamClosed:
 		return ErrDiscard
 	}
-	l.open.Store(id + 1)
+	l.last.ok, l.last.id, l.last.delivered = true, id, nil
+	if l.a.deliveries != nil {
+		l.last.delivered = l.a.deliveries.Counter(l.pathID, id)
+	}
 	return nil
 }
 
@@ -122,7 +136,11 @@ func (l *lanes) write(h wire.StreamHeader, payload []byte, n int) error {
 
 // count adds n delivered bytes to the path's share of a stream.
 func (l *lanes) count(streamID uint64, n int) {
-	if l.a.deliveries != nil {
+	switch {
+	case l.a.deliveries == nil:
+	case l.last.ok && l.last.id == streamID:
+		l.last.delivered.Add(n)
+	default:
 		l.a.deliveries.Add(l.pathID, streamID, n)
 	}
 }

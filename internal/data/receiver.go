@@ -40,6 +40,9 @@ type Handler interface {
 	Deliver(h wire.StreamHeader, payload []byte) error
 }
 
+// perLane is a Handler that keeps state per lane: each lane gets its own.
+type perLane interface{ lane() Handler }
+
 // LaneAcceptor accepts the peer's lanes; *quic.Conn is one.
 type LaneAcceptor interface {
 	AcceptUniStream(ctx context.Context) (*quic.ReceiveStream, error)
@@ -61,10 +64,14 @@ func Receive(ctx context.Context, conn LaneAcceptor, h Handler) error {
 			}
 			return err
 		}
+		lh := h
+		if p, ok := h.(perLane); ok {
+			lh = p.lane()
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := readLane(ctx, str, h); err != nil {
+			if err := readLane(ctx, str, lh); err != nil {
 				cancel(err)
 			}
 		}()
