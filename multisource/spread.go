@@ -2,6 +2,7 @@ package multisource
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -82,27 +83,64 @@ func Spread(ctx context.Context, sess *kwik.Session, str *kwik.Stream, object st
 	if err != nil {
 		return err
 	}
-	primary := scheduler.WriterSource(0, offsetWriter{str, c.Offset}, content)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	primary := scheduler.WriterSource(0, stopOnReceiver{offsetWriter{str, c.Offset}, sess, cancel}, content)
 	if err := d.AddSource(primary); err != nil {
 		return err
 	}
 	if c.MaxBadPieces == 0 {
 		c.MaxBadPieces = DefaultMaxBadPieces
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
 	f := &spreadFeed{sess: sess, str: str, d: d, object: object, offset: uint64(c.Offset), sources: map[uint64]bool{0: true},
 		content: content, maxBad: c.MaxBadPieces, bad: make(map[uint64]int), removed: make(map[uint64]bool), noAssign: c.InsecureSkipAssign, log: c.Logger, ctx: ctx, wg: &wg}
 	f.addPaths()
 	wg.Go(func() { f.feed(ctx) })
 	err = d.Run(ctx)
-	cancel()
+	stopped := context.Cause(ctx)
+	cancel(nil)
 	wg.Wait()
 	if c.OnStats != nil {
 		c.OnStats(f.stats())
 	}
+	if receiverGone(stopped) {
+		return stopped
+	}
 	return err
+}
+
+// receiverGone reports whether a write failed because the receiver stopped
+// the stream or closed the primary's connection (a client that gave up).
+func receiverGone(err error) bool {
+	if se, ok := errors.AsType[*kwik.StreamError](err); ok {
+		return se.Remote
+	}
+	if ae, ok := errors.AsType[*kwik.ApplicationError](err); ok {
+		return ae.Remote
+	}
+	return false
+}
+
+// stopOnReceiver ends the whole run as soon as the receiver stops the
+// stream or closes the connection (a client that gave up), or the session
+// ends: no path
+// can deliver the stream any more, so it is not one path's failure for the
+// scheduler to work around.
+type stopOnReceiver struct {
+	offsetWriter
+	sess *kwik.Session
+	stop context.CancelCauseFunc
+}
+
+func (w stopOnReceiver) WriteAt(p []byte, off int64) (int, error) {
+	n, err := w.offsetWriter.WriteAt(p, off)
+	if receiverGone(err) {
+		w.stop(err)
+	} else if err != nil && w.sess.Err() != nil {
+		w.stop(w.sess.Err())
+	}
+	return n, err
 }
 
 // offsetWriter shifts writes by the object's offset in the stream.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -143,7 +144,7 @@ func (o *getOptions) run(ctx context.Context, e *env, args []string) error {
 // download dials the primary, asks for the object from out.start on and
 // copies it into out, filling rep.
 func (o *getOptions) download(ctx context.Context, e *env, addr string, primaryTLS, secondaryTLS *tls.Config, out *output, h hash.Hash, rep *getReport) error {
-	log := newLogger(e.stderr, o.verbose)
+	log := slog.New(newPathWarner(e.stderr, newLogger(e.stderr, o.verbose).Handler()))
 	allowPath, _ := parseAllowSecondary(o.allowSecondary) // checked by run
 	start := time.Now()
 	sess, err := kwik.Dial(ctx, addr, primaryTLS, fileserve.ClientConfig(&kwik.Config{MaxIdleTimeout: o.idle, SecondaryTLS: secondaryTLS, AllowPath: allowPath, InsecureAcceptUnassignedData: o.unassigned, Logger: log}))

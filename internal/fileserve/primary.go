@@ -2,6 +2,7 @@ package fileserve
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -97,11 +98,18 @@ func (p *Primary) ServeSession(ctx context.Context, sess *kwik.Session) {
 		wg.Go(func() {
 			info, err := sess.AddPath(ctx, r.Addr, r.Pin)
 			if err != nil {
-				if ctx.Err() == nil && sess.Err() == nil {
+				switch {
+				case ctx.Err() == nil && sess.Err() == nil:
 					if p.OnJoinFailure != nil {
 						p.OnJoinFailure(r.Addr, err)
 					}
 					log.Warn("cannot add a secondary; serving without it", "secondary", r.Addr, "why", joinFailure(err), "err", err)
+				case serverCtx.Err() == nil:
+					// The client was done first: a secondary that takes
+					// longer to join than a download lasts, or one that
+					// never answers (the client gives up after its
+					// handshake timeout).
+					log.Info("the session ended before a secondary joined", "secondary", r.Addr)
 				}
 				return
 			}
@@ -185,10 +193,28 @@ func (p *Primary) serveStream(ctx, serverCtx context.Context, sess *kwik.Session
 		log.Info("sent", "stream", str.StreamID(), "name", req.Name, "size", size, "start", start, "paths", paths)
 		return
 	}
+	if how := clientGone(err); how != "" {
+		// Ctrl-C of kwik get: the client's choice, not a failure of this
+		// server or of a path.
+		log.Info("the client cancelled the transfer", "stream", str.StreamID(), "name", req.Name, "how", how)
+		return
+	}
 	if ctx.Err() == nil && sess.Err() == nil {
 		log.Warn("transfer failed", "stream", str.StreamID(), "name", req.Name, "err", err)
 	}
 	str.CancelWrite(codeTransferFailed)
+}
+
+// clientGone says how the client ended a transfer that err cut short, or
+// "" if err is not the client's doing.
+func clientGone(err error) string {
+	if se, ok := errors.AsType[*kwik.StreamError](err); ok && se.Remote {
+		return "stopped the stream"
+	}
+	if ae, ok := errors.AsType[*kwik.ApplicationError](err); ok && ae.Remote {
+		return "closed the session"
+	}
+	return ""
 }
 
 // openRequested reads the request on str and opens what it asks for, or

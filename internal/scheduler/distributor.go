@@ -159,6 +159,13 @@ func (d *Distributor) startWorker(id uint64, e *sourceEntry) {
 
 // sourceFailed marks a path down after its source reported an error.
 func (d *Distributor) sourceFailed(id uint64, err error) {
+	if d.runCtx.Err() != nil {
+		// The run is ending (done, or its context cancelled because the
+		// receiver stopped the stream): a write it cut short says nothing
+		// about the path.
+		d.log.Debug("scheduler: source stopped with the run", "path", id, "err", err)
+		return
+	}
 	d.log.Warn("scheduler: source failed, path marked down", "path", id, "err", err)
 	d.mu.Lock()
 	_ = d.pathDownLocked(id) // the path was added, so this cannot fail

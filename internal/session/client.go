@@ -188,13 +188,21 @@ func (cs *clientState) handleSecondary(pc *transport.Path) func(wire.Frame) erro
 	}
 }
 
+// The messages of the client's records about a secondary it could not add
+// (attributes "addr", and "reason" or "err"): a client application that
+// tells its user watches for them in its Config.Logger (kwik get does).
+const (
+	LogPathRefused = "secondary path refused"
+	LogPathFailed  = "secondary path failed"
+)
+
 // addPath dials the secondary the primary named, in the background, and
 // reports the outcome to the primary. A path the client's policy refuses
 // is reported failed with the reason.
 func (cs *clientState) addPath(f *wire.AddPath) {
 	s := cs.s
 	if reason := cs.reserve(f.PathID); reason != "" {
-		s.log.Info("secondary path refused", "path", f.PathID, "addr", f.Address, "reason", reason)
+		s.log.Info(LogPathRefused, "path", f.PathID, "addr", f.Address, "reason", reason)
 		s.primary.Control().Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathFailed, Reason: reason})
 		return
 	}
@@ -213,7 +221,7 @@ func (cs *clientState) addPath(f *wire.AddPath) {
 		}
 		cs.mu.Unlock()
 		if err != nil {
-			s.log.Info("secondary path failed", "path", f.PathID, "addr", f.Address, "err", err)
+			s.log.Info(LogPathFailed, "path", f.PathID, "addr", f.Address, "err", err)
 			s.primary.Control().Send(&wire.PathStatus{PathID: f.PathID, Status: wire.PathFailed, Reason: control.TruncateReason(err.Error())})
 			return
 		}
