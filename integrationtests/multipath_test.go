@@ -279,9 +279,18 @@ func testMultiServer(t *testing.T, kill bool) {
 	}
 }
 
-func TestMultiServerDelivery(t *testing.T) { testMultiServer(t, false) }
+// The multi-server tests measure no resources and mostly wait on the
+// network: they run in parallel with each other and the other such tests.
 
-func TestMultiServerSecondaryDies(t *testing.T) { testMultiServer(t, true) }
+func TestMultiServerDelivery(t *testing.T) {
+	t.Parallel()
+	testMultiServer(t, false)
+}
+
+func TestMultiServerSecondaryDies(t *testing.T) {
+	t.Parallel()
+	testMultiServer(t, true)
+}
 
 // TestRemovePathClosesLingeringSecondary: a secondary told that its path
 // was removed (AcceptRawData returns ErrPathRemoved) but which keeps its

@@ -24,10 +24,25 @@ func TestEcho(t *testing.T) {
 }
 
 // TestManyStreamsBothWays opens streams from both sides at once, each
-// carrying 1 MiB in each direction, and checks every byte.
+// carrying twice its initial window in each direction, and checks every
+// byte. The windows are the defaults divided by 4 (the minimum by 2, to
+// stay a frame), and so is the size (1 MiB once): the same regime, every
+// stream needing window updates and the streams' initial windows summing
+// to more than the session's, for a quarter of the bytes (the test took
+// 100 s of a loaded CI run with 200 MiB).
 func TestManyStreamsBothWays(t *testing.T) {
-	const streams, size = 100, 1 << 20
-	client, server := pair(t, nil)
+	t.Parallel() // no resource measurement; waits on the network beside the others
+	const streams, size = 100, 256 << 10
+	conf := &kwik.Config{
+		InitialStreamReceiveWindow: 128 << 10,
+		MinStreamReceiveWindow:     32 << 10,
+		MaxStreamReceiveWindow:     4 << 20,
+		SessionReceiveWindow:       6 << 20,
+	}
+	if streams*conf.InitialStreamReceiveWindow <= conf.SessionReceiveWindow || size <= conf.InitialStreamReceiveWindow {
+		t.Fatal("the windows do not make the streams contend")
+	}
+	client, server := pair(t, conf)
 	ctx := testContext(t, 120*time.Second)
 
 	// serve reads a stream to EOF, checks it, and answers with its own
