@@ -98,62 +98,36 @@ func handshake(ctx context.Context, client stream, accept func(context.Context) 
 	return server, nil
 }
 
+// transportConn is a KWIK session or a quic-go connection, whose streams
+// are S.
+type transportConn[S stream] interface {
+	CloseWithError(quic.ApplicationErrorCode, string) error
+	LocalAddr() net.Addr
+	RemoteAddr() net.Addr
+	OpenStreamSync(context.Context) (S, error)
+	AcceptStream(context.Context) (S, error)
+}
+
+// listener is a KWIK or quic-go listener whose connections are C.
+type listener[C any] interface {
+	Accept(context.Context) (C, error)
+	Addr() net.Addr
+	Close() error
+}
+
 // openKWIK is a KWIK client and primary server on loopback.
 func openKWIK() (*streamPair, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
-	defer cancel()
 	ln, err := kwik.Listen("127.0.0.1:0", testTLS.Server, nil)
 	if err != nil {
 		return nil, err
 	}
-	accepted := make(chan *kwik.Session, 1)
-	go func() {
-		s, _ := ln.Accept(ctx)
-		accepted <- s
-	}()
-	client, err := kwik.Dial(ctx, ln.Addr().String(), testTLS.Client, nil)
-	server := <-accepted
-	stop := func() {
-		if client != nil {
-			client.CloseWithError(0, "")
-		}
-		if server != nil {
-			server.CloseWithError(0, "")
-		}
-		ln.Close()
-	}
-	if err != nil || server == nil {
-		stop()
-		return nil, errors.Join(errors.New("kwik: no session"), err)
-	}
-	p := &streamPair{
-		local: client.LocalAddr(), remote: client.RemoteAddr(), stop: stop,
-		closeServer: func(code quic.ApplicationErrorCode, msg string) { server.CloseWithError(code, msg) },
-		openClient: func(ctx context.Context) (stream, error) {
-			s, err := client.OpenStreamSync(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return s, nil
-		},
-	}
-	if err := p.openStream(ctx, func(ctx context.Context) (stream, error) {
-		s, err := server.AcceptStream(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return s, nil
-	}); err != nil {
-		stop()
-		return nil, err
-	}
-	return p, nil
+	return openOver(ln, func(ctx context.Context, addr string) (*kwik.Session, error) {
+		return kwik.Dial(ctx, addr, testTLS.Client, nil)
+	})
 }
 
 // openQUIC is a quic-go client and server on loopback: the control.
 func openQUIC() (*streamPair, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
-	defer cancel()
 	serverTLS, clientTLS := testTLS.Server.Clone(), testTLS.Client.Clone()
 	serverTLS.NextProtos, clientTLS.NextProtos = []string{"control"}, []string{"control"}
 	conf := &quic.Config{MaxIdleTimeout: time.Minute}
@@ -161,48 +135,63 @@ func openQUIC() (*streamPair, error) {
 	if err != nil {
 		return nil, err
 	}
-	accepted := make(chan *quic.Conn, 1)
+	return openOver(ln, func(ctx context.Context, addr string) (*quic.Conn, error) {
+		return quic.DialAddr(ctx, addr, clientTLS, conf)
+	})
+}
+
+// openOver connects a client to ln with dial and opens the pair's stream;
+// it owns ln, which stop closes with both ends.
+func openOver[C transportConn[S], S stream](ln listener[C], dial func(context.Context, string) (C, error)) (*streamPair, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	type result struct {
+		c   C
+		err error
+	}
+	accepted := make(chan result, 1)
 	go func() {
-		c, _ := ln.Accept(ctx)
-		accepted <- c
+		c, err := ln.Accept(ctx)
+		accepted <- result{c, err}
 	}()
-	client, err := quic.DialAddr(ctx, ln.Addr().String(), clientTLS, conf)
+	client, err := dial(ctx, ln.Addr().String())
 	server := <-accepted
 	stop := func() {
-		if client != nil {
+		if err == nil {
 			client.CloseWithError(0, "")
 		}
-		if server != nil {
-			server.CloseWithError(0, "")
+		if server.err == nil {
+			server.c.CloseWithError(0, "")
 		}
 		ln.Close()
 	}
-	if err != nil || server == nil {
+	if err != nil || server.err != nil {
 		stop()
-		return nil, errors.Join(errors.New("quic-go: no connection"), err)
+		return nil, errors.Join(errors.New("no connection"), err, server.err)
 	}
 	p := &streamPair{
 		local: client.LocalAddr(), remote: client.RemoteAddr(), stop: stop,
-		closeServer: func(code quic.ApplicationErrorCode, msg string) { server.CloseWithError(code, msg) },
+		closeServer: func(code quic.ApplicationErrorCode, msg string) { server.c.CloseWithError(code, msg) },
 		openClient: func(ctx context.Context) (stream, error) {
-			s, err := client.OpenStreamSync(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return s, nil
+			return asStream(client.OpenStreamSync(ctx))
 		},
 	}
 	if err := p.openStream(ctx, func(ctx context.Context) (stream, error) {
-		s, err := server.AcceptStream(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return s, nil
+		return asStream(server.c.AcceptStream(ctx))
 	}); err != nil {
 		stop()
 		return nil, err
 	}
 	return p, nil
+}
+
+// asStream returns s as a stream, or a nil stream (not one holding a nil
+// pointer) with err.
+func asStream[S stream](s S, err error) (stream, error) {
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // openStream opens the pair's stream from the client.

@@ -35,20 +35,7 @@ func assignNow(t *testing.T, ctx context.Context, server *kwik.Session, pathID, 
 // path id.
 func waitPieceEvent(t *testing.T, events <-chan kwik.Event, id uint64) kwik.PieceEvent {
 	t.Helper()
-	timeout := time.After(outcomeTimeout)
-	for {
-		select {
-		case ev, ok := <-events:
-			if !ok {
-				t.Fatalf("session ended before a piece of path %d failed", id)
-			}
-			if pe, ok := ev.(kwik.PieceEvent); ok && pe.PathID == id {
-				return pe
-			}
-		case <-timeout:
-			t.Fatalf("no piece of path %d was reported failed", id)
-		}
-	}
+	return waitEvent(t, events, fmt.Sprintf("a failed piece of path %d", id), func(pe kwik.PieceEvent) bool { return pe.PathID == id })
 }
 
 // TestCompromisedMirrorRaw: a raw secondary on a valid path writes bytes
@@ -58,24 +45,14 @@ func waitPieceEvent(t *testing.T, events <-chan kwik.Event, id uint64) kwik.Piec
 // and the application reads exactly the object the primary sends.
 func TestCompromisedMirrorRaw(t *testing.T) {
 	ctx := testContext(t, 90*time.Second)
-	primary := listen(t, &kwik.Config{ServerGroupKey: groupKey})
-	client, server := connect(t, primary, nil)
-	h := &hostileSecondary{ctx: ctx, client: client, server: server, raw: listenRaw(t, testTLS.Server), events: server.Events()}
+	h := newHostileSecondary(t, ctx)
+	client, server := h.client, h.server
 
 	object := payload(11, 64<<10)
 	var srv [2]*kwik.Stream
 	var cli [2]*kwik.Stream
 	for i := range cli {
-		str, err := client.OpenStreamSync(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		str.Write([]byte("GET"))
-		str.Close()
-		cli[i] = str
-		if srv[i], err = server.AcceptStream(ctx); err != nil {
-			t.Fatal(err)
-		}
+		cli[i], srv[i] = h.request(t, "GET")
 	}
 	good := object[:4096]
 	evil := bytes.Repeat([]byte{0xee}, 4096)

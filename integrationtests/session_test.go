@@ -33,12 +33,7 @@ func TestEcho(t *testing.T) {
 func TestManyStreamsBothWays(t *testing.T) {
 	t.Parallel() // no resource measurement; waits on the network beside the others
 	const streams, size = 100, 256 << 10
-	conf := &kwik.Config{
-		InitialStreamReceiveWindow: 128 << 10,
-		MinStreamReceiveWindow:     32 << 10,
-		MaxStreamReceiveWindow:     4 << 20,
-		SessionReceiveWindow:       6 << 20,
-	}
+	conf := quarterWindows()
 	if streams*conf.InitialStreamReceiveWindow <= conf.SessionReceiveWindow || size <= conf.InitialStreamReceiveWindow {
 		t.Fatal("the windows do not make the streams contend")
 	}
@@ -189,6 +184,17 @@ func TestReadDeadline(t *testing.T) {
 }
 
 // smallWindows makes flow control bite quickly.
+// quarterWindows are the default windows divided by 4, but the minimum by
+// 2 so that it stays a frame.
+func quarterWindows() *kwik.Config {
+	return &kwik.Config{
+		InitialStreamReceiveWindow: 128 << 10,
+		MinStreamReceiveWindow:     32 << 10,
+		MaxStreamReceiveWindow:     4 << 20,
+		SessionReceiveWindow:       6 << 20,
+	}
+}
+
 func smallWindows() *kwik.Config {
 	return &kwik.Config{
 		SessionReceiveWindow:       256 << 10,

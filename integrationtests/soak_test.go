@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,7 +141,7 @@ func TestSoak(t *testing.T) {
 		}()
 	}
 
-	heap := startPeakLiveHeap()
+	heap := sampleHeap()
 	var c soakCounters
 	deadline := time.Now().Add(p.duration)
 	var workers sync.WaitGroup
@@ -161,7 +160,7 @@ func TestSoak(t *testing.T) {
 		}()
 	}
 	workers.Wait()
-	peak := heap.stop()
+	peak := heap.peak()
 	t.Logf("soak: %d sessions (%d failed), %d streams delivered byte for byte (%d MiB), %d secondary links cut; peak live heap %d MiB (bound %d MiB)",
 		c.sessions.Load(), c.failed.Load(), c.streams.Load(), c.bytes.Load()>>20, c.kills.Load(), peak>>20, soakHeapBound(p.streams)>>20)
 	if n := c.failed.Load(); n > 0 {
@@ -385,39 +384,6 @@ func soakSecondary(ctx context.Context, ln *kwik.Listener) {
 			return bytes.NewReader(obj), nil
 		})
 	})
-}
-
-// peakLiveHeap samples the live heap (as marked by the latest GC) until
-// stop.
-type peakLiveHeap struct {
-	done chan struct{}
-	peak chan uint64
-}
-
-func startPeakLiveHeap() *peakLiveHeap {
-	h := &peakLiveHeap{done: make(chan struct{}), peak: make(chan uint64, 1)}
-	go func() {
-		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		var peak uint64
-		for {
-			metrics.Read(s)
-			peak = max(peak, s[0].Value.Uint64())
-			select {
-			case <-tick.C:
-			case <-h.done:
-				h.peak <- peak
-				return
-			}
-		}
-	}()
-	return h
-}
-
-func (h *peakLiveHeap) stop() uint64 {
-	close(h.done)
-	return <-h.peak
 }
 
 // soakAccept runs handle on every session ln accepts, each on its own
