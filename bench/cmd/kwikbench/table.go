@@ -17,26 +17,49 @@ import (
 func tableCmd(_ context.Context, args []string) error {
 	fs := flag.NewFlagSet("table", flag.ExitOnError)
 	fs.Parse(args)
-	all := make(map[string]samples)
-	for _, name := range fs.Args() {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		got, err := readBenchmarks(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		for k, v := range got {
-			all[k] = v
-		}
+	all, err := readFiles(fs.Args())
+	if err != nil {
+		return err
 	}
 	if len(all) == 0 {
 		return errors.New("no benchmark results in the files given")
 	}
 	writeTable(os.Stdout, all)
 	return nil
+}
+
+// readFiles reads the benchmark results of every file, merged.
+func readFiles(names []string) (map[string]samples, error) {
+	all := make(map[string]samples)
+	for _, name := range names {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		got, err := readBenchmarks(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		mergeSamples(all, got)
+	}
+	return all, nil
+}
+
+// mergeSamples adds got's values to all's, benchmark by benchmark and
+// unit by unit: two files of one configuration (two netns.sh runs, say) are
+// one set of samples, in file order.
+func mergeSamples(all, got map[string]samples) {
+	for name, s := range got {
+		dst := all[name]
+		if dst == nil {
+			dst = make(samples)
+			all[name] = dst
+		}
+		for unit, v := range s {
+			dst[unit] = append(dst[unit], v...)
+		}
+	}
 }
 
 // results are the benchmarks of one run, by name.

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -50,5 +54,29 @@ BenchmarkSlowReader-2 1 1 ns/op 100 MB/s 18 peak-live-MiB 16 window-MiB
 		if !strings.Contains(got, want) {
 			t.Errorf("table lacks %q; got:\n%s", want, got)
 		}
+	}
+}
+
+// TestReadFilesMerges reads two files of one benchmark (two netns.sh
+// runs): the table sees both runs' values, not the last file's alone.
+func TestReadFilesMerges(t *testing.T) {
+	dir := t.TempDir()
+	var names []string
+	for i, in := range []string{
+		"BenchmarkNetns/paths=50+50+50Mbit/kwik 1 1 ns/op 0.90 ratio\n",
+		"BenchmarkNetns/paths=50+50+50Mbit/kwik 1 1 ns/op 0.92 ratio\nBenchmarkNetns/paths=50+50+50Mbit/kwik 1 1 ns/op 0.94 ratio\n",
+	} {
+		name := filepath.Join(dir, fmt.Sprintf("run%d.txt", i))
+		if err := os.WriteFile(name, []byte(in), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	all, err := readFiles(names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := all["Netns/paths=50+50+50Mbit/kwik"]["ratio"], []float64{0.90, 0.92, 0.94}; !slices.Equal(got, want) {
+		t.Fatalf("merged ratios %v, want %v", got, want)
 	}
 }
