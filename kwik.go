@@ -3,6 +3,7 @@ package kwik
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 
 	"github.com/quic-go/quic-go"
 
@@ -63,37 +64,58 @@ func ListenTransport(tr *quic.Transport, tlsConf *tls.Config, conf *Config) (*Li
 	return wrapListener(session.ListenTransport(tr, tlsConf, c))
 }
 
-// PublicKeyPin returns the SHA-256 of a certificate's public key, as
-// AddPath takes it.
-var PublicKeyPin = transport.PublicKeyPin
+// PublicKeyPin returns the SHA-256 of cert's public key (its
+// SubjectPublicKeyInfo), as AddPath takes it: a client then accepts that
+// secondary by its key alone, whatever names its certificate holds.
+func PublicKeyPin(cert *x509.Certificate) []byte { return transport.PublicKeyPin(cert) }
 
-// The types a session reports, shared with KWIK's internals.
+// The types a session reports. They are KWIK's internal types under the
+// names here, as quic-go's errors are; each comment lists their fields.
 type (
 	// Role says which end of a session a Session is: RoleClient,
-	// RolePrimary or RoleSecondary.
+	// RolePrimary or RoleSecondary. Its String method names it.
 	Role = session.Role
-	// PathInfo describes one path of a session: its ID, the server's
-	// address, its state and, once it ended, why (Err).
+	// PathInfo is a snapshot of one path of a session, as AddPath,
+	// AllPaths and PathEvent give it. Fields: ID uint64; Address string
+	// (the server's, as given to Dial or AddPath); Primary bool; State
+	// PathState; Err error (why the path failed or died, if it did);
+	// Created, LastActive time.Time; Stats PathStats.
 	PathInfo = transport.PathInfo
-	// PathState is where a path is in its life.
+	// PathStats counts the logical-stream payload bytes a path carried.
+	// Fields: BytesSent, BytesReceived uint64; SmoothedRTT time.Duration;
+	// Goodput float64 (on a primary, the bytes per second the client
+	// reported receiving through the path over the last second).
+	PathStats = transport.PathStats
+	// PathState is where a path is in its life: PathPending, PathActive,
+	// PathDegraded (alive but missing keep-alives), then PathDead (lost),
+	// PathRemoved (RemovePath) or PathFailed (never opened). Its Terminal
+	// method reports the last three; String names it.
 	PathState = transport.PathState
-	// RawData is a message relayed from the primary to a secondary: the
-	// client stream it is about and the primary's bytes.
+	// RawData is a message relayed from the primary to a secondary.
+	// Fields: StreamID uint64 (the client stream it is about); Data
+	// []byte (the primary's bytes).
 	RawData = session.RawData
-	// Event is a path or stream event of a primary session: a *PathEvent
-	// or a *GapEvent.
+	// Event is a path or stream event of a primary session, as Events
+	// delivers it: a PathEvent or a GapEvent (values, not pointers).
 	Event = session.Event
-	// PathEvent reports a change of a path's state.
+	// PathEvent reports a change of a path's state. Field: Path PathInfo,
+	// whose State says what happened (active: added; dead: lost; removed;
+	// failed: could not open).
 	PathEvent = session.PathEvent
-	// GapEvent reports bytes a client has been missing for longer than its
-	// Config.GapTimeout.
+	// GapEvent reports bytes of a stream that stayed missing on the client
+	// for longer than its Config.GapTimeout: a path that was to send them
+	// may be dead. Fields: StreamID uint64; Missing Missing.
 	GapEvent = session.GapEvent
-	// PieceEvent reports a secondary's piece the client discarded: corrupt
-	// (PieceCorrupt) or refused (PieceRefused).
+	// PieceEvent reports a secondary's piece the client discarded, as
+	// PieceFailures returns it. Fields: PathID, StreamID uint64 (the path
+	// at fault for a corrupt piece); Range Range (the piece as assigned);
+	// Reason (PieceCorrupt: the digest did not match; PieceRefused: the
+	// client did not take the assignment).
 	PieceEvent = session.PieceEvent
 	// Missing is a client's view of the missing bytes of a stream, as
-	// MissingRanges returns it: the receive side's
-	// presentation.MissingRanges.
+	// MissingRanges and GapEvent give it: presentation.MissingRanges,
+	// whose fields go doc shows (ReadOffset, FinalSize and FinalSizeKnown,
+	// Ranges, Truncated).
 	Missing = presentation.MissingRanges
 	// Range is a half-open byte range [Start, End): presentation.Range.
 	Range = presentation.Range
