@@ -73,3 +73,13 @@ func TestConfigErrorFromSession(t *testing.T) {
 		t.Fatalf("Dial with MaxFrameSize 2 MiB: %v, want a *ConfigError for MaxFrameSize", err)
 	}
 }
+
+// TestConfigErrorGroupKey: a short group key is a *ConfigError that says
+// how long it must be.
+func TestConfigErrorGroupKey(t *testing.T) {
+	_, err := Listen("127.0.0.1:0", nil, &Config{ServerGroupKey: []byte("secret")})
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Field != "ServerGroupKey" || ce.Value != "6 bytes" {
+		t.Fatalf("Listen with a 6-byte group key: %v, want a *ConfigError for ServerGroupKey", err)
+	}
+}

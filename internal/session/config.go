@@ -199,9 +199,8 @@ func (c *Config) withDefaults() (*Config, error) {
 	check(out.MaxAssignments > 0, "MaxAssignments", out.MaxAssignments, "> 0")
 	check(out.MaxUnverifiedBytes > 0, "MaxUnverifiedBytes", out.MaxUnverifiedBytes, "> 0")
 	if out.ServerGroupKey != nil {
-		if err := control.CheckGroupKey(out.ServerGroupKey); err != nil {
-			errs = append(errs, err)
-		}
+		check(control.CheckGroupKey(out.ServerGroupKey) == nil, "ServerGroupKey", fmt.Sprintf("%d bytes", len(out.ServerGroupKey)),
+			fmt.Sprintf("at least %d random bytes, the same on the primary and its secondaries", control.MinGroupKeySize))
 	}
 	if out.Presentation != nil {
 		if err := out.Presentation.Validate(); err != nil {

@@ -64,7 +64,7 @@ func TestConfigValidation(t *testing.T) {
 		{"frame size", Config{MaxFrameSize: 2 << 20}, []string{"Config.MaxFrameSize is 2097152, want 1..1048576"}},
 		{"token TTL and events", Config{PathTokenTTL: -time.Second, EventBuffer: -1}, []string{"Config.PathTokenTTL", "Config.EventBuffer"}},
 		{"paths", Config{MaxPaths: -1}, []string{"Config.MaxPaths is -1, want > 0"}},
-		{"short group key", Config{ServerGroupKey: []byte("secret")}, []string{"server-group key has 6 bytes, want at least 32"}},
+		{"short group key", Config{ServerGroupKey: []byte("secret")}, []string{"Config.ServerGroupKey is 6 bytes, want at least 32 random bytes"}},
 		{"presentation", Config{Presentation: &presentation.PresentationConfig{BackpressureHighWater: 2}}, []string{"Config.Presentation", "BackpressureHighWater"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
