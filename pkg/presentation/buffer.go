@@ -1,28 +1,25 @@
 package presentation
 
-// buffer is a piece of receive memory that stored chunks point into: a
-// block small writes are copied into one after the other, or one large
-// payload taken over from GetBuffer without copying. Like quic-go's
+// buffer is a block of receive memory that stored chunks point into: small
+// writes are copied into it one after the other. Like quic-go's
 // packetBuffer it counts the chunks that use it and goes back to the pool
 // after the last one. A buffer belongs to one stream and is only touched
 // under that stream's lock, so its counts are plain integers.
 type buffer struct {
-	data    []byte // the whole memory: len(data) is what it costs
-	used    int    // bytes handed out (blocks append at data[used:])
-	refs    int32  // chunks pointing into data, plus one while it is a stream's current block
-	live    int    // bytes of those chunks
-	arrival int64  // monotime when the first bytes were stored, for read latency
-	pool    *bufferPool
+	data []byte // the whole memory: len(data) is what it costs
+	used int    // bytes handed out (blocks append at data[used:])
+	refs int32  // chunks pointing into data, plus one while it is a stream's current block
+	live int    // bytes of those chunks
+	pool *bufferPool
 }
 
 // newBuffer wraps data (its full capacity) as a buffer with one reference.
-func (p *bufferPool) newBuffer(data []byte, now int64) *buffer {
-	p.held.Add(1)
+func (p *bufferPool) newBuffer(data []byte) *buffer {
 	b, ok := p.handles.Get().(*buffer)
 	if !ok {
 		b = new(buffer)
 	}
-	*b = buffer{data: data[:cap(data)], refs: 1, arrival: now, pool: p}
+	*b = buffer{data: data[:cap(data)], refs: 1, pool: p}
 	return b
 }
 
@@ -43,7 +40,6 @@ func (b *buffer) release(n int) int {
 		panic("presentation: buffer released too often")
 	}
 	p := b.pool
-	p.held.Add(-1)
 	freed := len(b.data)
 	p.putSlice(b.data)
 	*b = buffer{}

@@ -78,8 +78,8 @@ func (s *streamBuffer) diagnostics() StreamDiagnostics {
 		Chunks:         s.chunks.len(),
 		FinalSize:      s.finalSize,
 		FinalSizeKnown: s.finalKnown,
-		Received:       s.received.ranges(nil, s.readPos),
-		Gaps:           s.received.gaps(nil, s.readPos, s.received.max()),
+		Received:       s.receivedLocked(nil),
+		Gaps:           s.gapsLocked(nil, s.maxReceivedLocked()),
 		Backpressure:   s.bpActive,
 	}
 	if s.state == stateFailed && s.err != nil {

@@ -24,7 +24,7 @@ func FuzzReassembly(f *testing.F) {
 			return
 		}
 		rng := rand.New(rand.NewPCG(seed, seed>>7))
-		b := NewStreamBuffer(0, nil, uint64(len(orig)))
+		b := newTestStream(t, 0, uint64(len(orig)))
 		var got []byte
 		p := make([]byte, 1+rng.IntN(512))
 		for _, r := range splitOverlapping(rng, len(orig)) {
@@ -54,7 +54,7 @@ func FuzzReassembly(f *testing.F) {
 		if !bytes.Equal(got, orig) {
 			t.Fatalf("reassembled bytes differ")
 		}
-		b2 := NewStreamBuffer(0, nil, uint64(len(orig)))
+		b2 := newTestStream(t, 0, uint64(len(orig)))
 		if err := b2.Write(0, orig); err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,25 @@ func newTestManager(t testing.TB, cfg *PresentationConfig) *dataPresentationMana
 	return m
 }
 
+// newTestStream returns stream id of a manager that gives every stream a
+// window of window bytes and never grows it, closed at the end of the test.
+func newTestStream(t testing.TB, id, window uint64) *streamBuffer {
+	t.Helper()
+	m := newTestManager(t, &PresentationConfig{
+		InitialStreamWindow: window,
+		MinStreamWindow:     window,
+		MaxStreamWindow:     window,
+		SessionWindow:       max(window, DefaultSessionWindow),
+		GapTimeout:          time.Hour,
+	})
+	mustCreate(t, m, id)
+	s, err := m.lookup(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func mustCreate(t testing.TB, m DataPresentationManager, id uint64) {
 	t.Helper()
 	if err := m.CreateStreamBuffer(id, nil); err != nil {

@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Size classes of the buffer pool: powers of two from 1 KiB to 1 MiB
@@ -16,17 +17,18 @@ const (
 
 // bufferPool recycles receive memory in size classes. It hands out plain
 // slices (GetBuffer) and takes them back by their capacity: no table of
-// slices handed out, so neither side takes a lock. A slice handed back
-// travels in a box (a *[]byte) so that sync.Pool does not allocate one per
-// Put; empty boxes are recycled too.
+// slices handed out, so neither side takes a lock. A class keeps the
+// pointer to a slice's first byte, which sync.Pool stores without boxing
+// it and which a Get or Put does not dereference: recycling a payload
+// touches none of its memory and no handle (a boxed slice or a handle per
+// payload cost a cache miss at each end of every 1 KiB frame).
 type bufferPool struct {
-	classes  [numClasses]sync.Pool // *[]byte holding a slice of the class size
-	boxes    sync.Pool             // empty *[]byte
+	classes  [numClasses]sync.Pool // unsafe.Pointer to the first byte of a slice of the class size
 	handles  sync.Pool             // *buffer no stream uses
 	disabled bool                  // benchmarks compare against plain allocation
 
 	gets, news atomic.Uint64 // statistics: requests, fresh allocations
-	held       atomic.Int64  // buffers held by streams (leak checks)
+	held       atomic.Int64  // blocks and payloads held by streams (leak checks)
 }
 
 func newBufferPool() *bufferPool { return &bufferPool{} }
@@ -60,11 +62,8 @@ func (p *bufferPool) getSlice(n int) []byte {
 		p.news.Add(1)
 		return make([]byte, n)
 	}
-	if box, ok := p.classes[c].Get().(*[]byte); ok {
-		s := *box
-		*box = nil
-		p.boxes.Put(box)
-		return s[:n]
+	if ptr, ok := p.classes[c].Get().(unsafe.Pointer); ok {
+		return unsafe.Slice((*byte)(ptr), 1<<(c+minClassShift))[:n]
 	}
 	p.news.Add(1)
 	return make([]byte, n, 1<<(c+minClassShift))
@@ -76,14 +75,9 @@ func (p *bufferPool) putSlice(s []byte) {
 	if p.disabled || !isClassSize(cap(s)) {
 		return
 	}
-	box, ok := p.boxes.Get().(*[]byte)
-	if !ok {
-		box = new([]byte)
-	}
-	*box = s[:cap(s)]
-	p.classes[classOf(cap(s))].Put(box)
+	p.classes[classOf(cap(s))].Put(unsafe.Pointer(unsafe.SliceData(s[:cap(s)])))
 }
 
-// outstanding returns how many buffers streams hold: 0 once every stored
+// outstanding returns how many blocks and payloads streams hold: 0 once every stored
 // byte was read or dropped.
 func (p *bufferPool) outstanding() int { return int(p.held.Load()) }

@@ -13,11 +13,6 @@ import (
 // bytes waiting behind a gap say nothing about the reader (several paths
 // always leave gaps), and the window bounds them anyway.
 
-// readableLocked is how many bytes a read could return now.
-func (s *streamBuffer) readableLocked() uint64 {
-	return s.received.nextMissing(s.readPos) - s.readPos
-}
-
 // checkBackpressureOnWriteLocked starts backpressure when the readable
 // bytes reach the high-water share of the stream's window.
 func (s *streamBuffer) checkBackpressureOnWriteLocked(eff *effects) {
@@ -46,9 +41,6 @@ func (s *streamBuffer) setBackpressureLocked(eff *effects, on bool, reason Backp
 	s.bpActive = on
 	if on {
 		s.st.bpEvents++
-	}
-	if s.m == nil {
-		return
 	}
 	b := s.m.bpm
 	b.mu.Lock()

@@ -27,14 +27,34 @@ var clockBase = time.Now()
 func monotime() int64 { return int64(time.Since(clockBase)) }
 
 // chunk is one stored piece of a stream: bytes [off, off+len(data)) that
-// point into a buffer the chunk holds a reference to.
+// point into a block the chunk holds a reference to (buf), or into a pooled
+// payload the chunk owns alone (mem, the payload's whole slice), which
+// needs no reference count and no handle.
 type chunk struct {
 	off  uint64
 	data []byte
 	buf  *buffer
+	mem  []byte
 }
 
 func (c *chunk) end() uint64 { return c.off + uint64(len(c.data)) }
+
+// consumed records that n bytes at the front of data were read or skipped.
+func (c *chunk) consumed(n int) {
+	c.off += uint64(n)
+	c.data = c.data[n:]
+	if c.buf != nil {
+		c.buf.live -= n
+	}
+}
+
+// dense reports whether every byte of the chunk's memory is stored.
+func (c *chunk) dense() bool {
+	if c.buf != nil {
+		return c.buf.live == len(c.buf.data)
+	}
+	return len(c.data) == cap(c.mem)
+}
 
 // streamCounters are one stream's statistics, kept under its lock.
 type streamCounters struct {
@@ -77,17 +97,23 @@ type effects struct {
 }
 
 // streamBuffer is the receive buffer of one logical stream: pieces stored
-// by offset, the received ranges, the read position, the stream's
-// flow-control limit and the readers' wake-up channel.
+// by offset, the read position, the stream's flow-control limit and the
+// readers' wake-up channel. The received set is not kept apart: it is
+// every offset below readPos plus the offsets of the chunks, and contig
+// and runs cache what the hot path asks of it.
 type streamBuffer struct {
 	id   uint64
 	meta StreamMetadata
-	m    *dataPresentationManager // nil for a standalone buffer
+	m    *dataPresentationManager
 	pool *bufferPool
 
 	mu         sync.Mutex
 	chunks     sortedList[chunk] // unread received bytes, ordered and disjoint
-	received   rangeSet          // every offset received (or skipped), read or not
+	contig     uint64            // first offset at or after readPos not received
+	runs       int               // maximal runs of touching chunks
+	stamps     uint8             // writes since the last latency sample
+	sampleAt   int64             // monotime a sampled write arrived, 0: none pending
+	sampleEnd  uint64            // its end: read latency is taken once readPos reaches it
 	readPos    uint64
 	buffered   uint64
 	finalSize  uint64
@@ -115,19 +141,6 @@ type streamBuffer struct {
 	st  streamCounters
 }
 
-// NewStreamBuffer returns a standalone buffer (not attached to a manager)
-// whose flow-control window is window bytes (0: DefaultInitialStreamWindow).
-// It keeps no gap timer and does not auto-tune.
-func NewStreamBuffer(streamID uint64, meta *StreamMetadata, window uint64) StreamBuffer {
-	if window == 0 {
-		window = DefaultInitialStreamWindow
-	}
-	return newStreamBuffer(streamID, meta, nil, sharedPool, window)
-}
-
-// sharedPool serves standalone buffers.
-var sharedPool = newBufferPool()
-
 func newStreamBuffer(id uint64, meta *StreamMetadata, m *dataPresentationManager, pool *bufferPool, window uint64) *streamBuffer {
 	s := &streamBuffer{id: id, m: m, pool: pool, window: window}
 	if meta != nil {
@@ -140,14 +153,7 @@ func newStreamBuffer(id uint64, meta *StreamMetadata, m *dataPresentationManager
 	return s
 }
 
-func (s *streamBuffer) config() *PresentationConfig {
-	if s.m != nil {
-		return s.m.config()
-	}
-	return defaultConfig
-}
-
-var defaultConfig = DefaultPresentationConfig()
+func (s *streamBuffer) config() *PresentationConfig { return s.m.config() }
 
 // StreamID returns the stream this buffer belongs to.
 func (s *streamBuffer) StreamID() uint64 { return s.id }
@@ -176,30 +182,24 @@ func (s *streamBuffer) WriteWithMetadata(offset uint64, data []byte, meta *DataM
 // handed over: a payload that fills ¾ of its slice is kept as it is,
 // anything else is copied and the slice goes back to the pool.
 func (s *streamBuffer) write(off uint64, data []byte, pooled bool, md DataMetadata) (eff effects, err error) {
-	adopt := pooled && 4*len(data) >= 3*cap(data) && isClassSize(cap(data))
-	now := monotime()
-	var src *buffer
-	if adopt {
-		src = s.pool.newBuffer(data, now) // the write's reference
+	var own []byte // the payload's slice, if it may be kept as it is
+	if pooled && 4*len(data) >= 3*cap(data) && isClassSize(cap(data)) {
+		own = data[:cap(data)]
 	}
+	mayKeep := own != nil
 	s.mu.Lock()
-	if src != nil {
-		s.holdLocked(src)
-	}
-	err = s.writeLocked(&eff, off, data, src, md, now)
-	if src != nil {
-		s.releaseLocked(src, 0)
-	}
+	err = s.writeLocked(&eff, off, data, &own, md)
 	s.mu.Unlock()
-	if pooled && !adopt {
+	if pooled && !(mayKeep && own == nil) { // not kept: copied, duplicate or refused
 		s.pool.putSlice(data)
 	}
 	return eff, err
 }
 
-// writeLocked is write under the stream lock. src, when not nil, holds
-// data, which is then stored without copying.
-func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, src *buffer, md DataMetadata, now int64) error {
+// writeLocked is write under the stream lock. *own, when not nil, is the
+// whole slice of data, which is kept without copying if it lands in one
+// hole; *own is then set to nil.
+func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, own *[]byte, md DataMetadata) error {
 	n := uint64(len(data))
 	end := off + n
 	if s.state != stateOpen {
@@ -217,6 +217,8 @@ func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, src *b
 		s.st.duplicates += skip
 		off += skip
 		data = data[skip:]
+		var none []byte
+		own = &none // a trimmed payload is copied
 	}
 	if off < end {
 		if err := s.checkRangesLocked(off, end); err != nil {
@@ -228,7 +230,7 @@ func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, src *b
 		s.finalKnown, s.finalSize = true, end
 	}
 	if off < end {
-		stored, conflictAt, ok := s.storeLocked(off, data, src, now)
+		stored, conflictAt, ok := s.storeLocked(off, data, own)
 		s.accountLocked(eff, stored, 0, 0)
 		s.buffered += stored
 		s.st.bytesWritten += stored
@@ -239,13 +241,18 @@ func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, src *b
 			s.failLocked(cerr, eff)
 			return cerr
 		}
-		s.received.add(off, end)
+		if off <= s.contig && s.contig < end {
+			s.advanceContigLocked()
+		}
+		if stored > 0 {
+			s.sampleLocked(end)
+		}
 		s.countRangesLocked()
 		// Compact only when it frees at least half of what the buffers
 		// hold: what is left over the bound then is bookkeeping, which the
 		// range bound limits, and a compaction per write would be quadratic.
 		if s.memLocked() > s.memLimitLocked() && s.capacity > 2*s.buffered+2*blockSize {
-			s.compactLocked(now)
+			s.compactLocked()
 		}
 		s.checkBackpressureOnWriteLocked(eff)
 		s.growOnReorderLocked(eff, end)
@@ -263,35 +270,41 @@ func (s *streamBuffer) checkFinalSizeLocked(end uint64, fin bool) error {
 		return &FinalSizeError{StreamID: s.id, FinalSize: s.finalSize, Offset: end, Reason: "data past the final size"}
 	case fin && s.finalKnown && end != s.finalSize:
 		return &FinalSizeError{StreamID: s.id, FinalSize: s.finalSize, Offset: end, Reason: "final size changed"}
-	case fin && end < max(s.received.max(), s.readPos):
-		return &FinalSizeError{StreamID: s.id, FinalSize: s.received.max(), Offset: end, Reason: "final size below bytes already received"}
+	case fin && end < s.maxReceivedLocked():
+		return &FinalSizeError{StreamID: s.id, FinalSize: s.maxReceivedLocked(), Offset: end, Reason: "final size below bytes already received"}
 	}
 	return nil
 }
 
-// storeLocked keeps the parts of [off, off+len(data)) not yet buffered,
-// pointing into src or copied into the stream's blocks, and compares the
-// parts already buffered. It returns the number of bytes stored, and ok
-// false with the first differing offset on a conflict.
-func (s *streamBuffer) storeLocked(off uint64, data []byte, src *buffer, now int64) (stored, conflictAt uint64, ok bool) {
+// storeLocked keeps the parts of [off, off+len(data)) not yet buffered and
+// compares the parts already buffered. A payload that lands whole in one
+// hole is kept as it is when *own holds its slice (*own becomes nil);
+// anything else is copied into the stream's blocks. It returns the number
+// of bytes stored, and ok false with the first differing offset on a conflict.
+func (s *streamBuffer) storeLocked(off uint64, data []byte, own *[]byte) (stored, conflictAt uint64, ok bool) {
 	end := off + uint64(len(data))
 	cur := off
 	small := false
 	c := s.chunks.search(func(k *chunk) bool { return k.end() > off })
+	if *own != nil && (!s.chunks.valid(c) || s.chunks.at(c).off >= end) {
+		s.runs += 1 - s.touchingLocked(c, off, end)
+		s.holdLocked(len(*own))
+		s.chunks.insert(c, chunk{off: off, data: data, mem: *own})
+		*own = nil
+		if len(data) < mergeMax {
+			s.mergeLocked(off, end)
+		}
+		return uint64(len(data)), 0, true
+	}
 	for cur < end {
 		next := end // where the hole starting at cur ends
 		if s.chunks.valid(c) {
 			next = min(end, s.chunks.at(c).off)
 		}
 		if cur < next {
-			piece := data[cur-off : next-off : next-off]
-			if src != nil {
-				src.retain(len(piece))
-				c = s.chunks.next(s.chunks.insert(c, chunk{off: cur, data: piece, buf: src}))
-			} else {
-				c = s.appendLocked(c, cur, piece, now)
-			}
-			small = small || len(piece) < mergeMax
+			s.runs += 1 - s.touchingLocked(c, cur, next)
+			c = s.appendLocked(c, cur, data[cur-off:next-off])
+			small = small || next-cur < mergeMax
 			stored += next - cur
 			cur = next
 			continue
@@ -310,9 +323,49 @@ func (s *streamBuffer) storeLocked(off uint64, data []byte, src *buffer, now int
 		c = s.chunks.next(c)
 	}
 	if small {
-		s.mergeLocked(off, end, now)
+		s.mergeLocked(off, end)
 	}
 	return stored, 0, true
+}
+
+// touchingLocked returns how many of the chunks around the hole [from, to)
+// before c touch it (0, 1 or 2): filling the hole adds one run of chunks
+// minus that many.
+func (s *streamBuffer) touchingLocked(c cursor, from, to uint64) int {
+	n := 0
+	if p, ok := s.chunks.prev(c); ok && s.chunks.at(p).end() == from {
+		n++
+	}
+	if s.chunks.valid(c) && s.chunks.at(c).off == to {
+		n++
+	}
+	return n
+}
+
+// advanceContigLocked moves contig past the chunks that continue it.
+func (s *streamBuffer) advanceContigLocked() {
+	c := s.chunks.search(func(k *chunk) bool { return k.end() > s.contig })
+	for ; s.chunks.valid(c) && s.chunks.at(c).off <= s.contig; c = s.chunks.next(c) {
+		s.contig = s.chunks.at(c).end()
+	}
+}
+
+// popChunkLocked drops the first chunk, which was read or skipped whole.
+func (s *streamBuffer) popChunkLocked(k *chunk) {
+	end := k.end()
+	s.dropLocked(k)
+	s.chunks.popFront()
+	if f := s.chunks.first(); f == nil || f.off != end {
+		s.runs--
+	}
+}
+
+// maxReceivedLocked is the end of the highest byte received.
+func (s *streamBuffer) maxReceivedLocked() uint64 {
+	if k := s.chunks.last(); k != nil {
+		return k.end()
+	}
+	return s.readPos
 }
 
 // wakeReadersLocked wakes blocked readers when a read would now return.
@@ -380,7 +433,6 @@ func (s *streamBuffer) readLocked(p []byte) (n int, eff effects, err error) {
 	if s.state != stateOpen {
 		return 0, eff, s.err
 	}
-	var now int64
 	for n < len(p) {
 		k := s.chunks.first()
 		if k == nil || k.off != s.readPos {
@@ -390,24 +442,16 @@ func (s *streamBuffer) readLocked(p []byte) (n int, eff effects, err error) {
 		n += c
 		s.readPos += uint64(c)
 		if c < len(k.data) {
-			k.off += uint64(c)
-			k.data = k.data[c:]
-			k.buf.live -= c
+			k.consumed(c)
 			break
 		}
-		if now == 0 {
-			now = monotime()
-		}
-		lat := now - k.buf.arrival
-		s.st.latencySum += uint64(lat)
-		s.st.latencyCount++
-		s.st.latencyMax = max(s.st.latencyMax, lat)
-		s.dropLocked(k)
-		s.chunks.popFront()
+		s.popChunkLocked(k)
 	}
 	if n > 0 {
-		if now == 0 {
-			now = monotime()
+		now := monotime()
+		if s.sampleAt != 0 && s.readPos >= s.sampleEnd {
+			s.recordLatencyLocked(now - s.sampleAt)
+			s.sampleAt = 0
 		}
 		s.lastRead = now
 		s.st.reads++
@@ -465,20 +509,19 @@ func (s *streamBuffer) skipLocked(pos uint64) (eff effects, err error) {
 	for k := s.chunks.first(); k != nil && k.off < pos; k = s.chunks.first() {
 		if k.end() > pos {
 			drop := pos - k.off
-			k.off, k.data = pos, k.data[drop:]
-			k.buf.live -= int(drop)
+			k.consumed(int(drop))
 			freed += drop
 			break
 		}
 		freed += uint64(len(k.data))
-		s.dropLocked(k)
-		s.chunks.popFront()
+		s.popChunkLocked(k)
 	}
 	s.buffered -= freed
-	s.received.add(s.readPos, pos)
-	s.countRangesLocked()
 	s.accountLocked(&eff, 0, freed, pos-s.readPos)
 	s.readPos = pos
+	s.contig = max(s.contig, pos)
+	s.advanceContigLocked()
+	s.countRangesLocked()
 	s.checkBackpressureOnReadLocked(&eff)
 	s.updateLimitLocked(&eff, monotime())
 	s.wakeReadersLocked()
@@ -490,7 +533,7 @@ func (s *streamBuffer) skipLocked(pos uint64) (eff effects, err error) {
 func (s *streamBuffer) HasGaps() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.received.nextMissing(s.readPos) < s.received.max()
+	return s.contig < s.maxReceivedLocked()
 }
 
 // GetNextGapPosition returns the first offset at or after the read position
@@ -498,7 +541,7 @@ func (s *streamBuffer) HasGaps() bool {
 func (s *streamBuffer) GetNextGapPosition() (offset uint64, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	next := s.received.nextMissing(s.readPos)
+	next := s.contig
 	if s.finalKnown && next >= s.finalSize {
 		return 0, false
 	}
@@ -512,14 +555,14 @@ func (s *streamBuffer) GetContiguousBytes() uint64 {
 	if s.state != stateOpen {
 		return 0
 	}
-	return s.received.nextMissing(s.readPos) - s.readPos
+	return s.readableLocked()
 }
 
 // ReceivedRanges returns the received ranges at or after the read position.
 func (s *streamBuffer) ReceivedRanges() []Range {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.received.ranges(nil, s.readPos)
+	return s.receivedLocked(nil)
 }
 
 // MissingRanges returns the holes the sender still has to fill.
@@ -530,7 +573,7 @@ func (s *streamBuffer) MissingRanges() MissingRanges {
 }
 
 func (s *streamBuffer) missingLocked() MissingRanges {
-	upper := s.received.max()
+	upper := s.maxReceivedLocked()
 	if s.finalKnown {
 		upper = s.finalSize
 	}
@@ -539,7 +582,7 @@ func (s *streamBuffer) missingLocked() MissingRanges {
 		ReadOffset:     s.readPos,
 		FinalSize:      s.finalSize,
 		FinalSizeKnown: s.finalKnown,
-		Ranges:         s.received.gaps(nil, s.readPos, upper),
+		Ranges:         s.gapsLocked(nil, upper),
 	}
 }
 
@@ -569,7 +612,7 @@ func (s *streamBuffer) usageLocked() BufferUsage {
 		Buffered:     s.buffered,
 		Window:       s.window,
 		Chunks:       s.chunks.len(),
-		Ranges:       s.received.countAfter(s.readPos),
+		Ranges:       s.runs,
 		ReadPosition: s.readPos,
 	}
 	if s.window > 0 {
@@ -611,7 +654,6 @@ func (s *streamBuffer) Cleanup() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.chunks.spare = nil
-	s.received.l.spare = nil
 }
 
 // Close releases every buffered byte; readers get ErrStreamClosed.
@@ -624,10 +666,6 @@ func (s *streamBuffer) Close() error {
 }
 
 // apply carries out effects once the stream lock is released.
-func (s *streamBuffer) apply(eff effects) {
-	if s.m != nil {
-		s.m.applyEffects(s, eff)
-	}
-}
+func (s *streamBuffer) apply(eff effects) { s.m.applyEffects(s, eff) }
 
 var _ io.Reader = (*streamBuffer)(nil)

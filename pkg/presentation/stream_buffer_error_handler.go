@@ -42,6 +42,7 @@ func (s *streamBuffer) endLockedInto(state streamState, err error, eff *effects)
 	}
 	s.buffered = 0
 	s.chunks.reset(func(k *chunk) { s.dropLocked(k) })
+	s.runs, s.contig = 0, s.readPos
 	s.retireBlockLocked()
 	s.countRangesLocked()
 	s.stopGapTimerLocked()
@@ -95,8 +96,8 @@ func (s *streamBuffer) checkGapLocked() {
 }
 
 func (s *streamBuffer) startGapTimerLocked() {
-	if s.m == nil || !s.m.timers.add() {
-		return // standalone buffer, or manager closing
+	if !s.m.timers.add() {
+		return // manager closing
 	}
 	s.gap.gen++
 	gen := s.gap.gen
@@ -128,7 +129,7 @@ func (s *streamBuffer) onGapTimer(gen uint64) {
 	}
 	// Only the holes below the highest received byte: the tail is not a gap.
 	for _, r := range miss.Ranges {
-		if r.Start < s.received.max() {
+		if r.Start < s.maxReceivedLocked() {
 			report.Missing = append(report.Missing, r)
 		}
 	}

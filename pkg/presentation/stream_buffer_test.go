@@ -43,7 +43,7 @@ func readAvailable(t *testing.T, b StreamBuffer) []byte {
 
 func TestStreamBufferOutOfOrderWrites(t *testing.T) {
 	data := pattern(100)
-	b := NewStreamBuffer(4, nil, 1000)
+	b := newTestStream(t, 4, 1000)
 	mustWrite(t, b, 50, data[50:80])
 	mustWrite(t, b, 20, data[20:40])
 	if got := readAvailable(t, b); len(got) != 0 {
@@ -91,7 +91,7 @@ func TestStreamBufferOutOfOrderWrites(t *testing.T) {
 
 func TestStreamBufferDuplicatesAndConflicts(t *testing.T) {
 	data := pattern(64)
-	b := NewStreamBuffer(0, nil, 1000)
+	b := newTestStream(t, 0, 1000)
 	mustWrite(t, b, 10, data[10:30])
 	mustWrite(t, b, 0, data[0:40]) // overlaps [10,30) identically
 	mustWrite(t, b, 15, data[15:20])
@@ -118,7 +118,7 @@ func TestStreamBufferDuplicatesAndConflicts(t *testing.T) {
 
 func TestStreamBufferBytesBelowReadPositionAreDuplicates(t *testing.T) {
 	data := pattern(30)
-	b := NewStreamBuffer(0, nil, 1000)
+	b := newTestStream(t, 0, 1000)
 	mustWrite(t, b, 0, data[:20])
 	readAvailable(t, b)
 	// Already read bytes cannot be compared any more: accepted as duplicates.
@@ -129,7 +129,7 @@ func TestStreamBufferBytesBelowReadPositionAreDuplicates(t *testing.T) {
 }
 
 func TestStreamBufferFinalSize(t *testing.T) {
-	b := NewStreamBuffer(0, nil, 1000)
+	b := newTestStream(t, 0, 1000)
 	fin := &DataMetadata{Flags: DataFlagFin}
 	mustWrite(t, b, 0, pattern(10))
 	if err := b.WriteWithMetadata(5, []byte{}, fin); !errors.Is(err, ErrFinalSize) {
@@ -163,7 +163,7 @@ func TestStreamBufferFinalSize(t *testing.T) {
 }
 
 func TestStreamBufferEmptyStreamEOF(t *testing.T) {
-	b := NewStreamBuffer(0, nil, 1000)
+	b := newTestStream(t, 0, 1000)
 	if err := b.WriteWithMetadata(0, nil, &DataMetadata{Flags: DataFlagFin}); err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestStreamBufferEmptyStreamEOF(t *testing.T) {
 }
 
 func TestStreamBufferFlowControl(t *testing.T) {
-	b := NewStreamBuffer(0, nil, 100)
+	b := newTestStream(t, 0, 100)
 	var fe *FlowControlError
 	if err := b.Write(90, pattern(11)); !errors.As(err, &fe) || fe.Limit != 100 || fe.End != 101 {
 		t.Fatalf("write past the window: %v, want *FlowControlError limit 100", err)
@@ -194,7 +194,7 @@ func TestStreamBufferFlowControl(t *testing.T) {
 
 func TestStreamBufferReadPosition(t *testing.T) {
 	data := pattern(100)
-	b := NewStreamBuffer(0, nil, 1000)
+	b := newTestStream(t, 0, 1000)
 	mustWrite(t, b, 0, data[:30])
 	mustWrite(t, b, 50, data[50:60])
 	if err := b.AdvanceReadPosition(10); err != nil {
@@ -219,33 +219,41 @@ func TestStreamBufferReadPosition(t *testing.T) {
 }
 
 func TestStreamBufferReleasesPooledBuffers(t *testing.T) {
-	pool := newBufferPool()
-	b := newStreamBuffer(0, nil, nil, pool, 1<<20)
-	data := pattern(8 << 10)
-	// One adopted payload split by an overlap into two stored pieces.
+	b := newTestStream(t, 0, 1<<20)
+	pool := b.pool
+	data := pattern(24 << 10)
+	// A payload that lands whole in a hole is kept: the chunk owns it.
+	in := pool.getSlice(8 << 10)
+	copy(in, data[16<<10:])
+	if _, err := b.write(16<<10, in, true, DataMetadata{}); err != nil {
+		t.Fatal(err)
+	}
+	if k := b.chunks.first(); k.buf != nil || &k.mem[0] != &in[0] || pool.outstanding() != 1 {
+		t.Fatalf("whole payload: block %v, owned %t, %d held; want it owned, 1 held", k.buf, k.mem != nil, pool.outstanding())
+	}
+	// One split by an overlap into two pieces is copied into the block and
+	// its slice goes back at once.
 	mustWrite(t, b, 1000, data[1000:2000])
-	in := pool.getSlice(len(data))
+	in = pool.getSlice(8 << 10)
 	copy(in, data)
 	if _, err := b.write(0, in, true, DataMetadata{}); err != nil {
 		t.Fatal(err)
 	}
-	var pb *buffer
-	b.chunks.all(func(k *chunk) bool { pb = k.buf; return false })
-	if pb == b.block || pb.refs != 2 {
-		t.Fatalf("payload buffer: current block %t, %d references; want it adopted with 2 (pieces [0,1000) and [2000,8192))", pb == b.block, pb.refs)
+	if k := b.chunks.first(); k.buf != b.block || pool.outstanding() != 2 {
+		t.Fatalf("split payload: in the block %t, %d held; want it copied, 2 held (block and the owned payload)", k.buf == b.block, pool.outstanding())
 	}
-	p := make([]byte, 1500)
-	if n, _ := b.Read(p); n != 1500 {
+	p := make([]byte, 8<<10)
+	if n, _ := b.Read(p); n != 8<<10 || !bytes.Equal(p, data[:8<<10]) {
 		t.Fatalf("read %d", n)
 	}
-	if pb.refs != 1 {
-		t.Fatalf("after reading the first piece: %d references, want 1", pb.refs)
+	if pool.outstanding() != 1 {
+		t.Fatalf("after reading the block's bytes: %d held, want 1 (the block went back)", pool.outstanding())
 	}
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if pb.refs != 0 || pool.outstanding() != 0 || b.capacity != 0 {
-		t.Fatalf("after Close: %d references, %d buffers held, capacity %d; want none", pb.refs, pool.outstanding(), b.capacity)
+	if pool.outstanding() != 0 || b.capacity != 0 {
+		t.Fatalf("after Close: %d buffers held, capacity %d; want none", pool.outstanding(), b.capacity)
 	}
 	if _, err := b.Read(p); !errors.Is(err, ErrStreamClosed) {
 		t.Fatalf("Read after Close: %v", err)
@@ -262,7 +270,7 @@ func TestReassemblyProperty(t *testing.T) {
 			orig[i] = byte(rng.Uint32())
 		}
 		pieces := splitOverlapping(rng, len(orig))
-		b := NewStreamBuffer(0, nil, uint64(len(orig)))
+		b := newTestStream(t, 0, uint64(len(orig)))
 		var got []byte
 		for _, r := range pieces {
 			meta := &DataMetadata{}
@@ -284,7 +292,7 @@ func TestReassemblyProperty(t *testing.T) {
 			t.Fatalf("seed %d: no EOF after the whole stream: %v", seed, err)
 		}
 		// A differing overlap of buffered data is always caught.
-		b2 := NewStreamBuffer(0, nil, uint64(len(orig)))
+		b2 := newTestStream(t, 0, uint64(len(orig)))
 		mustWrite(t, b2, 0, orig)
 		at := rng.IntN(len(orig))
 		bad := slices.Clone(orig[at:])

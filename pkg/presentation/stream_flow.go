@@ -5,9 +5,6 @@ package presentation
 
 // accountLocked moves the session's buffered and consumed counters.
 func (s *streamBuffer) accountLocked(eff *effects, stored, freed, consumed uint64) {
-	if s.m == nil {
-		return
-	}
 	w := s.m.rwm
 	var before, after uint64
 	switch {
@@ -52,7 +49,7 @@ func (s *streamBuffer) updateLimitLocked(eff *effects, now int64) {
 // quic-go does, unless the stream or the session is under backpressure.
 func (s *streamBuffer) autoTuneLocked(now int64) {
 	consumed := s.readPos - s.epochOffset
-	if consumed < s.window/2 || s.m == nil {
+	if consumed < s.window/2 {
 		return
 	}
 	elapsed := now - s.epochStart
@@ -98,7 +95,7 @@ func (s *streamBuffer) growOnReorderLocked(eff *effects, end uint64) {
 // larger window it would have been higher too. It grows at most once per
 // reported limit, and not under backpressure.
 func (s *streamBuffer) growOnBlockedLocked(senderLimit uint64) bool {
-	if s.m == nil || s.bpActive || senderLimit < s.grownAt {
+	if s.bpActive || senderLimit < s.grownAt {
 		return false
 	}
 	cfg := s.config()
