@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"maps"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -21,181 +19,192 @@ type bpEvent struct {
 	reason   BackpressureReason
 }
 
-// backpressureManager tracks which streams, and whether the session, are
-// under backpressure. Global backpressure is active while any global reason
-// is: memory pressure, window exhaustion, manual, or escalation (at least
-// EscalationStreams streams under backpressure at once).
+const numReasons = int(BackpressureReasonManual) + 1
+
+// backpressureManager is the BackpressureManager: a view of the manager's
+// core. A stream's backpressure is its own state (streamBuffer.bpReason,
+// under its lock); this type keeps only what belongs to the session: the
+// global reasons, one bit each, how many streams are under backpressure,
+// and counters, all atomics, so that a transition takes no lock. Global
+// backpressure is active while any global reason is: memory pressure,
+// window exhaustion, manual, or escalation (at least EscalationStreams
+// streams under backpressure at once).
 type backpressureManager struct {
-	cfg func() *PresentationConfig
+	m *dataPresentationManager
 
-	mu      sync.Mutex
-	streams map[uint64]StreamBackpressureInfo
-	global  map[BackpressureReason]time.Time
-	stats   BackpressureStats
+	global      atomic.Uint32 // bit r: global reason r is active
+	globalSince [numReasons]atomic.Int64
+	streams     atomic.Int64 // streams under backpressure
 
-	globalActive atomic.Bool // lock-free read for auto-tuning
-	callback     atomic.Pointer[BackpressureCallback]
-}
+	activations, deactivations         atomic.Uint64
+	globalActivations, globalDeactions atomic.Uint64
+	escalations                        atomic.Uint64
+	byReason                           [numReasons]atomic.Uint64
+	activeTime                         atomic.Int64 // nanoseconds, ended episodes
 
-// NewBackpressureManager returns a manager using cfg's thresholds (nil: defaults).
-func NewBackpressureManager(cfg *PresentationConfig) BackpressureManager {
-	c := cfg.withDefaults()
-	return newBackpressureManager(func() *PresentationConfig { return c })
-}
-
-func newBackpressureManager(cfg func() *PresentationConfig) *backpressureManager {
-	return &backpressureManager{
-		cfg:     cfg,
-		streams: make(map[uint64]StreamBackpressureInfo),
-		global:  make(map[BackpressureReason]time.Time),
-		stats:   BackpressureStats{ByReason: make(map[BackpressureReason]uint64)},
-	}
+	callback atomic.Pointer[BackpressureCallback]
 }
 
 // ActivateBackpressure puts a stream under backpressure for reason (a new
-// reason replaces the old one). Escalates to global backpressure when too
-// many streams are under it.
+// reason replaces the old one). Its window stops growing until
+// DeactivateBackpressure; the buffer levels do not lift a manual reason.
 func (b *backpressureManager) ActivateBackpressure(streamID uint64, reason BackpressureReason) error {
-	if reason == BackpressureReasonNone {
+	if reason == BackpressureReasonNone || int(reason) >= numReasons {
 		return errNoReason
 	}
-	b.mu.Lock()
-	ev := b.activateLocked(nil, streamID, reason)
-	b.mu.Unlock()
-	b.notify(ev)
-	return nil
-}
-
-// activateLocked records a stream's activation and appends the events to ev.
-func (b *backpressureManager) activateLocked(ev []bpEvent, streamID uint64, reason BackpressureReason) []bpEvent {
-	cur, ok := b.streams[streamID]
-	if ok && cur.Reason == reason {
-		return ev
-	}
-	since := time.Now()
-	if ok {
-		since = cur.Since
-	} else {
-		b.stats.Activations++
-	}
-	b.streams[streamID] = StreamBackpressureInfo{StreamID: streamID, Reason: reason, Since: since}
-	b.stats.ByReason[reason]++
-	ev = append(ev, bpEvent{streamID, true, reason})
-	if len(b.streams) >= b.cfg().EscalationStreams {
-		if e, ok := b.addGlobalLocked(BackpressureReasonEscalation); ok {
-			b.stats.Escalations++
-			ev = append(ev, e)
-		}
-	}
-	return ev
+	return b.setStream(streamID, reason)
 }
 
 // DeactivateBackpressure lifts a stream's backpressure (no-op when none).
 func (b *backpressureManager) DeactivateBackpressure(streamID uint64) error {
-	b.mu.Lock()
-	ev := b.removeStreamLocked(nil, streamID)
-	b.mu.Unlock()
-	b.notify(ev)
+	return b.setStream(streamID, BackpressureReasonNone)
+}
+
+func (b *backpressureManager) setStream(streamID uint64, reason BackpressureReason) error {
+	s, err := b.m.lookup(streamID)
+	if err != nil {
+		return err
+	}
+	var eff effects
+	s.mu.Lock()
+	if s.state == stateOpen {
+		s.setBackpressureLocked(&eff, reason)
+	}
+	s.mu.Unlock()
+	b.notify(eff.bp)
 	return nil
 }
 
-// removeStreamLocked records a stream's deactivation and appends the events to ev.
-func (b *backpressureManager) removeStreamLocked(ev []bpEvent, streamID uint64) []bpEvent {
-	cur, ok := b.streams[streamID]
-	if !ok {
+// streamChanged records a stream's transition from old to reason (either
+// may be BackpressureReasonNone) and appends the events to ev.
+func (b *backpressureManager) streamChanged(ev []bpEvent, id uint64, old, reason BackpressureReason, since int64) []bpEvent {
+	esc := int64(b.m.config().EscalationStreams)
+	switch {
+	case reason == BackpressureReasonNone:
+		b.deactivations.Add(1)
+		b.activeTime.Add(monotime() - since)
+		ev = append(ev, bpEvent{id, false, old})
+		if b.streams.Add(-1) < esc {
+			ev = b.setGlobal(ev, BackpressureReasonEscalation, false)
+		}
+		return ev
+	case old == BackpressureReasonNone:
+		b.activations.Add(1)
+		b.byReason[reason].Add(1)
+		ev = append(ev, bpEvent{id, true, reason})
+		if b.streams.Add(1) >= esc {
+			n := len(ev)
+			if ev = b.setGlobal(ev, BackpressureReasonEscalation, true); len(ev) > n {
+				b.escalations.Add(1)
+			}
+		}
 		return ev
 	}
-	delete(b.streams, streamID)
-	b.stats.Deactivations++
-	b.stats.TotalActiveTime += time.Since(cur.Since)
-	ev = append(ev, bpEvent{streamID, false, cur.Reason})
-	if len(b.streams) < b.cfg().EscalationStreams {
-		if e, ok := b.removeGlobalLocked(BackpressureReasonEscalation); ok {
-			ev = append(ev, e)
-		}
-	}
-	return ev
+	b.byReason[reason].Add(1)
+	return append(ev, bpEvent{id, true, reason})
 }
 
 // IsBackpressureActive reports whether the stream itself is under backpressure.
 func (b *backpressureManager) IsBackpressureActive(streamID uint64) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	_, ok := b.streams[streamID]
-	return ok
+	return b.GetBackpressureReason(streamID) != BackpressureReasonNone
 }
 
 // GetBackpressureReason returns the stream's reason, or BackpressureReasonNone.
 func (b *backpressureManager) GetBackpressureReason(streamID uint64) BackpressureReason {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.streams[streamID].Reason
+	s, err := b.m.lookup(streamID)
+	if err != nil {
+		return BackpressureReasonNone
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.bpReason
 }
 
 // ActivateGlobalBackpressure adds a session-wide reason.
 func (b *backpressureManager) ActivateGlobalBackpressure(reason BackpressureReason) error {
-	if reason == BackpressureReasonNone {
+	if reason == BackpressureReasonNone || int(reason) >= numReasons {
 		return errNoReason
 	}
-	b.mu.Lock()
-	e, ok := b.addGlobalLocked(reason)
-	b.mu.Unlock()
-	if ok {
-		b.notify([]bpEvent{e})
-	}
+	b.notify(b.setGlobal(nil, reason, true))
 	return nil
 }
 
 // DeactivateGlobalBackpressure removes a session-wide reason; with
 // BackpressureReasonNone it removes them all.
 func (b *backpressureManager) DeactivateGlobalBackpressure(reason BackpressureReason) error {
-	b.mu.Lock()
 	var ev []bpEvent
-	for r := range b.global {
+	for r := BackpressureReason(1); int(r) < numReasons; r++ {
 		if reason == BackpressureReasonNone || r == reason {
-			if e, ok := b.removeGlobalLocked(r); ok {
-				ev = append(ev, e)
-			}
+			ev = b.setGlobal(ev, r, false)
 		}
 	}
-	b.mu.Unlock()
 	b.notify(ev)
 	return nil
 }
 
-func (b *backpressureManager) addGlobalLocked(reason BackpressureReason) (bpEvent, bool) {
-	if _, ok := b.global[reason]; ok {
-		return bpEvent{}, false
+// setGlobal turns a global reason on or off and appends the event if that
+// changed anything.
+func (b *backpressureManager) setGlobal(ev []bpEvent, reason BackpressureReason, on bool) []bpEvent {
+	bit := uint32(1) << reason
+	for {
+		old := b.global.Load()
+		if (old&bit != 0) == on {
+			return ev
+		}
+		if b.global.CompareAndSwap(old, old^bit) {
+			break
+		}
 	}
-	b.global[reason] = time.Now()
-	b.globalActive.Store(true)
-	b.stats.GlobalActivations++
-	b.stats.ByReason[reason]++
-	return bpEvent{GlobalBackpressureStreamID, true, reason}, true
+	if on {
+		b.globalSince[reason].Store(monotime())
+		b.globalActivations.Add(1)
+		b.byReason[reason].Add(1)
+	} else {
+		b.globalDeactions.Add(1)
+	}
+	return append(ev, bpEvent{GlobalBackpressureStreamID, on, reason})
 }
 
-func (b *backpressureManager) removeGlobalLocked(reason BackpressureReason) (bpEvent, bool) {
-	if _, ok := b.global[reason]; !ok {
-		return bpEvent{}, false
+// reconcile sets a global reason the manager derives from its counters to
+// want(current), re-evaluating after each change so that evaluations of
+// stale counters by concurrent goroutines do not leave it wrong.
+func (b *backpressureManager) reconcile(reason BackpressureReason, want func(on bool) bool) {
+	for {
+		on := b.global.Load()&(1<<reason) != 0
+		w := want(on)
+		if w == on {
+			return
+		}
+		b.notify(b.setGlobal(nil, reason, w))
 	}
-	delete(b.global, reason)
-	b.globalActive.Store(len(b.global) > 0)
-	b.stats.GlobalDeactivations++
-	return bpEvent{GlobalBackpressureStreamID, false, reason}, true
 }
 
 // IsGlobalBackpressureActive reports whether any global reason is active.
-func (b *backpressureManager) IsGlobalBackpressureActive() bool { return b.globalActive.Load() }
+func (b *backpressureManager) IsGlobalBackpressureActive() bool { return b.global.Load() != 0 }
+
+// globalReasons returns the active global reasons, in order.
+func (b *backpressureManager) globalReasons() []BackpressureReason {
+	var rs []BackpressureReason
+	mask := b.global.Load()
+	for r := BackpressureReason(1); int(r) < numReasons; r++ {
+		if mask&(1<<r) != 0 {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
 
 // GetBackpressureStatus returns the active streams (sorted by ID) and global reasons.
 func (b *backpressureManager) GetBackpressureStatus() BackpressureStatus {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	st := BackpressureStatus{GlobalActive: len(b.global) > 0}
-	st.GlobalReasons = slices.Sorted(maps.Keys(b.global))
-	for _, id := range slices.Sorted(maps.Keys(b.streams)) {
-		st.ActiveStreams = append(st.ActiveStreams, b.streams[id])
-	}
+	st := BackpressureStatus{GlobalActive: b.IsGlobalBackpressureActive(), GlobalReasons: b.globalReasons()}
+	b.m.eachStream(func(s *streamBuffer) {
+		if s.bpReason != BackpressureReasonNone {
+			st.ActiveStreams = append(st.ActiveStreams, StreamBackpressureInfo{
+				StreamID: s.id, Reason: s.bpReason, Since: clockBase.Add(time.Duration(s.bpSince)),
+			})
+		}
+	})
+	slices.SortFunc(st.ActiveStreams, func(x, y StreamBackpressureInfo) int { return cmpUint64(x.StreamID, y.StreamID) })
 	return st
 }
 
@@ -210,21 +219,31 @@ func (b *backpressureManager) SetBackpressureCallback(cb BackpressureCallback) {
 
 // GetBackpressureStats returns the counters.
 func (b *backpressureManager) GetBackpressureStats() BackpressureStats {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	st := b.stats
-	st.ByReason = maps.Clone(b.stats.ByReason)
-	st.ActiveStreams = len(b.streams)
-	st.GlobalActive = len(b.global) > 0
+	st := BackpressureStats{
+		ActiveStreams:       int(b.streams.Load()),
+		GlobalActive:        b.IsGlobalBackpressureActive(),
+		Activations:         b.activations.Load(),
+		Deactivations:       b.deactivations.Load(),
+		GlobalActivations:   b.globalActivations.Load(),
+		GlobalDeactivations: b.globalDeactions.Load(),
+		Escalations:         b.escalations.Load(),
+		ByReason:            make(map[BackpressureReason]uint64),
+		TotalActiveTime:     time.Duration(b.activeTime.Load()),
+	}
+	for r := range b.byReason {
+		if n := b.byReason[r].Load(); n > 0 {
+			st.ByReason[BackpressureReason(r)] = n
+		}
+	}
 	return st
 }
 
-// notify logs and reports transitions, outside the lock.
+// notify logs and reports transitions, outside every lock.
 func (b *backpressureManager) notify(ev []bpEvent) {
 	if len(ev) == 0 {
 		return
 	}
-	log := b.cfg().Logger
+	log := b.m.config().Logger
 	cb := b.callback.Load()
 	for _, e := range ev {
 		if e.streamID == GlobalBackpressureStreamID {

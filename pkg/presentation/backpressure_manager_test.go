@@ -25,7 +25,9 @@ func (l *eventLog) events() []bpEvent {
 }
 
 func TestBackpressurePerStream(t *testing.T) {
-	b := NewBackpressureManager(nil)
+	m := newTestManager(t, nil)
+	mustCreate(t, m, 4)
+	b := m.BackpressureManager()
 	var log eventLog
 	b.SetBackpressureCallback(log.record)
 	if err := b.ActivateBackpressure(4, BackpressureReasonNone); err == nil {
@@ -50,7 +52,11 @@ func TestBackpressurePerStream(t *testing.T) {
 }
 
 func TestBackpressureGlobalAndEscalation(t *testing.T) {
-	b := NewBackpressureManager(&PresentationConfig{EscalationStreams: 3})
+	m := newTestManager(t, &PresentationConfig{EscalationStreams: 3})
+	for _, id := range []uint64{0, 4, 8} {
+		mustCreate(t, m, id)
+	}
+	b := m.BackpressureManager()
 	var log eventLog
 	b.SetBackpressureCallback(log.record)
 	_ = b.ActivateGlobalBackpressure(BackpressureReasonMemoryPressure)

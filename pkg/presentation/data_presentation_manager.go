@@ -37,8 +37,6 @@ type dataPresentationManager struct {
 	ranges atomic.Int64 // disjoint ranges buffered, all streams
 
 	sessionAdvertised atomic.Uint64
-	memoryPressure    globalFlag
-	windowExhausted   globalFlag
 	exhaustions       atomic.Uint64
 	gapReports        atomic.Uint64
 
@@ -58,11 +56,12 @@ func newDataPresentationManager(cfg *PresentationConfig) (*dataPresentationManag
 	c := cfg.withDefaults()
 	m := &dataPresentationManager{
 		pool:    newBufferPool(),
-		rwm:     newReceiveWindowManager(c.SessionWindow),
 		streams: make(map[uint64]*streamBuffer),
 	}
+	m.rwm = &receiveWindowManager{m: m}
+	m.rwm.size.Store(c.SessionWindow)
+	m.bpm = &backpressureManager{m: m}
 	m.cfg.Store(c)
-	m.bpm = newBackpressureManager(m.config)
 	m.sessionAdvertised.Store(m.rwm.sessionLimit())
 	m.metrics.init()
 	return m, nil
@@ -75,11 +74,6 @@ func (m *dataPresentationManager) rtt() time.Duration {
 		return time.Duration(r)
 	}
 	return m.config().DefaultRTT
-}
-
-// mayGrow reports whether a stream of priority p may grow its window now.
-func (m *dataPresentationManager) mayGrow(p StreamPriority) bool {
-	return p == StreamPriorityCritical || !m.bpm.IsGlobalBackpressureActive()
 }
 
 // CreateStreamBuffer opens a stream's buffer with its window share.
@@ -96,7 +90,7 @@ func (m *dataPresentationManager) CreateStreamBuffer(streamID uint64, meta *Stre
 		m.mu.Unlock()
 		return streamErr(streamID, ErrStreamExists)
 	}
-	window, exhausted := m.allocateStreamWindow(streamID, meta)
+	window, exhausted := m.allocateStreamWindow(meta)
 	m.streams[streamID] = newStreamBuffer(streamID, meta, m, m.pool, window)
 	m.created++
 	m.mu.Unlock()
@@ -126,8 +120,18 @@ func (m *dataPresentationManager) RemoveStreamBuffer(streamID uint64) error {
 	s.mu.Unlock()
 	m.mu.Unlock()
 	m.applyEffects(s, eff)
-	m.releaseStreamWindow(streamID) // a failed stream's share is already gone: no-op
-	return m.bpm.DeactivateBackpressure(streamID)
+	return nil
+}
+
+// eachStream calls f on every stream, under the stream's lock.
+func (m *dataPresentationManager) eachStream(f func(s *streamBuffer)) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, s := range m.streams {
+		s.mu.Lock()
+		f(s)
+		s.mu.Unlock()
+	}
 }
 
 // GetStreamBuffer returns a stream's buffer.
@@ -364,7 +368,7 @@ func (m *dataPresentationManager) applyEffects(s *streamBuffer, eff effects) {
 	}
 	m.bpm.notify(eff.bp)
 	if eff.ended {
-		m.releaseStreamWindow(s.id)
+		m.afterRelease()
 	}
 }
 
@@ -386,7 +390,7 @@ func (m *dataPresentationManager) advertiseSession() {
 // GlobalBackpressureThreshold of the session window and off below
 // BackpressureLowWater of it.
 func (m *dataPresentationManager) checkMemoryPressure() {
-	m.memoryPressure.reconcile(func(on bool) bool {
+	m.bpm.reconcile(BackpressureReasonMemoryPressure, func(on bool) bool {
 		cfg := m.config()
 		// What the buffers cost, not only the bytes they hold.
 		used := float64(max(m.rwm.used.Load(), uint64(max(m.memory.Load(), 0))))
@@ -398,7 +402,7 @@ func (m *dataPresentationManager) checkMemoryPressure() {
 			return false
 		}
 		return on
-	}, BackpressureReasonMemoryPressure, m.bpm)
+	})
 }
 
 // reportGap counts, logs and forwards a persistent-gap report.

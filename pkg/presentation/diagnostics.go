@@ -80,7 +80,7 @@ func (s *streamBuffer) diagnostics() StreamDiagnostics {
 		FinalSizeKnown: s.finalKnown,
 		Received:       s.receivedLocked(nil),
 		Gaps:           s.gapsLocked(nil, s.maxReceivedLocked()),
-		Backpressure:   s.bpActive,
+		Backpressure:   s.bpReason != BackpressureReasonNone,
 	}
 	if s.state == stateFailed && s.err != nil {
 		d.Err = s.err.Error()

@@ -1,37 +1,23 @@
 package presentation
 
-import (
-	"maps"
-	"sync"
-	"sync/atomic"
-)
+import "sync/atomic"
 
-// receiveWindowManager shares the session receive window among streams.
-// Shares (allocations) change rarely and sit under a mutex; the bytes
-// buffered (used) and read (consumed) change on every write and read and
-// are atomics, so readers of different streams do not contend on a lock.
+// receiveWindowManager is the ReceiveWindowManager: a view of the manager's
+// core. A stream's share of the session window is its own window
+// (streamBuffer.window, counted while streamBuffer.shared); this type keeps
+// only the session's sums, as atomics: the window, the shares allocated,
+// the bytes buffered (used) and read (consumed). Growing a share is a
+// compare-and-swap on allocated, so no frame takes a lock here.
 type receiveWindowManager struct {
-	mu     sync.Mutex
-	shares map[uint64]uint64
+	m *dataPresentationManager
 
 	size      atomic.Uint64 // the session window
-	allocated atomic.Uint64 // sum of shares
+	allocated atomic.Uint64 // sum of the shares
 	used      atomic.Uint64 // bytes buffered, all streams
 	consumed  atomic.Uint64 // bytes read or released, all streams
 
 	onFull      atomic.Pointer[func()]
 	onAvailable atomic.Pointer[func()]
-}
-
-// NewReceiveWindowManager returns a manager of a session window of size bytes.
-func NewReceiveWindowManager(size uint64) ReceiveWindowManager {
-	return newReceiveWindowManager(size)
-}
-
-func newReceiveWindowManager(size uint64) *receiveWindowManager {
-	w := &receiveWindowManager{shares: make(map[uint64]uint64)}
-	w.size.Store(size)
-	return w
 }
 
 // SetWindowSize changes the session window. Shrinking below the allocated
@@ -56,92 +42,106 @@ func (w *receiveWindowManager) GetAvailableWindow() uint64 {
 	return size - alloc
 }
 
-// AllocateWindow sets a stream's share to size, failing with
-// ErrWindowExhausted when the growth does not fit the available window.
+// AllocateWindow sets a stream's share (its window) to size, failing with
+// ErrWindowExhausted when the growth does not fit the available window. A
+// smaller share takes no credit back: the limit already advertised stays.
 func (w *receiveWindowManager) AllocateWindow(streamID uint64, size uint64) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	old := w.shares[streamID]
-	if size > old && size-old > w.GetAvailableWindow() {
-		return streamErr(streamID, ErrWindowExhausted)
+	s, err := w.m.lookup(streamID)
+	if err != nil {
+		return err
 	}
-	w.setShareLocked(streamID, old, size)
-	return nil
-}
-
-// forceAllocate sets a share even beyond the session window (the minimum
-// grant that keeps a new stream from deadlocking).
-func (w *receiveWindowManager) forceAllocate(streamID uint64, size uint64) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.setShareLocked(streamID, w.shares[streamID], size)
-}
-
-// allocateUpTo gives a stream a share of want bytes, or of what is
-// available if that is at least minimum; ok is false when even minimum
-// does not fit (nothing is allocated then).
-func (w *receiveWindowManager) allocateUpTo(streamID, want, minimum uint64) (uint64, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	old := w.shares[streamID]
-	grant := min(want, old+w.GetAvailableWindow())
-	if grant < minimum {
-		return 0, false
+	var eff effects
+	s.mu.Lock()
+	switch {
+	case s.state != stateOpen:
+		err = streamErr(streamID, ErrStreamClosed)
+	case size > s.window && w.reserve(size-s.window, size-s.window) == 0:
+		err = streamErr(streamID, ErrWindowExhausted)
+	default:
+		if size < s.window {
+			w.allocated.Add(-(s.window - size))
+		}
+		s.window = size
+		s.updateLimitLocked(&eff, monotime())
 	}
-	w.setShareLocked(streamID, old, grant)
-	return grant, true
+	s.mu.Unlock()
+	s.apply(eff)
+	return err
 }
 
-// grow raises a stream's share toward target within the available window
-// and returns the stream's new window (at least cur, its current one).
-func (w *receiveWindowManager) grow(streamID, cur, target uint64) uint64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	old, ok := w.shares[streamID]
-	if !ok || target <= old {
-		return max(cur, old)
+// reserve takes up to want bytes of the available window, and none if
+// fewer than minimum are available; it returns what it took.
+func (w *receiveWindowManager) reserve(want, minimum uint64) uint64 {
+	for {
+		alloc := w.allocated.Load()
+		size := w.size.Load()
+		avail := uint64(0)
+		if alloc < size {
+			avail = size - alloc
+		}
+		grant := min(want, avail)
+		if grant < minimum || grant == 0 {
+			return 0
+		}
+		if w.allocated.CompareAndSwap(alloc, alloc+grant) {
+			return grant
+		}
 	}
-	grant := min(target, old+w.GetAvailableWindow())
-	w.setShareLocked(streamID, old, grant)
-	return max(cur, grant)
 }
 
-func (w *receiveWindowManager) setShareLocked(streamID, old, size uint64) {
-	w.shares[streamID] = size
-	w.allocated.Add(size - old) // wraps correctly when size < old
+// grow raises a share of cur bytes toward target within the available
+// window and returns the new share (at least cur).
+func (w *receiveWindowManager) grow(cur, target uint64) uint64 {
+	if target <= cur {
+		return cur
+	}
+	return cur + w.reserve(target-cur, 1)
 }
 
-// ReleaseWindow gives a stream's share back to the session.
+// ReleaseWindow gives a stream's share back to the session; the stream
+// keeps its limit but its window no longer grows.
 func (w *receiveWindowManager) ReleaseWindow(streamID uint64) error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	old, ok := w.shares[streamID]
-	if !ok {
+	s, err := w.m.lookup(streamID)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	released := s.releaseShareLocked()
+	s.mu.Unlock()
+	if !released {
 		return streamErr(streamID, ErrStreamNotFound)
 	}
-	delete(w.shares, streamID)
-	w.allocated.Add(-old)
+	w.m.afterRelease()
 	return nil
 }
 
-// StreamWindow returns a stream's share.
+// StreamWindow returns a stream's share, if it holds one.
 func (w *receiveWindowManager) StreamWindow(streamID uint64) (uint64, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	s, ok := w.shares[streamID]
-	return s, ok
+	s, err := w.m.lookup(streamID)
+	if err != nil {
+		return 0, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.window, s.shared
 }
 
-// occupy records n bytes buffered.
-func (w *receiveWindowManager) occupy(n uint64) {
+// RecordData records n bytes received into some stream buffer.
+func (w *receiveWindowManager) RecordData(n uint64) {
 	after := w.used.Add(n)
 	w.crossed(after-n, after)
 }
 
-// free records n buffered bytes released.
-func (w *receiveWindowManager) free(n uint64) {
-	after := w.used.Add(-n)
-	w.crossed(after+n, after)
+// SlideWindow records bytesConsumed bytes read by the application: they
+// leave the buffers and the session window slides forward by as much.
+func (w *receiveWindowManager) SlideWindow(bytesConsumed uint64) error {
+	if bytesConsumed > w.used.Load() {
+		return ErrInvalidReadPosition
+	}
+	after := w.used.Add(-bytesConsumed)
+	w.crossed(after+bytesConsumed, after)
+	w.consumed.Add(bytesConsumed)
+	return nil
 }
 
 // crossed calls the full or available callback when the buffered bytes
@@ -160,20 +160,6 @@ func (w *receiveWindowManager) crossed(before, after uint64) {
 	}
 }
 
-// SlideWindow records bytesConsumed bytes read by the application: they
-// leave the buffers and the session window slides forward by as much.
-func (w *receiveWindowManager) SlideWindow(bytesConsumed uint64) error {
-	if bytesConsumed > w.used.Load() {
-		return ErrInvalidReadPosition
-	}
-	w.free(bytesConsumed)
-	w.consumed.Add(bytesConsumed)
-	return nil
-}
-
-// RecordData records n bytes received into some stream buffer.
-func (w *receiveWindowManager) RecordData(n uint64) { w.occupy(n) }
-
 // sessionLimit is the absolute amount of data, summed over streams, that
 // senders may have sent: what was consumed plus the window, or plus the
 // shares when minimum grants overcommitted it.
@@ -183,9 +169,12 @@ func (w *receiveWindowManager) sessionLimit() uint64 {
 
 // GetWindowStatus returns a snapshot.
 func (w *receiveWindowManager) GetWindowStatus() *ReceiveWindowStatus {
-	w.mu.Lock()
-	shares := maps.Clone(w.shares)
-	w.mu.Unlock()
+	shares := make(map[uint64]uint64)
+	w.m.eachStream(func(s *streamBuffer) {
+		if s.shared {
+			shares[s.id] = s.window
+		}
+	})
 	st := &ReceiveWindowStatus{
 		TotalSize:         w.size.Load(),
 		Allocated:         w.allocated.Load(),

@@ -6,7 +6,13 @@ import (
 )
 
 func TestReceiveWindowAllocateRelease(t *testing.T) {
-	w := NewReceiveWindowManager(1000)
+	m := newTestManager(t, &PresentationConfig{SessionWindow: 1000, InitialStreamWindow: 100, MinStreamWindow: 100, MaxStreamWindow: 1000})
+	mustCreate(t, m, 0)
+	mustCreate(t, m, 4)
+	w := m.ReceiveWindowManager()
+	if err := w.AllocateWindow(8, 100); !errors.Is(err, ErrStreamNotFound) {
+		t.Fatalf("share of an unknown stream: %v, want ErrStreamNotFound", err)
+	}
 	if err := w.AllocateWindow(0, 600); err != nil {
 		t.Fatal(err)
 	}
@@ -47,34 +53,36 @@ func TestReceiveWindowAllocateRelease(t *testing.T) {
 }
 
 func TestReceiveWindowGrowAndForce(t *testing.T) {
-	w := newReceiveWindowManager(1000)
-	if got, ok := w.allocateUpTo(0, 800, 100); !ok || got != 800 {
-		t.Fatalf("allocateUpTo = %d, %t", got, ok)
+	m := newTestManager(t, &PresentationConfig{SessionWindow: 1000, InitialStreamWindow: 800, MinStreamWindow: 100, MaxStreamWindow: 1000})
+	w := m.rwm
+	for _, id := range []uint64{0, 4, 8} {
+		mustCreate(t, m, id)
 	}
-	if got, ok := w.allocateUpTo(4, 800, 100); !ok || got != 200 {
-		t.Fatalf("allocateUpTo with 200 free = %d, %t; want 200", got, ok)
+	for id, want := range map[uint64]uint64{0: 800, 4: 200, 8: 100} {
+		if got, ok := w.StreamWindow(id); !ok || got != want {
+			t.Fatalf("stream %d: share %d, %t; want %d (the initial window, what is free, the forced minimum)", id, got, ok, want)
+		}
 	}
-	if _, ok := w.allocateUpTo(8, 800, 100); ok {
-		t.Fatal("allocation below the minimum succeeded")
-	}
-	w.forceAllocate(8, 100)
 	if st := w.GetWindowStatus(); st.Allocated != 1100 || st.Available != 0 {
 		t.Fatalf("after forced minimum: %+v", st)
 	}
 	if got := w.sessionLimit(); got != 1100 {
 		t.Fatalf("session limit %d, want the overcommitted 1100", got)
 	}
-	_ = w.ReleaseWindow(0)
-	if got := w.grow(4, 200, 400); got != 400 {
+	if err := m.RemoveStreamBuffer(0); err != nil {
+		t.Fatal(err)
+	}
+	if got := w.grow(200, 400); got != 400 {
 		t.Fatalf("grow = %d, want 400", got)
 	}
-	if got := w.grow(4, 400, 10000); got != 1000-100 {
+	if got := w.grow(400, 10000); got != 1000-100 {
 		t.Fatalf("grow bounded by the free window = %d, want 900", got)
 	}
 }
 
 func TestReceiveWindowSlideAndCallbacks(t *testing.T) {
-	w := NewReceiveWindowManager(100)
+	m := newTestManager(t, &PresentationConfig{SessionWindow: 100, InitialStreamWindow: 100, MinStreamWindow: 100, MaxStreamWindow: 100})
+	w := m.ReceiveWindowManager()
 	var full, avail int
 	w.SetWindowFullCallback(func() { full++ })
 	w.SetWindowAvailableCallback(func() { avail++ })

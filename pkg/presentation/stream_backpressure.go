@@ -1,9 +1,6 @@
 package presentation
 
-import (
-	"sync"
-	"sync/atomic"
-)
+import "sync"
 
 // Per-stream backpressure is decided under the stream lock, where the
 // buffered byte count already is, and reported to the BackpressureManager
@@ -17,39 +14,43 @@ import (
 // bytes reach the high-water share of the stream's window.
 func (s *streamBuffer) checkBackpressureOnWriteLocked(eff *effects) {
 	cfg := s.config()
-	if s.bpActive || float64(s.readableLocked()) < cfg.BackpressureHighWater*float64(s.window) {
+	if s.bpReason != BackpressureReasonNone || float64(s.readableLocked()) < cfg.BackpressureHighWater*float64(s.window) {
 		return
 	}
 	reason := BackpressureReasonBufferFull
 	if monotime()-s.lastRead > int64(cfg.SlowReaderTimeout) {
 		reason = BackpressureReasonSlowConsumer
 	}
-	s.setBackpressureLocked(eff, true, reason)
+	s.setBackpressureLocked(eff, reason)
 }
 
-// checkBackpressureOnReadLocked stops it below the low-water share.
+// checkBackpressureOnReadLocked stops it below the low-water share, unless
+// the application set it (a manual reason is lifted only by hand).
 func (s *streamBuffer) checkBackpressureOnReadLocked(eff *effects) {
-	if !s.bpActive || float64(s.readableLocked()) > s.config().BackpressureLowWater*float64(s.window) {
+	switch s.bpReason {
+	case BackpressureReasonNone, BackpressureReasonManual:
 		return
 	}
-	s.setBackpressureLocked(eff, false, BackpressureReasonNone)
+	if float64(s.readableLocked()) > s.config().BackpressureLowWater*float64(s.window) {
+		return
+	}
+	s.setBackpressureLocked(eff, BackpressureReasonNone)
 }
 
-// setBackpressureLocked records a transition in the stream and in the
-// BackpressureManager (a leaf lock), leaving the callbacks to effects.
-func (s *streamBuffer) setBackpressureLocked(eff *effects, on bool, reason BackpressureReason) {
-	s.bpActive = on
-	if on {
+// setBackpressureLocked moves the stream to reason (None: off) and records
+// the transition in the session's counters (atomics), leaving the
+// callbacks to effects.
+func (s *streamBuffer) setBackpressureLocked(eff *effects, reason BackpressureReason) {
+	old := s.bpReason
+	if old == reason {
+		return
+	}
+	if old == BackpressureReasonNone {
+		s.bpSince = monotime()
 		s.st.bpEvents++
 	}
-	b := s.m.bpm
-	b.mu.Lock()
-	if on {
-		eff.bp = b.activateLocked(eff.bp, s.id, reason)
-	} else {
-		eff.bp = b.removeStreamLocked(eff.bp, s.id)
-	}
-	b.mu.Unlock()
+	s.bpReason = reason
+	eff.bp = s.m.bpm.streamChanged(eff.bp, s.id, old, reason, s.bpSince)
 }
 
 // timerGroup counts pending gap timers so Close can wait for every timer
@@ -97,44 +98,4 @@ func (g *timerGroup) closeAndWait() {
 	idle := g.idle
 	g.mu.Unlock()
 	<-idle
-}
-
-// globalFlag mirrors one global backpressure reason that the manager
-// derives from shared counters. The common case (no change) is one atomic
-// load; a change is made under a mutex and re-evaluated until stable, so
-// concurrent evaluations of stale counters cannot leave it wrong.
-type globalFlag struct {
-	on atomic.Bool
-	mu sync.Mutex
-}
-
-// reconcile sets the flag, and the reason in b, to want(current).
-func (f *globalFlag) reconcile(want func(on bool) bool, reason BackpressureReason, b *backpressureManager) {
-	if cur := f.on.Load(); want(cur) == cur {
-		return
-	}
-	var ev []bpEvent
-	f.mu.Lock()
-	for {
-		cur := f.on.Load()
-		w := want(cur)
-		if w == cur {
-			break
-		}
-		f.on.Store(w)
-		b.mu.Lock()
-		var e bpEvent
-		var changed bool
-		if w {
-			e, changed = b.addGlobalLocked(reason)
-		} else {
-			e, changed = b.removeGlobalLocked(reason)
-		}
-		b.mu.Unlock()
-		if changed {
-			ev = append(ev, e)
-		}
-	}
-	f.mu.Unlock()
-	b.notify(ev)
 }

@@ -128,12 +128,15 @@ type streamBuffer struct {
 	capacity      uint64
 	rangesCounted int
 
-	// Flow control: limit = max(previous limit, readPos + window).
+	// Flow control: limit = max(previous limit, readPos + window). The
+	// window is the stream's share of the session window while shared.
 	window, limit, advertised uint64
+	shared                    bool
 	epochStart                int64 // auto-tuning epoch
 	epochOffset               uint64
 	lastRead                  int64
-	bpActive                  bool
+	bpReason                  BackpressureReason // None: not under backpressure
+	bpSince                   int64              // monotime it started
 	senderBlocked             bool   // advertise the next increase at once
 	grownAt                   uint64 // 1 + the blocked sender's limit that last grew the window
 
@@ -142,7 +145,7 @@ type streamBuffer struct {
 }
 
 func newStreamBuffer(id uint64, meta *StreamMetadata, m *dataPresentationManager, pool *bufferPool, window uint64) *streamBuffer {
-	s := &streamBuffer{id: id, m: m, pool: pool, window: window}
+	s := &streamBuffer{id: id, m: m, pool: pool, window: window, shared: true}
 	if meta != nil {
 		s.meta = *meta
 	}
@@ -640,7 +643,7 @@ func (s *streamBuffer) Stats() StreamStats {
 		FinalSizeKnown:  s.finalKnown,
 		Failed:          s.state == stateFailed,
 		LatencyMax:      time.Duration(s.st.latencyMax),
-		BackpressureNow: s.bpActive,
+		BackpressureNow: s.bpReason != BackpressureReasonNone,
 	}
 	if s.st.latencyCount > 0 {
 		st.LatencyAvg = time.Duration(s.st.latencySum / s.st.latencyCount)

@@ -36,10 +36,8 @@ func (s *streamBuffer) endLockedInto(state streamState, err error, eff *effects)
 	// The sender may have used all the credit it was given; count it as
 	// consumed so the session limit stays above every stream's limit.
 	s.accountLocked(eff, 0, s.buffered, s.limit-s.readPos)
-	eff.ended = true
-	if s.bpActive {
-		s.setBackpressureLocked(eff, false, BackpressureReasonNone)
-	}
+	eff.ended = s.releaseShareLocked()
+	s.setBackpressureLocked(eff, BackpressureReasonNone)
 	s.buffered = 0
 	s.chunks.reset(func(k *chunk) { s.dropLocked(k) })
 	s.runs, s.contig = 0, s.readPos

@@ -55,7 +55,7 @@ func (s *streamBuffer) autoTuneLocked(now int64) {
 	elapsed := now - s.epochStart
 	s.epochStart, s.epochOffset = now, s.readPos
 	cfg := s.config()
-	if s.bpActive || s.window >= cfg.MaxStreamWindow || !s.m.mayGrow(s.meta.Priority) {
+	if !s.mayGrowLocked(cfg) {
 		return
 	}
 	rtt := float64(s.m.rtt())
@@ -63,7 +63,7 @@ func (s *streamBuffer) autoTuneLocked(now int64) {
 		return
 	}
 	target := min(2*s.window, cfg.MaxStreamWindow)
-	s.window = s.m.rwm.grow(s.id, s.window, target)
+	s.window = s.m.rwm.grow(s.window, target)
 }
 
 // growOnReorderLocked grows the window when bytes arrive in its last
@@ -95,11 +95,8 @@ func (s *streamBuffer) growOnReorderLocked(eff *effects, end uint64) {
 // larger window it would have been higher too. It grows at most once per
 // reported limit, and not under backpressure.
 func (s *streamBuffer) growOnBlockedLocked(senderLimit uint64) bool {
-	if s.bpActive || senderLimit < s.grownAt {
-		return false
-	}
 	cfg := s.config()
-	if s.window >= cfg.MaxStreamWindow || s.readableLocked() > s.window/4 || !s.m.mayGrow(s.meta.Priority) {
+	if senderLimit < s.grownAt || s.readableLocked() > s.window/4 || !s.mayGrowLocked(cfg) {
 		return false
 	}
 	s.grownAt = senderLimit + 1
@@ -107,7 +104,7 @@ func (s *streamBuffer) growOnBlockedLocked(senderLimit uint64) bool {
 	if s.readableLocked() == 0 {
 		factor = 4
 	}
-	grown := s.m.rwm.grow(s.id, s.window, min(factor*s.window, cfg.MaxStreamWindow))
+	grown := s.m.rwm.grow(s.window, min(factor*s.window, cfg.MaxStreamWindow))
 	if grown <= s.window {
 		return false
 	}
@@ -115,4 +112,12 @@ func (s *streamBuffer) growOnBlockedLocked(senderLimit uint64) bool {
 	s.limit = max(s.limit, min(s.readPos+s.window, maxOffset))
 	s.advertised = s.limit
 	return true
+}
+
+// mayGrowLocked reports whether the stream's window may grow now: it holds
+// a share below the maximum, and neither it nor (unless it is critical)
+// the session is under backpressure.
+func (s *streamBuffer) mayGrowLocked(cfg *PresentationConfig) bool {
+	return s.shared && s.window < cfg.MaxStreamWindow && s.bpReason == BackpressureReasonNone &&
+		(s.meta.Priority == StreamPriorityCritical || !s.m.bpm.IsGlobalBackpressureActive())
 }

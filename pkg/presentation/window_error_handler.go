@@ -12,16 +12,16 @@ package presentation
 // allocateStreamWindow gives a new stream its share: the initial window,
 // or what is free if at least MinStreamWindow, or MinStreamWindow beyond
 // the session window (exhausted true).
-func (m *dataPresentationManager) allocateStreamWindow(streamID uint64, meta *StreamMetadata) (window uint64, exhausted bool) {
+func (m *dataPresentationManager) allocateStreamWindow(meta *StreamMetadata) (window uint64, exhausted bool) {
 	cfg := m.config()
 	want := cfg.InitialStreamWindow
 	if meta != nil && meta.InitialWindow > 0 {
 		want = min(max(meta.InitialWindow, cfg.MinStreamWindow), cfg.MaxStreamWindow)
 	}
-	if w, ok := m.rwm.allocateUpTo(streamID, want, cfg.MinStreamWindow); ok {
+	if w := m.rwm.reserve(want, cfg.MinStreamWindow); w > 0 {
 		return w, false
 	}
-	m.rwm.forceAllocate(streamID, cfg.MinStreamWindow)
+	m.rwm.allocated.Add(cfg.MinStreamWindow)
 	return cfg.MinStreamWindow, true
 }
 
@@ -36,17 +36,25 @@ func (m *dataPresentationManager) onWindowExhausted(streamID, granted uint64) {
 // checkExhaustion turns exhaustion backpressure on (start) and keeps it on
 // while a new stream would not get its minimum window.
 func (m *dataPresentationManager) checkExhaustion(start bool) {
-	m.windowExhausted.reconcile(func(on bool) bool {
+	m.bpm.reconcile(BackpressureReasonWindowExhausted, func(on bool) bool {
 		return (on || start) && m.rwm.GetAvailableWindow() < m.config().MinStreamWindow
-	}, BackpressureReasonWindowExhausted, m.bpm)
+	})
 }
 
-// releaseStreamWindow gives an ended stream's share back and lifts the
-// exhaustion backpressure once a new stream would get its minimum again.
-func (m *dataPresentationManager) releaseStreamWindow(streamID uint64) {
-	if m.rwm.ReleaseWindow(streamID) != nil {
-		return // already released
+// releaseShareLocked gives the stream's share back to the session window,
+// once; it reports whether it held one.
+func (s *streamBuffer) releaseShareLocked() bool {
+	if !s.shared {
+		return false
 	}
+	s.shared = false
+	s.m.rwm.allocated.Add(-s.window)
+	return true
+}
+
+// afterRelease advertises the room a released share made and lifts the
+// exhaustion backpressure once a new stream would get its minimum again.
+func (m *dataPresentationManager) afterRelease() {
 	m.advertiseSession()
 	m.checkExhaustion(false)
 }
@@ -56,22 +64,14 @@ func (m *dataPresentationManager) releaseStreamWindow(streamID uint64) {
 // stream already does this; ForceCleanup is the explicit, idempotent form
 // an administrator can call when the window looks exhausted.
 func (m *dataPresentationManager) ForceCleanup() uint64 {
-	m.mu.RLock()
-	var ended []uint64
-	for id, s := range m.streams {
-		s.mu.Lock()
-		if s.state != stateOpen {
-			ended = append(ended, id)
-		}
-		s.mu.Unlock()
-	}
-	m.mu.RUnlock()
 	var freed uint64
-	for _, id := range ended {
-		if w, ok := m.rwm.StreamWindow(id); ok {
+	m.eachStream(func(s *streamBuffer) {
+		if w := s.window; s.state != stateOpen && s.releaseShareLocked() {
 			freed += w
-			m.releaseStreamWindow(id)
 		}
+	})
+	if freed > 0 {
+		m.afterRelease()
 	}
 	return freed
 }
