@@ -3,7 +3,6 @@ package presentation
 import (
 	"context"
 	"errors"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -22,7 +21,7 @@ type dataPresentationManager struct {
 	timers timerGroup
 	rttNs  atomic.Int64 // 0 until SetRTT
 
-	mu      sync.RWMutex
+	mu      rwMutex
 	streams map[uint64]*streamBuffer
 	closed  bool
 	gone    streamCounters // counters of removed streams

@@ -1,7 +1,6 @@
 package presentation
 
 import (
-	"sync"
 	"time"
 )
 
@@ -56,7 +55,7 @@ type metricsSample struct {
 
 // metricsState keeps what throughput needs between snapshots.
 type metricsState struct {
-	mu        sync.Mutex
+	mu        mutex
 	ref       metricsSample // start of the current interval
 	lastW     float64
 	lastR     float64

@@ -1,7 +1,5 @@
 package presentation
 
-import "sync"
-
 // Per-stream backpressure is decided under the stream lock, where the
 // buffered byte count already is, and reported to the BackpressureManager
 // only on transitions, so the hot path takes no shared lock.
@@ -56,7 +54,7 @@ func (s *streamBuffer) setBackpressureLocked(eff *effects, reason BackpressureRe
 // timerGroup counts pending gap timers so Close can wait for every timer
 // callback to finish (no goroutine outlives the manager).
 type timerGroup struct {
-	mu      sync.Mutex
+	mu      mutex
 	n       int
 	closing bool
 	idle    chan struct{} // closed when n drops to 0 while closing

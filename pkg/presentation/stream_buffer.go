@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"sync"
 	"time"
 )
 
@@ -107,7 +106,7 @@ type streamBuffer struct {
 	m    *dataPresentationManager
 	pool *bufferPool
 
-	mu         sync.Mutex
+	mu         mutex
 	chunks     sortedList[chunk] // unread received bytes, ordered and disjoint
 	contig     uint64            // first offset at or after readPos not received
 	runs       int               // maximal runs of touching chunks
@@ -137,8 +136,8 @@ type streamBuffer struct {
 	lastRead                  int64
 	bpReason                  BackpressureReason // None: not under backpressure
 	bpSince                   int64              // monotime it started
-	senderBlocked             bool   // advertise the next increase at once
-	grownAt                   uint64 // 1 + the blocked sender's limit that last grew the window
+	senderBlocked             bool               // advertise the next increase at once
+	grownAt                   uint64             // 1 + the blocked sender's limit that last grew the window
 
 	gap gapState
 	st  streamCounters
