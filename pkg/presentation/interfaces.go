@@ -8,6 +8,13 @@
 // (the data plane) call WriteToStream from any goroutine; they never block.
 // Readers (the application's Stream.Read) block in ReadFromStream until
 // bytes are contiguous, woken by the writer.
+//
+// The four are views of one core: the manager and its streams. A
+// StreamBuffer is a stream itself; the ReceiveWindowManager and the
+// BackpressureManager returned by the manager's accessors read and change
+// the streams' windows and backpressure and keep only the session's sums
+// and global state. A received frame takes at most 3 lock acquisitions
+// (locks.go).
 package presentation
 
 import (

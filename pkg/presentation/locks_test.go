@@ -17,6 +17,52 @@ func locksOf(t *testing.T, f func() error) (int, error) {
 	return int(lockCount.Load()), err
 }
 
+// lockWalk runs frames through a manager and checks their lock counts.
+type lockWalk struct {
+	t     *testing.T
+	m     *dataPresentationManager
+	data  []byte
+	worst int
+}
+
+// check runs f and fails the test if it took more than 3 acquisitions, or
+// not exactly want when want is not 0.
+func (w *lockWalk) check(name string, want int, f func() error) error {
+	w.t.Helper()
+	n, err := locksOf(w.t, f)
+	if n > 3 || (want > 0 && n != want) {
+		w.t.Errorf("%s: %d lock acquisitions, want %s", name, n, map[bool]string{true: fmt.Sprint(want), false: "at most 3"}[want > 0])
+	}
+	w.worst = max(w.worst, n)
+	return err
+}
+
+// write writes data[off:off+n] to stream id, copied or pooled.
+func (w *lockWalk) write(name string, want int, id uint64, off, n int, pooled bool) {
+	w.t.Helper()
+	err := w.check(name, want, func() error {
+		b, md := w.data[off:off+n], &DataMetadata{}
+		if pooled {
+			b = w.m.GetBuffer(n)
+			copy(b, w.data[off:off+n])
+			md.Flags = DataFlagPooled
+		}
+		return w.m.WriteToStream(id, uint64(off), b, md)
+	})
+	if err != nil {
+		w.t.Fatalf("%s: %v", name, err)
+	}
+}
+
+// read reads up to n bytes of stream id.
+func (w *lockWalk) read(name string, want int, id uint64, n int) {
+	w.t.Helper()
+	p := make([]byte, n)
+	if err := w.check(name, want, func() error { _, err := w.m.ReadFromStream(id, p); return err }); err != nil {
+		w.t.Fatalf("%s: %v", name, err)
+	}
+}
+
 // TestLocksPerFrame walks frames through every branch of the per-frame
 // path (in order, opening and filling holes, duplicates, pooled payloads,
 // backpressure on and off with escalation to the session, window growth
@@ -30,57 +76,24 @@ func TestLocksPerFrame(t *testing.T) {
 		InitialStreamWindow: window, MinStreamWindow: window, MaxStreamWindow: 16 * window,
 		EscalationStreams: 2, GapTimeout: time.Hour,
 	})
-	var advertised int
+	var advertised, bp int
 	m.SetLimitCallback(func(uint64, uint64) { advertised++ })
 	m.SetRTT(time.Hour) // every read is fast enough to auto-tune
-	var bp int
 	m.BackpressureManager().SetBackpressureCallback(func(uint64, bool, BackpressureReason) { bp++ })
 	for _, id := range []uint64{0, 4} {
 		mustCreate(t, m, id)
 	}
-	data := pattern(16 * window)
-	worst := 0
-	check := func(name string, want int, f func() error) error {
-		t.Helper()
-		n, err := locksOf(t, f)
-		if n > 3 || (want > 0 && n != want) {
-			t.Errorf("%s: %d lock acquisitions, want %s", name, n, map[bool]string{true: fmt.Sprint(want), false: "at most 3"}[want > 0])
-		}
-		worst = max(worst, n)
-		return err
-	}
-	write := func(name string, want int, id uint64, off, n int, pooled bool) error {
-		return check(name, want, func() error {
-			b, md := data[off:off+n], &DataMetadata{}
-			if pooled {
-				b = m.GetBuffer(n)
-				copy(b, data[off:off+n])
-				md.Flags = DataFlagPooled
-			}
-			return m.WriteToStream(id, uint64(off), b, md)
-		})
-	}
-	read := func(name string, want int, id uint64, n int) {
-		p := make([]byte, n)
-		if err := check(name, want, func() error { _, err := m.ReadFromStream(id, p); return err }); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
-	mustOK := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	mustOK(write("in order", 2, 0, 0, 1000, false))
-	mustOK(write("in order, pooled", 2, 0, 1000, 8<<10, true))
-	mustOK(write("beyond a hole: the reader waits at none", 2, 0, 20<<10, 1000, false))
+	w := &lockWalk{t: t, m: m, data: pattern(16 * window)}
+	write, read, check := w.write, w.read, w.check
+	write("in order", 2, 0, 0, 1000, false)
+	write("in order, pooled", 2, 0, 1000, 8<<10, true)
+	write("beyond a hole: the reader waits at none", 2, 0, 20<<10, 1000, false)
 	read("read to the hole: arms the gap timer", 3, 0, 32<<10)
-	mustOK(write("fills the hole: stops it", 3, 0, 9192, 20<<10-9192, true))
-	mustOK(write("duplicate of read bytes", 2, 0, 0, 4000, false))
-	mustOK(write("duplicate of buffered bytes", 2, 0, 10000, 4000, true))
-	mustOK(write("stream 0 to its high-water mark", 2, 0, 21480, 46700, true))
-	mustOK(write("stream 4 to its high-water mark: escalates", 2, 4, 0, 60000, true))
+	write("fills the hole: stops it", 3, 0, 9192, 20<<10-9192, true)
+	write("duplicate of read bytes", 2, 0, 0, 4000, false)
+	write("duplicate of buffered bytes", 2, 0, 10000, 4000, true)
+	write("stream 0 to its high-water mark", 2, 0, 21480, 46700, true)
+	write("stream 4 to its high-water mark: escalates", 2, 4, 0, 60000, true)
 	if !m.bpm.IsGlobalBackpressureActive() || bp != 3 {
 		t.Fatalf("no escalation (%d backpressure events, want 3)", bp)
 	}
@@ -90,7 +103,7 @@ func TestLocksPerFrame(t *testing.T) {
 		t.Fatalf("after the reads: global %t, %d backpressure events (want 6), %d advertisements", m.bpm.IsGlobalBackpressureActive(), bp, advertised)
 	}
 	lim0, _ := m.StreamLimit(0)
-	err := check("flow-control violation", 2, func() error { return m.WriteToStream(0, lim0, data[:10], nil) })
+	err := check("flow-control violation", 2, func() error { return m.WriteToStream(0, lim0, w.data[:10], nil) })
 	if !errors.Is(err, ErrFlowControl) {
 		t.Fatalf("write past the limit: %v", err)
 	}
@@ -99,11 +112,11 @@ func TestLocksPerFrame(t *testing.T) {
 	s4.mu.Lock()
 	q := s4.window / 4
 	s4.mu.Unlock()
-	mustOK(write("a quarter window in the last quarter, at a hole: grows on reordering, arms the timer", 3, 4, int(lim4-q), int(q), true))
+	write("a quarter window in the last quarter, at a hole: grows on reordering, arms the timer", 3, 4, int(lim4-q), int(q), true)
 	if lim, _ := m.StreamLimit(4); lim <= lim4 {
 		t.Fatalf("limit %d did not grow on reordering (was %d)", lim, lim4)
 	}
-	bad := append([]byte(nil), data[lim4-q:lim4-q+100]...)
+	bad := append([]byte(nil), w.data[lim4-q:lim4-q+100]...)
 	bad[50] ^= 1
 	err = check("conflict: fails the stream, stops its timer", 3, func() error {
 		return m.WriteToStream(4, lim4-q, bad, nil)
@@ -111,7 +124,7 @@ func TestLocksPerFrame(t *testing.T) {
 	if !errors.Is(err, ErrConflictingData) {
 		t.Fatalf("conflicting write: %v", err)
 	}
-	if worst != 3 {
-		t.Errorf("the walk's worst frame took %d acquisitions; it was meant to reach 3 (a frame that changes the reader's hole)", worst)
+	if w.worst != 3 {
+		t.Errorf("the walk's worst frame took %d acquisitions; it was meant to reach 3 (a frame that changes the reader's hole)", w.worst)
 	}
 }

@@ -1,8 +1,9 @@
 package presentation
 
-// Per-stream backpressure is decided under the stream lock, where the
-// buffered byte count already is, and reported to the BackpressureManager
-// only on transitions, so the hot path takes no shared lock.
+// Per-stream backpressure is decided and kept under the stream lock, where
+// the buffered byte count already is; a transition moves the session's
+// counters (atomics) and is reported to the callback after unlocking, so
+// no frame takes a shared lock for it.
 
 // Backpressure measures the bytes the reader could read now and has not:
 // bytes waiting behind a gap say nothing about the reader (several paths

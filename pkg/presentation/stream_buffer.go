@@ -92,7 +92,7 @@ type effects struct {
 	advertise        bool   // limit moved enough to be worth advertising
 	limit            uint64
 	bp               []bpEvent // backpressure transitions to report
-	ended            bool      // stream failed or closed: release its window share
+	ended            bool      // stream failed or closed and its share released: advertise the room
 }
 
 // streamBuffer is the receive buffer of one logical stream: pieces stored
@@ -330,46 +330,6 @@ func (s *streamBuffer) storeLocked(off uint64, data []byte, own *[]byte) (stored
 	return stored, 0, true
 }
 
-// touchingLocked returns how many of the chunks around the hole [from, to)
-// before c touch it (0, 1 or 2): filling the hole adds one run of chunks
-// minus that many.
-func (s *streamBuffer) touchingLocked(c cursor, from, to uint64) int {
-	n := 0
-	if p, ok := s.chunks.prev(c); ok && s.chunks.at(p).end() == from {
-		n++
-	}
-	if s.chunks.valid(c) && s.chunks.at(c).off == to {
-		n++
-	}
-	return n
-}
-
-// advanceContigLocked moves contig past the chunks that continue it.
-func (s *streamBuffer) advanceContigLocked() {
-	c := s.chunks.search(func(k *chunk) bool { return k.end() > s.contig })
-	for ; s.chunks.valid(c) && s.chunks.at(c).off <= s.contig; c = s.chunks.next(c) {
-		s.contig = s.chunks.at(c).end()
-	}
-}
-
-// popChunkLocked drops the first chunk, which was read or skipped whole.
-func (s *streamBuffer) popChunkLocked(k *chunk) {
-	end := k.end()
-	s.dropLocked(k)
-	s.chunks.popFront()
-	if f := s.chunks.first(); f == nil || f.off != end {
-		s.runs--
-	}
-}
-
-// maxReceivedLocked is the end of the highest byte received.
-func (s *streamBuffer) maxReceivedLocked() uint64 {
-	if k := s.chunks.last(); k != nil {
-		return k.end()
-	}
-	return s.readPos
-}
-
 // wakeReadersLocked wakes blocked readers when a read would now return.
 func (s *streamBuffer) wakeReadersLocked() {
 	if s.wake == nil {
@@ -529,77 +489,6 @@ func (s *streamBuffer) skipLocked(pos uint64) (eff effects, err error) {
 	s.wakeReadersLocked()
 	s.checkGapLocked()
 	return eff, nil
-}
-
-// HasGaps reports whether bytes are missing below the highest byte received.
-func (s *streamBuffer) HasGaps() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.contig < s.maxReceivedLocked()
-}
-
-// GetNextGapPosition returns the first offset at or after the read position
-// not yet received; ok is false when every byte up to the final size was.
-func (s *streamBuffer) GetNextGapPosition() (offset uint64, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	next := s.contig
-	if s.finalKnown && next >= s.finalSize {
-		return 0, false
-	}
-	return next, true
-}
-
-// GetContiguousBytes returns how many bytes a read could return now.
-func (s *streamBuffer) GetContiguousBytes() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state != stateOpen {
-		return 0
-	}
-	return s.readableLocked()
-}
-
-// ReceivedRanges returns the received ranges at or after the read position.
-func (s *streamBuffer) ReceivedRanges() []Range {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.receivedLocked(nil)
-}
-
-// MissingRanges returns the holes the sender still has to fill.
-func (s *streamBuffer) MissingRanges() MissingRanges {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.missingLocked()
-}
-
-func (s *streamBuffer) missingLocked() MissingRanges {
-	upper := s.maxReceivedLocked()
-	if s.finalKnown {
-		upper = s.finalSize
-	}
-	return MissingRanges{
-		StreamID:       s.id,
-		ReadOffset:     s.readPos,
-		FinalSize:      s.finalSize,
-		FinalSizeKnown: s.finalKnown,
-		Ranges:         s.gapsLocked(nil, upper),
-	}
-}
-
-// FinalSize returns the final size when a FIN was received.
-func (s *streamBuffer) FinalSize() (uint64, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.finalSize, s.finalKnown
-}
-
-// Limit returns the absolute offset a sender may write up to.
-func (s *streamBuffer) Limit() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.limit
 }
 
 // GetBufferUsage returns the buffer's memory use.
