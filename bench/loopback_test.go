@@ -18,8 +18,9 @@ import (
 // (see child_test.go), so that the heap sampled is the client's alone.
 
 var (
-	slowSize = flag.Int64("kwikbench.slowsize", 1<<30, "BenchmarkSlowReader: bytes of the stream")
-	slowRate = flag.Float64("kwikbench.slowrate", 100<<20, "BenchmarkSlowReader: the reader's pace in bytes per second")
+	slowSize  = flag.Int64("kwikbench.slowsize", 1<<30, "BenchmarkSlowReader: bytes of the stream")
+	scaleSize = flag.Int64("kwikbench.scalesize", 256*mib, "BenchmarkScale: bytes over all streams")
+	slowRate  = flag.Float64("kwikbench.slowrate", 100<<20, "BenchmarkSlowReader: the reader's pace in bytes per second")
 )
 
 const mib = 1 << 20
@@ -66,7 +67,7 @@ func fetchAll(ctx context.Context, sess *kwik.Session, bufs [][]byte, size int64
 	return <-errs
 }
 
-// BenchmarkScale moves 256 MiB per op over 1, 100, 1000 and 10,000
+// BenchmarkScale moves 256 MiB per op (-kwikbench.scalesize) over 1, 100, 1000 and 10,000
 // concurrent streams of one session (one warm session; the server in a
 // child process) and reports the client's peak heap above its level before
 // the transfer, next to the receive-memory bound of the presentation layer
@@ -75,7 +76,7 @@ func fetchAll(ctx context.Context, sess *kwik.Session, bufs [][]byte, size int64
 //
 //	go test -run '^$' -bench Scale -benchtime 1x -count 3 ./bench
 func BenchmarkScale(b *testing.B) {
-	const total = 256 * mib
+	total := *scaleSize
 	def := presentation.DefaultPresentationConfig()
 	for _, streams := range []int{1, 100, 1000, 10000} {
 		b.Run(fmt.Sprintf("streams=%d", streams), func(b *testing.B) {
@@ -103,6 +104,7 @@ func BenchmarkScale(b *testing.B) {
 			b.ReportMetric(float64(peak.Inuse-min(peak.Inuse, base.Inuse))/mib, "peak-heap-MiB")
 			b.ReportMetric(float64(peak.Live-min(peak.Live, base.Live))/mib, "peak-live-MiB")
 			b.ReportMetric(float64(bound)/mib, "bound-MiB")
+			b.ReportMetric(float64(total)/mib, "total-MiB")
 			runtime.KeepAlive(bufs)
 		})
 	}

@@ -57,6 +57,16 @@ func TestServeAndGet(t *testing.T) {
 	// The primary hashed the file after the first transfer ("sent" is
 	// logged once it has): the next request is announced its SHA-256, and
 	// get checks it.
+	// The per-path table (issue 14): a row per server, by role and
+	// address, with what each sent.
+	if !regexp.MustCompile(`(?m)^path +server +address +state +bytes +share +throughput$`).MatchString(stderr) {
+		t.Errorf("get printed no per-path table:\n%s", stderr)
+	}
+	for _, s := range []struct{ role, addr string }{{"primary", primary.info["listening"]}, {"secondary", s1.info["listening"]}, {"secondary", s2.info["listening"]}} {
+		if !regexp.MustCompile(`(?m)^\d+ +` + s.role + ` +` + regexp.QuoteMeta(s.addr) + ` +active +[\d.]+ \S+ +[\d.]+% +[\d.]+ \S+$`).MatchString(stderr) {
+			t.Errorf("the per-path table has no row for the %s %s:\n%s", s.role, s.addr, stderr)
+		}
+	}
 	if !strings.Contains(stderr, "unverified") {
 		t.Errorf("the first get claims a verification the primary could not offer:\n%s", stderr)
 	}

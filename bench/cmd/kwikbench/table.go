@@ -87,14 +87,14 @@ func (r results) under(prefix string) []string {
 
 func writeTable(w io.Writer, all map[string]samples) {
 	r := results(all)
-	fmt.Fprintln(w, "| claim | configuration | KWIK | comparison point (same run) | ratio | target | met |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| claim | configuration | KWIK | comparison point (same run) | ratio | target | met | how measured |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|")
 	row := func(claim, conf, kwik, ref string, ratio float64, target string, met bool) {
 		verdict := yesNo(met)
 		if target == "" {
 			target, verdict = "—", "—"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %.3f | %s | %s |\n", claim, conf, kwik, ref, ratio, target, verdict)
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %.3f | %s | %s | %s |\n", claim, conf, kwik, ref, ratio, target, verdict, measuredBy(claim, conf))
 	}
 
 	for _, name := range r.under("Presentation/") {
@@ -123,13 +123,20 @@ func writeTable(w io.Writer, all map[string]samples) {
 	for _, name := range r.under("Aggregate/") {
 		aggregateRow(row, r, name, "emulator, "+strings.TrimPrefix(name, "Aggregate/"), 0)
 	}
+	for _, name := range r.under("Demo/") {
+		aggregateRow(row, r, name, "kwik demo, "+strings.TrimPrefix(name, "Demo/"), 0)
+	}
 	netnsRows(row, r)
 	for _, name := range r.under("Scale/") {
 		v, _ := r.median(name, "MB/s")
 		live, _ := r.median(name, "peak-live-MiB")
 		heap, _ := r.median(name, "peak-heap-MiB")
 		bound, _ := r.median(name, "bound-MiB")
-		row("scale", strings.TrimPrefix(name, "Scale/")+", 256 MiB in all",
+		total, ok := r.median(name, "total-MiB")
+		if !ok {
+			total = 256 // before the benchmark reported it
+		}
+		row("scale", fmt.Sprintf("%s, %.0f MiB in all", strings.TrimPrefix(name, "Scale/"), total),
 			fmt.Sprintf("%s; peak heap in use %.1f MiB (live at GCs %.1f)", mbps(v), heap, live),
 			fmt.Sprintf("bound %.1f MiB", bound), heap/bound, "in use ≤ bound", heap <= bound)
 	}
@@ -144,6 +151,34 @@ func writeTable(w io.Writer, all map[string]samples) {
 			fmt.Sprintf("window %.0f MiB", window), live/window,
 			fmt.Sprintf("live ≤ window + %d MiB", memoryConstant), live <= window+memoryConstant)
 	}
+}
+
+// measuredBy says how run.sh measured a row: fresh or warm connection, one
+// process or several, and the command that gives the figure alone.
+func measuredBy(claim, conf string) string {
+	switch {
+	case claim == "presentation vs memcpy":
+		return "in-process, no network: `go test -run '^$' -bench 'Presentation$|Memcpy' ./pkg/presentation`"
+	case strings.HasPrefix(conf, "loopback, 256 MiB"):
+		return "warm connection, one process, no hashing: `go test -run '^$' -bench Transfer -benchtime 1x ./integrationtests`"
+	case strings.Contains(conf, "one process"):
+		return "fresh connection per transfer, one process: `go test -run '^$' -bench OnePath -benchtime 1x ./bench`"
+	case strings.Contains(conf, "separate processes"):
+		return "fresh connection per transfer, separate processes: `bench/onepath.sh`"
+	case claim == "LanesPerPath":
+		return "warm session, server in a child process: `go test -run '^$' -bench Lanes -benchtime 1x ./bench`"
+	case strings.HasPrefix(conf, "emulator"):
+		return "fresh session per run, one process, link emulator: `go test -run '^$' -bench Aggregate -benchtime 1x ./bench`"
+	case strings.HasPrefix(conf, "kwik demo"):
+		return "fresh session per run, one process, link emulator: `kwik demo --size 128MiB --json` with the paths' rates (bench/run.sh)"
+	case strings.HasPrefix(conf, "tc tbf"):
+		return "fresh session per transfer, separate processes in network namespaces, tc tbf: `sudo bench/netns.sh`"
+	case claim == "scale":
+		return "warm session, server in a child process: `go test -run '^$' -bench Scale -benchtime 1x ./bench`"
+	case claim == "memory":
+		return "warm session, server in a child process: `go test -run '^$' -bench SlowReader -benchtime 1x ./bench`"
+	}
+	return "—"
 }
 
 // memoryConstant is what the client holds besides its receive window: quic-go's
