@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,20 +70,49 @@ func TestGetCancelIsLoggedAsACancel(t *testing.T) {
 }
 
 // TestGetWarnsOfAMissingSecondaryAtOnce: a secondary that refuses the
-// session (its group key differs from the primary's) is reported by get in
-// one warning line naming it while the download still runs, not only in
-// the final table; and the primary names it too.
+// session (its group key differs from the primary's) or that is down is
+// reported by get in one warning line naming it and saying why, while the
+// download still runs, not only in the final table; and the primary names
+// it too.
 func TestGetWarnsOfAMissingSecondaryAtOnce(t *testing.T) {
-	ctx := testContext(t, 60*time.Second)
-	root, dir := t.TempDir(), t.TempDir()
+	root := t.TempDir()
 	servedFile(t, root, "f.bin", 4<<20)
+	ctx := testContext(t, 90*time.Second)
 	sec := serveInProcess(t, ctx, nil, "--role", "secondary", "--root", root, "--listen", "127.0.0.1:0")
-	pri := serveInProcess(t, ctx, map[string]string{groupKeyEnv: strings.Repeat("cd", 32)}, "--role", "primary", "--root", root,
-		"--listen", "127.0.0.1:0", "--secondary", sec.info["listening"]+"="+sec.info["pin"])
+	// A port nothing listens on: bound, then released.
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := c.LocalAddr().String()
+	c.Close()
+	for _, tc := range []struct {
+		name, secondary, why string
+	}{
+		{"refused", sec.info["listening"] + "=" + sec.info["pin"], "group keys differ"},
+		{"down", down, "did not answer"}, // after the client's handshake timeout, 10 s
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, _, _ := strings.Cut(tc.secondary, "=")
+			pri := serveInProcess(t, ctx, map[string]string{groupKeyEnv: strings.Repeat("cd", 32)}, "--role", "primary", "--root", root,
+				"--listen", "127.0.0.1:0", "--secondary", tc.secondary)
+			out := getBlockedOnFIFO(t, ctx, pri.info["pin"], pri.info["listening"], "warning: secondary "+addr+" could not be added")
+			for line := range strings.Lines(out) {
+				if strings.HasPrefix(line, "warning: secondary") && (!strings.Contains(line, tc.why) || strings.Count(out, "warning: secondary") != 1) {
+					t.Errorf("want one warning line that says %q: %q", tc.why, line)
+				}
+			}
+			waitFor(t, ctx, pri, "secondary="+addr)
+		})
+	}
+}
 
-	// get writes into a FIFO that the test does not read until the warning
-	// is out: the download cannot have ended by then.
-	fifo := filepath.Join(dir, "out")
+// getBlockedOnFIFO runs get into a FIFO that it does not read until get
+// has printed want on stderr, so the download cannot have ended by then;
+// then it lets get finish and returns what get printed.
+func getBlockedOnFIFO(t *testing.T, ctx context.Context, pin, addr, want string) string {
+	t.Helper()
+	fifo := filepath.Join(t.TempDir(), "out")
 	mkfifo(t, fifo)
 	r, err := os.OpenFile(fifo, os.O_RDWR, 0)
 	if err != nil {
@@ -93,15 +123,14 @@ func TestGetWarnsOfAMissingSecondaryAtOnce(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		e := &env{stdout: io.Discard, stderr: stderr, getenv: func(string) string { return "" }}
-		done <- run(ctx, []string{"get", "--pin", pri.info["pin"], pri.info["listening"], "f.bin", "-o", fifo}, e)
+		done <- run(ctx, []string{"get", "--pin", pin, addr, "f.bin", "-o", fifo}, e)
 	}()
-	want := "warning: secondary " + sec.info["listening"] + " could not be added"
 	for !strings.Contains(stderr.String(), want) {
 		select {
 		case code := <-done:
-			t.Fatalf("get ended (exit %d) without warning %q first:\n%s", code, want, stderr.String())
+			t.Fatalf("get ended (exit %d) without printing %q first:\n%s", code, want, stderr.String())
 		case <-ctx.Done():
-			t.Fatalf("get never warned %q:\n%s", want, stderr.String())
+			t.Fatalf("get never printed %q:\n%s", want, stderr.String())
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
@@ -110,15 +139,53 @@ func TestGetWarnsOfAMissingSecondaryAtOnce(t *testing.T) {
 	code := <-done
 	r.Close()
 	drain.Wait()
-	out := stderr.String()
-	t.Logf("get said:\n%s", out)
 	if code != exitOK {
-		t.Fatalf("get: exit %d:\n%s", code, out)
+		t.Fatalf("get: exit %d:\n%s", code, stderr.String())
 	}
-	for line := range strings.Lines(out) {
-		if strings.HasPrefix(line, "warning: secondary") && (!strings.Contains(line, "group keys differ") || strings.Count(out, want) != 1) {
-			t.Errorf("want one warning line that says why: %q", line)
+	t.Logf("get said:\n%s", stderr.String())
+	return stderr.String()
+}
+
+// TestGetCtrlCKeepsThePart: Ctrl-C of get (its context cancelled) in the
+// middle of a download into a regular file keeps FILE.part and prints the
+// command that resumes it.
+func TestGetCtrlCKeepsThePart(t *testing.T) {
+	ctx := testContext(t, 60*time.Second)
+	root, dir := t.TempDir(), t.TempDir()
+	servedFile(t, root, "big.bin", 16<<20)
+	out := filepath.Join(dir, "big.bin")
+	pri := serveInProcess(t, ctx, nil, "--role", "primary", "--root", root, "--listen", "127.0.0.1:0")
+	link := rateLimited(t, ctx, pri.info["listening"], 40_000_000) // 16 MiB take ~3.4 s
+	getCtx, cancelGet := context.WithCancel(ctx)
+	defer cancelGet()
+	type result struct {
+		code   int
+		stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, _, stderr := getInProcess(t, getCtx, "--pin", pri.info["pin"], link, "big.bin", "-o", out)
+		done <- result{code, stderr}
+	}()
+	for {
+		if st, err := os.Stat(out + ".part"); err == nil && st.Size() >= 1<<20 {
+			break
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("get ended before it was cancelled: exit %d: %s", r.code, r.stderr)
+		case <-ctx.Done():
+			t.Fatal("the download did not start")
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
-	waitFor(t, ctx, pri, "secondary="+sec.info["listening"])
+	cancelGet()
+	r := <-done
+	st, err := os.Stat(out + ".part")
+	if r.code != exitFailure || err != nil || st.Size() == 0 || !strings.Contains(r.stderr, "kwik get -c") {
+		t.Fatalf("cancelled get: exit %d, .part %v; stderr:\n%s\nwant exit 1, the .part kept and the command that resumes", r.code, err, r.stderr)
+	}
+	if _, err := os.Lstat(out); !os.IsNotExist(err) {
+		t.Errorf("a cancelled get left %s: %v", out, err)
+	}
 }

@@ -83,7 +83,7 @@ func pathFailure(msg string) string {
 	switch {
 	case strings.Contains(msg, "path token is not valid"):
 		return "it refused the primary's token (their group keys differ): " + line
-	case strings.Contains(msg, "no recent network activity"), strings.Contains(msg, "timeout"):
+	case strings.Contains(msg, "no recent network activity"), strings.Contains(msg, "timeout"), strings.Contains(msg, "deadline exceeded"):
 		return "it did not answer (is it running, and reachable from here?): " + line
 	case strings.Contains(msg, "pin") && strings.Contains(msg, "does not match"):
 		return "its public key does not match the pin the primary has for it: " + line
