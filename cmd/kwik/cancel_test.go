@@ -35,15 +35,7 @@ func TestGetCancelIsLoggedAsACancel(t *testing.T) {
 	}
 	getCtx, cancelGet := context.WithCancel(ctx)
 	defer cancelGet()
-	type result struct {
-		code   int
-		stderr string
-	}
-	done := make(chan result, 1)
-	go func() {
-		code, _, stderr := getInProcess(t, getCtx, "--pin", pri.info["pin"], primary, "f.bin", "-o", fifo)
-		done <- result{code, stderr}
-	}()
+	done := startGet(t, getCtx, "--pin", pri.info["pin"], primary, "f.bin", "-o", fifo)
 	if _, err := io.ReadFull(r, make([]byte, 256<<10)); err != nil {
 		t.Fatal(err)
 	}
@@ -158,15 +150,7 @@ func TestGetCtrlCKeepsThePart(t *testing.T) {
 	link := rateLimited(t, ctx, pri.info["listening"], 40_000_000) // 16 MiB take ~3.4 s
 	getCtx, cancelGet := context.WithCancel(ctx)
 	defer cancelGet()
-	type result struct {
-		code   int
-		stderr string
-	}
-	done := make(chan result, 1)
-	go func() {
-		code, _, stderr := getInProcess(t, getCtx, "--pin", pri.info["pin"], link, "big.bin", "-o", out)
-		done <- result{code, stderr}
-	}()
+	done := startGet(t, getCtx, "--pin", pri.info["pin"], link, "big.bin", "-o", out)
 	for {
 		if st, err := os.Stat(out + ".part"); err == nil && st.Size() >= 1<<20 {
 			break
@@ -188,4 +172,21 @@ func TestGetCtrlCKeepsThePart(t *testing.T) {
 	if _, err := os.Lstat(out); !os.IsNotExist(err) {
 		t.Errorf("a cancelled get left %s: %v", out, err)
 	}
+}
+
+// getResult is how an in-process get ended.
+type getResult struct {
+	code   int
+	stderr string
+}
+
+// startGet runs "kwik get args…" in this process in the background; its
+// result arrives on the channel.
+func startGet(t *testing.T, ctx context.Context, args ...string) <-chan getResult {
+	done := make(chan getResult, 1)
+	go func() {
+		code, _, stderr := getInProcess(t, ctx, args...)
+		done <- getResult{code, stderr}
+	}()
+	return done
 }
