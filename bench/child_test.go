@@ -10,7 +10,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,8 +57,8 @@ func runChild(spec string) int {
 		return 1
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { // the parent closes our stdin to stop us
-		io.Copy(io.Discard, os.Stdin)
+	go func() { // the parent asks for our heap, and closes our stdin to stop us
+		answerHeapQueries(os.Stdin, os.Stdout)
 		cancel()
 		ln.Close()
 	}()
@@ -75,9 +77,56 @@ func runChild(spec string) int {
 	return 0
 }
 
+// childHeapQuery, a line on the child's standard input, makes it collect
+// garbage and print its live heap in bytes as a line of its standard output.
+const childHeapQuery = "heap"
+
+// answerHeapQueries answers every heap query read from in until in ends.
+func answerHeapQueries(in io.Reader, out io.Writer) {
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		if sc.Text() == childHeapQuery {
+			runtime.GC()
+			runtime.GC() // the first one's finalizers and sweeps are done
+			fmt.Fprintln(out, CurrentHeap().Live)
+		}
+	}
+}
+
+// child is a benchmark server process.
+type child struct {
+	addr  string
+	tls   *tls.Config // a client configuration that trusts it
+	stdin io.Writer
+	lines chan string // its standard output after the address
+}
+
+// liveHeap returns the child's live heap after a garbage collection.
+func (c *child) liveHeap(tb testing.TB) uint64 {
+	tb.Helper()
+	if _, err := fmt.Fprintln(c.stdin, childHeapQuery); err != nil {
+		tb.Fatal(err)
+	}
+	line, ok := <-c.lines
+	if !ok {
+		tb.Fatal("the benchmark server process ended")
+	}
+	n, err := strconv.ParseUint(line, 10, 64)
+	if err != nil {
+		tb.Fatalf("benchmark server process: heap %q: %v", line, err)
+	}
+	return n
+}
+
 // startChild starts a child server and returns its address and a client TLS
 // configuration that trusts it; the child stops with the benchmark.
 func startChild(tb testing.TB, spec childSpec) (string, *tls.Config) {
+	c := startChildProcess(tb, spec)
+	return c.addr, c.tls
+}
+
+// startChildProcess starts a child server that stops with the benchmark.
+func startChildProcess(tb testing.TB, spec childSpec) *child {
 	tb.Helper()
 	spec.CertDir = tb.TempDir()
 	if err := harness.WriteCerts(spec.CertDir, "127.0.0.1"); err != nil {
@@ -103,11 +152,13 @@ func startChild(tb testing.TB, spec childSpec) (string, *tls.Config) {
 		tb.Fatal(err)
 	}
 	exited := make(chan error, 1)
-	addr := make(chan string, 1)
+	lines := make(chan string, 1)
 	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		addr <- strings.TrimSpace(line)
-		io.Copy(io.Discard, stdout)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- strings.TrimSpace(sc.Text())
+		}
+		close(lines)
 		exited <- cmd.Wait()
 	}()
 	tb.Cleanup(func() {
@@ -123,9 +174,9 @@ func startChild(tb testing.TB, spec childSpec) (string, *tls.Config) {
 			tb.Errorf("benchmark server process did not stop within 10 s of its stdin closing; killed")
 		}
 	})
-	a := <-addr
+	a := <-lines
 	if a == "" {
 		tb.Fatal("benchmark server process printed no address")
 	}
-	return a, clientTLS
+	return &child{addr: a, tls: clientTLS, stdin: stdin, lines: lines}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"testing/synctest"
 
 	"github.com/quic-go/quic-go"
 
@@ -80,39 +81,73 @@ func TestSenderDefaultLanes(t *testing.T) {
 	}
 }
 
-// writeRecorder records every Write.
-type writeRecorder struct{ writes [][]byte }
+// gatedWriter records every Write; each waits for a value on release (an
+// error, or nil for success) before it returns.
+type gatedWriter struct {
+	writes  [][]byte
+	release chan error
+}
 
-func (w *writeRecorder) Write(p []byte) (int, error) {
+func (w *gatedWriter) Write(p []byte) (int, error) {
 	w.writes = append(w.writes, bytes.Clone(p))
+	if err := <-w.release; err != nil {
+		return 0, err
+	}
 	return len(p), nil
 }
 
-// TestSenderWritesEachFrameOnce checks that a frame reaches quic-go as one
-// Write, LaneMagic included on a new lane: a header written apart is sent
-// as a packet of its own whenever quic-go's send loop takes it before the
-// payload arrives.
-func TestSenderWritesEachFrameOnce(t *testing.T) {
-	rec := &writeRecorder{}
-	l := &sendLane{w: rec, magic: true}
-	frames := []struct {
-		h       wire.StreamHeader
-		payload []byte
-	}{
-		{wire.StreamHeader{StreamID: 4, Offset: 0}, bytes.Repeat([]byte("a"), 32<<10)},
-		{wire.StreamHeader{StreamID: 4, Offset: 32 << 10}, []byte("bc")},
-		{wire.StreamHeader{StreamID: 4, Offset: 32<<10 + 2, Fin: true}, nil},
-	}
-	for _, f := range frames {
-		f.h.Length = len(f.payload)
-		if err := l.writeFrame(f.h, f.payload); err != nil {
+type testFrame struct {
+	h       wire.StreamHeader
+	payload []byte
+}
+
+func (f testFrame) queue(l *sendLane) error {
+	f.h.Length = len(f.payload)
+	return l.enqueue(context.Background(), f.h, f.payload)
+}
+
+// TestSenderQueuesFramesWhileQuicWrites checks that frames queued while
+// quic-go is busy with a Write go to it together in the next Write, whole,
+// in order, LaneMagic first on a new lane: a frame written apart from the
+// next leaves quic-go's send loop without data when it finishes it (and a
+// header written apart is sent as a packet of its own).
+func TestSenderQueuesFramesWhileQuicWrites(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &gatedWriter{release: make(chan error)}
+		l := newSendLane(w)
+		l.magic = true
+		frames := []testFrame{
+			{wire.StreamHeader{StreamID: 4, Offset: 0}, bytes.Repeat([]byte("a"), 32<<10)},
+			{wire.StreamHeader{StreamID: 4, Offset: 32 << 10}, []byte("bc")},
+			{wire.StreamHeader{StreamID: 8, Offset: 0}, bytes.Repeat([]byte("d"), 20<<10)},
+			{wire.StreamHeader{StreamID: 4, Offset: 32<<10 + 2, Fin: true}, nil},
+		}
+		if err := frames[0].queue(l); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if len(rec.writes) != len(frames) {
-		t.Fatalf("%d Writes for %d frames, want one each", len(rec.writes), len(frames))
-	}
-	r := bufio.NewReader(bytes.NewReader(bytes.Join(rec.writes, nil)))
+		synctest.Wait() // the flusher is in its first Write
+		for _, f := range frames[1:] {
+			if err := f.queue(l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w.release <- nil
+		w.release <- nil
+		synctest.Wait()
+		if len(w.writes) != 2 {
+			t.Fatalf("%d Writes, want 2: the first frame, then the three queued while quic-go had it", len(w.writes))
+		}
+		checkLane(t, bytes.Join(w.writes, nil), frames)
+		if l.queue != nil || l.spare != nil || l.flushing {
+			t.Error("an idle lane still holds a buffer or a flusher")
+		}
+	})
+}
+
+// checkLane parses lane bytes and compares them with frames.
+func checkLane(t *testing.T, lane []byte, frames []testFrame) {
+	t.Helper()
+	r := bufio.NewReader(bytes.NewReader(lane))
 	if err := wire.ReadLaneMagic(r); err != nil {
 		t.Fatalf("the lane does not start with LaneMagic: %v", err)
 	}
@@ -132,4 +167,83 @@ func TestSenderWritesEachFrameOnce(t *testing.T) {
 	if _, err := r.ReadByte(); err != io.EOF {
 		t.Fatalf("bytes after the last frame (%v)", err)
 	}
+}
+
+// TestSenderQueueIsBounded checks that a lane whose quic-go Write does not
+// return holds at most MaxLaneQueue bytes besides that Write, and that a
+// frame waiting for room gives up with its context.
+func TestSenderQueueIsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &gatedWriter{release: make(chan error)}
+		l := newSendLane(w)
+		payload := make([]byte, 16<<10)
+		off := uint64(0)
+		frame := func() testFrame {
+			f := testFrame{wire.StreamHeader{StreamID: 4, Offset: off}, payload}
+			off += uint64(len(payload))
+			return f
+		}
+		if err := frame().queue(l); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait() // the flusher holds the first frame in Write
+		queued := 0
+		for {
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			f := frame()
+			f.h.Length = len(f.payload)
+			go func() { done <- l.enqueue(ctx, f.h, f.payload) }()
+			synctest.Wait()
+			select {
+			case err := <-done:
+				cancel()
+				if err != nil {
+					t.Fatal(err)
+				}
+				queued++
+				continue
+			default:
+			}
+			cancel()
+			if err := <-done; !errors.Is(err, context.Canceled) {
+				t.Fatalf("a frame waiting for room: %v, want context.Canceled", err)
+			}
+			break
+		}
+		if n := len(l.queue); n > MaxLaneQueue || queued == 0 {
+			t.Fatalf("%d bytes queued in %d frames behind a stuck Write, want 1..%d", n, queued, MaxLaneQueue)
+		}
+		w.release <- nil
+		w.release <- nil
+		synctest.Wait()
+		if len(w.writes) != 2 || len(w.writes[1]) > MaxLaneQueue {
+			t.Fatalf("%d Writes, want 2 (the second of at most %d bytes)", len(w.writes), MaxLaneQueue)
+		}
+	})
+}
+
+// TestSenderLaneFailure checks that a failed quic-go Write fails the
+// lane's later frames with its error, and that the lane keeps no buffer.
+func TestSenderLaneFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &gatedWriter{release: make(chan error)}
+		l := newSendLane(w)
+		if err := (testFrame{wire.StreamHeader{StreamID: 4}, []byte("a")}).queue(l); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if err := (testFrame{wire.StreamHeader{StreamID: 4, Offset: 1}, []byte("b")}).queue(l); err != nil {
+			t.Fatal(err)
+		}
+		broken := errors.New("lane broken")
+		w.release <- broken
+		synctest.Wait()
+		if err := (testFrame{wire.StreamHeader{StreamID: 4, Offset: 2}, []byte("c")}).queue(l); !errors.Is(err, broken) {
+			t.Fatalf("a frame after the lane failed: %v, want the Write's error", err)
+		}
+		if len(w.writes) != 1 || l.queue != nil || l.spare != nil || l.flushing {
+			t.Fatalf("%d Writes (want 1), queue %d, spare %d, flushing %v", len(w.writes), len(l.queue), len(l.spare), l.flushing)
+		}
+	})
 }
