@@ -88,7 +88,7 @@ func answerHeapQueries(in io.Reader, out io.Writer) {
 		if sc.Text() == childHeapQuery {
 			runtime.GC()
 			runtime.GC() // the first one's finalizers and sweeps are done
-			fmt.Fprintln(out, CurrentHeap().Live)
+			fmt.Fprintln(out, currentHeap().Live)
 		}
 	}
 }

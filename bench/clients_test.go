@@ -15,6 +15,8 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/bench/internal/harness"
+	"github.com/kwik-transport/kwik/internal/fileserve"
 )
 
 // startSpreadServers starts a primary and secondaries secondaries on
@@ -46,14 +48,17 @@ func startSpreadServers(b *testing.B, secondaries int) string {
 		lns = append(lns, ln)
 		return ln
 	}
-	primary := &Primary{Pin: kwik.PublicKeyPin(tlsPair.Cert.Leaf)}
+	pin := kwik.PublicKeyPin(tlsPair.Cert.Leaf)
+	primary := &fileserve.Primary{Store: Store{}}
 	for range secondaries {
 		ln := listen()
-		primary.Secondaries = append(primary.Secondaries, ln.Addr().String())
-		wg.Go(func() { ServeSecondary(ctx, ln, nil) })
+		primary.Secondaries = append(primary.Secondaries, fileserve.Remote{Addr: ln.Addr().String(), Pin: pin})
+		srv := &fileserve.Server{Secondary: &fileserve.Secondary{Store: Store{}}}
+		wg.Go(func() { srv.Serve(ctx, ln) })
 	}
 	ln := listen()
-	wg.Go(func() { primary.Serve(ctx, ln) })
+	srv := &fileserve.Server{Primary: primary}
+	wg.Go(func() { srv.Serve(ctx, ln) })
 	return ln.Addr().String()
 }
 
@@ -86,7 +91,7 @@ func BenchmarkClients(b *testing.B) {
 			var refused atomic.Int64
 			b.SetBytes(int64(n) * size)
 			b.ResetTimer()
-			cpu0 := CPUTime()
+			cpu0 := harness.CPUTime()
 			for range b.N {
 				var wg sync.WaitGroup
 				errs := make(chan error, n)
@@ -107,9 +112,9 @@ func BenchmarkClients(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			cpu := CPUTime() - cpu0
+			cpu := harness.CPUTime() - cpu0
 			b.StopTimer()
-			b.ReportMetric(CPUPerGiB(cpu, int64(n)*size*int64(b.N)), "cpu-s/GiB")
+			b.ReportMetric(harness.CPUPerGiB(cpu, int64(n)*size*int64(b.N)), "cpu-s/GiB")
 			b.ReportMetric(float64(refused.Load())/float64(b.N), "refused/op")
 		})
 	}
@@ -133,6 +138,6 @@ func fetchSpread(ctx context.Context, addr string, tlsConf *tls.Config, size int
 	if err := WaitPaths(ctx, sess, 3); err != nil {
 		return err
 	}
-	_, err = Fetch(ctx, sess, Request{Object: NewObject(size), Spread: true}, nil)
+	_, err = Fetch(ctx, sess, NewObject(size), nil)
 	return err
 }

@@ -25,7 +25,7 @@ func dialSessions(tb testing.TB, ctx context.Context, c *child, n int) []*kwik.S
 			tb.Fatalf("session %d: %v", i, err)
 		}
 		tb.Cleanup(func() { sess.CloseWithError(0, "") })
-		if _, err := Fetch(ctx, sess, Request{Object: NewObject(64 << 10)}, nil); err != nil {
+		if _, err := Fetch(ctx, sess, NewObject(64<<10), nil); err != nil {
 			tb.Fatalf("session %d: %v", i, err)
 		}
 		sessions[i] = sess
@@ -79,7 +79,7 @@ func BenchmarkServerSessionMemory(b *testing.B) {
 			fetched.Go(func() {
 				once := sync.OnceFunc(paused.Done)
 				defer once()
-				_, err := Fetch(ctx, sess, Request{Object: NewObject(size)}, &ReadOptions{AfterRead: func(total int64) {
+				_, err := Fetch(ctx, sess, NewObject(size), &ReadOptions{AfterRead: func(total int64) {
 					if total >= size/4 {
 						once()
 						<-resume
