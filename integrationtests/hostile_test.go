@@ -300,40 +300,59 @@ func TestHostileClientReplaysToken(t *testing.T) {
 // garbage or breaks the protocol after the handshake. Dial fails, or the
 // session closes, with a clear error and the right code on the wire.
 func TestHostilePrimary(t *testing.T) {
-	ctx := testContext(t, 120*time.Second)
-	raw := listenRaw(t, testTLS.Server)
-	conf := &kwik.Config{HandshakeTimeout: 2 * time.Second, MaxIncomingStreams: 2}
+	h := &hostilePrimary{
+		ctx:   testContext(t, 120*time.Second),
+		raw:   listenRaw(t, testTLS.Server),
+		conf:  &kwik.Config{HandshakeTimeout: 2 * time.Second, MaxIncomingStreams: 2},
+		hello: &wire.ServerHello{Version: wire.Version, SessionID: control.NewSessionID(), Role: wire.RolePrimary, MaxStreams: 10, InitialStreamWindow: 1 << 16},
+	}
+	testHostilePrimaryHandshakes(t, h)
+	testHostilePrimarySessions(t, h)
+	testHostilePrimaryPathRequests(t, h)
+}
 
-	// dial runs kwik.Dial against the raw server and returns the raw side
-	// of the connection, after its CLIENT_HELLO.
-	type dialed struct {
-		s   *kwik.Session
-		err error
-	}
-	dial := func(t *testing.T) (*rawPeer, <-chan dialed) {
-		done := make(chan dialed, 1)
-		go func() {
-			s, err := kwik.Dial(ctx, raw.Addr(), testTLS.Client, conf)
-			done <- dialed{s, err}
-		}()
-		p, _ := raw.accept(t, ctx)
-		return p, done
-	}
-	result := func(t *testing.T, done <-chan dialed) dialed {
-		t.Helper()
-		select {
-		case d := <-done:
-			if d.s != nil {
-				t.Cleanup(func() { d.s.CloseWithError(0, "") })
-			}
-			return d
-		case <-time.After(outcomeTimeout):
-			t.Fatal("Dial did not return")
-			return dialed{}
+// hostilePrimary is a raw server a real client dials as its primary.
+type hostilePrimary struct {
+	ctx   context.Context
+	raw   *rawServer
+	conf  *kwik.Config
+	hello *wire.ServerHello // a valid answer
+}
+
+// dialed is what kwik.Dial returned.
+type dialed struct {
+	s   *kwik.Session
+	err error
+}
+
+// dial runs kwik.Dial against the raw server and returns the raw side of
+// the connection, after its CLIENT_HELLO.
+func (h *hostilePrimary) dial(t *testing.T) (*rawPeer, <-chan dialed) {
+	done := make(chan dialed, 1)
+	go func() {
+		s, err := kwik.Dial(h.ctx, h.raw.Addr(), testTLS.Client, h.conf)
+		done <- dialed{s, err}
+	}()
+	p, _ := h.raw.accept(t, h.ctx)
+	return p, done
+}
+
+// result waits for Dial's outcome.
+func (h *hostilePrimary) result(t *testing.T, done <-chan dialed) dialed {
+	t.Helper()
+	select {
+	case d := <-done:
+		if d.s != nil {
+			t.Cleanup(func() { d.s.CloseWithError(0, "") })
 		}
+		return d
+	case <-time.After(outcomeTimeout):
+		t.Fatal("Dial did not return")
+		return dialed{}
 	}
-	goodHello := &wire.ServerHello{Version: wire.Version, SessionID: control.NewSessionID(), Role: wire.RolePrimary, MaxStreams: 10, InitialStreamWindow: 1 << 16}
+}
 
+func testHostilePrimaryHandshakes(t *testing.T, h *hostilePrimary) {
 	for _, tc := range []struct {
 		name   string
 		answer func(p *rawPeer)
@@ -344,34 +363,36 @@ func TestHostilePrimary(t *testing.T) {
 		{"garbage", func(p *rawPeer) { p.sendBytes([]byte("HTTP/1.1 400 Bad Request\r\n\r\n")) }, isHandshakeError(wire.ProtocolViolation, false), wire.ProtocolViolation, "malformed handshake answer"},
 		{"refusal", func(p *rawPeer) { p.send(&wire.Close{ErrorCode: wire.Refused, Reason: "come back later"}) }, isHandshakeError(wire.Refused, true), wire.Refused, "come back later"},
 		{"other version", func(p *rawPeer) {
-			h := *goodHello
-			h.Version = 2
-			p.send(&h)
+			sh := *h.hello
+			sh.Version = 2
+			p.send(&sh)
 		}, isHandshakeError(wire.VersionMismatch, false), wire.VersionMismatch, "server speaks kwik/2"},
 		{"secondary role", func(p *rawPeer) {
-			h := *goodHello
-			h.Role = wire.RoleSecondary
-			p.send(&h)
+			sh := *h.hello
+			sh.Role = wire.RoleSecondary
+			p.send(&sh)
 		}, errorSays("answered as a secondary server"), wire.NoError, ""},
 		{"path 5", func(p *rawPeer) {
-			h := *goodHello
-			h.PathID = 5
-			p.send(&h)
+			sh := *h.hello
+			sh.PathID = 5
+			p.send(&sh)
 		}, errorSays("for path 5"), wire.NoError, ""},
 		{"PING instead of SERVER_HELLO", func(p *rawPeer) { p.send(&wire.Ping{Seq: 1}) }, isHandshakeError(wire.ProtocolViolation, false), wire.ProtocolViolation, "PING"},
 		{"silence", func(p *rawPeer) {}, func(err error) bool { return errors.Is(err, context.DeadlineExceeded) }, wire.InternalError, ""},
 	} {
 		t.Run("handshake/"+tc.name, func(t *testing.T) {
-			p, done := dial(t)
+			p, done := h.dial(t)
 			tc.answer(p)
-			d := result(t, done)
+			d := h.result(t, done)
 			if d.err == nil || !tc.check(d.err) {
 				t.Fatalf("Dial: %v", d.err)
 			}
 			p.expectClosed(tc.code, tc.reason)
 		})
 	}
+}
 
+func testHostilePrimarySessions(t *testing.T, h *hostilePrimary) {
 	for _, tc := range []struct {
 		name   string
 		act    func(t *testing.T, p *rawPeer)
@@ -379,7 +400,7 @@ func TestHostilePrimary(t *testing.T) {
 		reason string
 	}{
 		{"garbage control frame", func(t *testing.T, p *rawPeer) { p.sendBytes([]byte{0x3f, 0x00}) }, wire.ProtocolViolation, "not a control frame type"},
-		{"SERVER_HELLO again", func(t *testing.T, p *rawPeer) { p.send(goodHello) }, wire.ProtocolViolation, "SERVER_HELLO, which a client does not accept"},
+		{"SERVER_HELLO again", func(t *testing.T, p *rawPeer) { p.send(h.hello) }, wire.ProtocolViolation, "SERVER_HELLO, which a client does not accept"},
 		{"PATH_STATUS to a client", func(t *testing.T, p *rawPeer) { p.send(&wire.PathStatus{PathID: 1, Status: wire.PathActive}) }, wire.ProtocolViolation, "PATH_STATUS, which a client does not accept"},
 		{"DELIVERY_REPORT to a client", func(t *testing.T, p *rawPeer) { p.send(&wire.DeliveryReport{}) }, wire.ProtocolViolation, "which a client does not accept"},
 		{"stream the client never opened", func(t *testing.T, p *rawPeer) { p.lane(streamFrame(t, 0, 0, []byte("x"), false)) }, wire.ProtocolViolation, "never opened by this side"},
@@ -392,26 +413,28 @@ func TestHostilePrimary(t *testing.T) {
 		}, wire.ProtocolViolation, "input ended"},
 	} {
 		t.Run("session/"+tc.name, func(t *testing.T) {
-			p, done := dial(t)
-			p.send(goodHello)
-			d := result(t, done)
+			p, done := h.dial(t)
+			p.send(h.hello)
+			d := h.result(t, done)
 			if d.err != nil {
 				t.Fatal(d.err)
 			}
 			tc.act(t, p)
 			p.expectClosed(tc.code, tc.reason)
 			expectSessionError(t, d.s, tc.code, tc.reason)
-			if _, err := d.s.OpenStreamSync(ctx); err == nil {
+			if _, err := d.s.OpenStreamSync(h.ctx); err == nil {
 				t.Fatal("OpenStreamSync on the closed session succeeded")
 			}
 		})
 	}
+}
 
+func testHostilePrimaryPathRequests(t *testing.T, h *hostilePrimary) {
 	// Path management the client cannot honour is answered, not fatal.
 	t.Run("session/impossible path requests", func(t *testing.T) {
-		p, done := dial(t)
-		p.send(goodHello)
-		d := result(t, done)
+		p, done := h.dial(t)
+		p.send(h.hello)
+		d := h.result(t, done)
 		if d.err != nil {
 			t.Fatal(d.err)
 		}
@@ -439,7 +462,7 @@ func TestHostilePrimary(t *testing.T) {
 		}
 		// The session still works: a stream from the raw primary arrives.
 		p.lane(streamFrame(t, 1, 0, []byte("still here"), true))
-		str, err := d.s.AcceptStream(ctx)
+		str, err := d.s.AcceptStream(h.ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
