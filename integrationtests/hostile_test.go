@@ -139,6 +139,26 @@ func TestHostileClientSession(t *testing.T) {
 	ln := listen(t, &kwik.Config{ServerGroupKey: groupKey, MaxIncomingStreams: maxStreams})
 	client, server := connect(t, ln, nil)
 
+	for _, tc := range hostileClientCases(t, maxStreams) {
+		t.Run(tc.name, func(t *testing.T) {
+			p, _, sess := joinRaw(t, ctx, ln)
+			tc.act(t, p)
+			p.expectClosed(tc.code, tc.reason)
+			expectSessionError(t, sess, tc.code, tc.reason)
+		})
+		echo(t, ctx, client, server, 32<<10)
+	}
+
+	t.Run("stream-level violations", func(t *testing.T) { testStreamLevelViolations(t, ctx, ln) })
+
+	c2, s2 := connect(t, ln, nil)
+	echo(t, ctx, c2, s2, 32<<10)
+	echo(t, ctx, client, server, 32<<10)
+}
+
+// hostileClientCases are the violations TestHostileClientSession commits,
+// each on a new session of a server allowing maxStreams streams.
+func hostileClientCases(t *testing.T, maxStreams uint64) []hostileClientCase {
 	ctrl := func(b ...byte) func(*testing.T, *rawPeer) {
 		return func(t *testing.T, p *rawPeer) { p.sendBytes(b) }
 	}
@@ -149,7 +169,7 @@ func TestHostileClientSession(t *testing.T) {
 		return func(t *testing.T, p *rawPeer) { p.lane(parts...) }
 	}
 	data := []byte("some bytes")
-	for _, tc := range []hostileClientCase{
+	return []hostileClientCase{
 		// Control stream.
 		{"control: unknown frame type", ctrl(0x3f, 0x01, 0x00), wire.ProtocolViolation, "not a control frame type"},
 		{"control: huge length", ctrl(byte(wire.FramePing), 0xbf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), wire.ProtocolViolation, "exceeds the largest PING body"},
@@ -198,45 +218,33 @@ func TestHostileClientSession(t *testing.T) {
 			lane.Write(append(streamFrame(t, 0, limit-10, make([]byte, 10), false), streamFrame(t, 0, limit, []byte{1}, false)...))
 			p.expectClosed(wire.FlowControlError, fmt.Sprintf("data up to offset %d exceeds the advertised limit %d", limit+1, limit))
 		}, wire.FlowControlError, "exceeds the advertised limit"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p, _, sess := joinRaw(t, ctx, ln)
-			tc.act(t, p)
-			p.expectClosed(tc.code, tc.reason)
-			expectSessionError(t, sess, tc.code, tc.reason)
-		})
-		echo(t, ctx, client, server, 32<<10)
 	}
+}
 
-	// Bad bytes in one stream fail that stream only: the client is told
-	// with STOP_SENDING, its session goes on.
-	t.Run("stream-level violations", func(t *testing.T) {
-		p, _, sess := joinRaw(t, ctx, ln)
-		p.lane(streamFrame(t, 0, 0, []byte("final"), true), streamFrame(t, 0, 5, []byte("past the end"), false),
-			streamFrame(t, 4, 0, []byte("AAAA"), false), streamFrame(t, 4, 2, []byte("BBBB"), false))
-		stops := p.stopSendings(0, 4)
-		for sid, reason := range map[uint64]string{0: "final size", 4: "differ"} {
-			ss := stops[sid]
-			if ss.ErrorCode != wire.Refused || !strings.Contains(ss.Reason, reason) {
-				t.Fatalf("stream %d: STOP_SENDING %v %q; want REFUSED %q", sid, ss.ErrorCode, ss.Reason, reason)
-			}
+// testStreamLevelViolations: bad bytes in one stream fail that stream
+// only: the client is told with STOP_SENDING, its session goes on.
+func testStreamLevelViolations(t *testing.T, ctx context.Context, ln *kwik.Listener) {
+	p, _, sess := joinRaw(t, ctx, ln)
+	p.lane(streamFrame(t, 0, 0, []byte("final"), true), streamFrame(t, 0, 5, []byte("past the end"), false),
+		streamFrame(t, 4, 0, []byte("AAAA"), false), streamFrame(t, 4, 2, []byte("BBBB"), false))
+	stops := p.stopSendings(0, 4)
+	for sid, reason := range map[uint64]string{0: "final size", 4: "differ"} {
+		ss := stops[sid]
+		if ss.ErrorCode != wire.Refused || !strings.Contains(ss.Reason, reason) {
+			t.Fatalf("stream %d: STOP_SENDING %v %q; want REFUSED %q", sid, ss.ErrorCode, ss.Reason, reason)
 		}
-		// The session still works: the server's stream reaches the client.
-		str, err := sess.OpenStreamSync(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		str.Write([]byte("still here"))
-		str.Close()
-		p.expectOpen()
-		if err := sess.Err(); err != nil {
-			t.Fatalf("server session: %v", err)
-		}
-	})
-
-	c2, s2 := connect(t, ln, nil)
-	echo(t, ctx, c2, s2, 32<<10)
-	echo(t, ctx, client, server, 32<<10)
+	}
+	// The session still works: the server's stream reaches the client.
+	str, err := sess.OpenStreamSync(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	str.Write([]byte("still here"))
+	str.Close()
+	p.expectOpen()
+	if err := sess.Err(); err != nil {
+		t.Fatalf("server session: %v", err)
+	}
 }
 
 // TestHostileClientReplaysToken: a raw client takes the path token a real
