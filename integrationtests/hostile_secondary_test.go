@@ -3,8 +3,8 @@ package integrationtests
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -85,46 +85,7 @@ func TestHostileSecondary(t *testing.T) {
 	str0, srv0 := h.request(t, "GET object")
 	str4, srv4 := h.request(t, "GET other")
 
-	t.Run("refused stream data keeps the path", func(t *testing.T) {
-		p, id := h.addPath(t)
-		// Streams the client does not have: refused, with the reason.
-		p.lane(streamFrame(t, 1000, 0, []byte("to nobody"), false), streamFrame(t, 1001, 0, []byte("to nobody either"), false))
-		for sid, ss := range p.stopSendings(1000, 1001) {
-			if ss.ErrorCode != wire.Refused || !strings.Contains(ss.Reason, "does not exist on the client") {
-				t.Fatalf("stream %d: STOP_SENDING %v %q", sid, ss.ErrorCode, ss.Reason)
-			}
-		}
-		p.send(&wire.StreamDataBlocked{StreamID: 2000})
-		if ss := p.next("STOP_SENDING", isStopSending(2000)).(*wire.StopSending); ss.ErrorCode != wire.Refused {
-			t.Fatalf("STREAM_DATA_BLOCKED for an unknown stream: STOP_SENDING %v", ss.ErrorCode)
-		}
-
-		// Bytes that conflict with what the primary already delivered:
-		// that stream is failed, the secondary told why.
-		if _, err := srv4.WriteAt(bytes.Repeat([]byte("A"), 1000), 0); err != nil {
-			t.Fatal(err)
-		}
-		waitDelivered(t, server, 4, 0, 1000)
-		// The primary vouches for the B's (a digest does not make bytes
-		// agree with others): the piece verifies, then conflicts.
-		assignNow(t, ctx, server, id, 4, 500, bytes.Repeat([]byte("B"), 1000))
-		p.lane(streamFrame(t, 4, 500, bytes.Repeat([]byte("B"), 1000), false))
-		ss := p.next("STOP_SENDING", isStopSending(4)).(*wire.StopSending)
-		if ss.ErrorCode != wire.Refused || !strings.Contains(ss.Reason, "differ") {
-			t.Fatalf("conflicting bytes: STOP_SENDING %v %q", ss.ErrorCode, ss.Reason)
-		}
-		var conflict *presentation.ConflictError
-		str4.SetReadDeadline(time.Now().Add(outcomeTimeout))
-		if _, err := str4.Read(make([]byte, 10)); !errors.As(err, &conflict) || conflict.PathID != id {
-			t.Fatalf("client reading the corrupted stream: %v; want a ConflictError naming path %d", err, id)
-		}
-
-		// The path still carries good data.
-		assignNow(t, ctx, server, id, 0, 0, object[:1000])
-		p.lane(streamFrame(t, 0, 0, object[:1000], false))
-		waitDelivered(t, server, 0, id, 1000)
-		p.expectOpen()
-	})
+	t.Run("refused stream data keeps the path", func(t *testing.T) { testRefusedStreamData(t, h, object, str4, srv4) })
 
 	for _, tc := range []struct {
 		name   string
@@ -185,24 +146,75 @@ func TestHostileSecondary(t *testing.T) {
 
 	// Through all this the session kept working: the primary completes
 	// stream 0, whose first bytes a secondary wrote, and serves a new one.
-	served := make(chan error, 1)
-	go func() {
-		_, err := srv0.WriteAt(object, 0)
-		if err == nil {
-			err = srv0.CloseWithSize(int64(len(object)))
-		}
-		served <- err
-	}()
-	str0.SetReadDeadline(time.Now().Add(outcomeTimeout))
-	sum, n, err := readAllHash(str0)
-	if err != nil || n != int64(len(object)) || sum != sha256.Sum256(object) {
-		t.Fatalf("stream 0: %d bytes, %v, hash match %v", n, err, sum == sha256.Sum256(object))
-	}
-	if err := <-served; err != nil {
-		t.Fatalf("primary writing stream 0: %v", err)
-	}
+	primaryCompletes(t, str0, srv0, object)
 	echo(t, ctx, client, server, 64<<10)
 	if err := client.Err(); err != nil {
 		t.Fatalf("client session: %v", err)
+	}
+}
+
+// testRefusedStreamData: data for streams the client does not have, or
+// conflicting with what the primary delivered, is refused with
+// STOP_SENDING and keeps the path, which still carries good data.
+func testRefusedStreamData(t *testing.T, h *hostileSecondary, object []byte, str4, srv4 *kwik.Stream) {
+	p, id := h.addPath(t)
+	// Streams the client does not have: refused, with the reason.
+	p.lane(streamFrame(t, 1000, 0, []byte("to nobody"), false), streamFrame(t, 1001, 0, []byte("to nobody either"), false))
+	for sid, ss := range p.stopSendings(1000, 1001) {
+		if ss.ErrorCode != wire.Refused || !strings.Contains(ss.Reason, "does not exist on the client") {
+			t.Fatalf("stream %d: STOP_SENDING %v %q", sid, ss.ErrorCode, ss.Reason)
+		}
+	}
+	p.send(&wire.StreamDataBlocked{StreamID: 2000})
+	if ss := p.next("STOP_SENDING", isStopSending(2000)).(*wire.StopSending); ss.ErrorCode != wire.Refused {
+		t.Fatalf("STREAM_DATA_BLOCKED for an unknown stream: STOP_SENDING %v", ss.ErrorCode)
+	}
+
+	// Bytes that conflict with what the primary already delivered:
+	// that stream is failed, the secondary told why.
+	if _, err := srv4.WriteAt(bytes.Repeat([]byte("A"), 1000), 0); err != nil {
+		t.Fatal(err)
+	}
+	waitDelivered(t, h.server, 4, 0, 1000)
+	// The primary vouches for the B's (a digest does not make bytes
+	// agree with others): the piece verifies, then conflicts.
+	assignNow(t, h.ctx, h.server, id, 4, 500, bytes.Repeat([]byte("B"), 1000))
+	p.lane(streamFrame(t, 4, 500, bytes.Repeat([]byte("B"), 1000), false))
+	ss := p.next("STOP_SENDING", isStopSending(4)).(*wire.StopSending)
+	if ss.ErrorCode != wire.Refused || !strings.Contains(ss.Reason, "differ") {
+		t.Fatalf("conflicting bytes: STOP_SENDING %v %q", ss.ErrorCode, ss.Reason)
+	}
+	var conflict *presentation.ConflictError
+	str4.SetReadDeadline(time.Now().Add(outcomeTimeout))
+	if _, err := str4.Read(make([]byte, 10)); !errors.As(err, &conflict) || conflict.PathID != id {
+		t.Fatalf("client reading the corrupted stream: %v; want a ConflictError naming path %d", err, id)
+	}
+
+	// The path still carries good data.
+	assignNow(t, h.ctx, h.server, id, 0, 0, object[:1000])
+	p.lane(streamFrame(t, 0, 0, object[:1000], false))
+	waitDelivered(t, h.server, 0, id, 1000)
+	p.expectOpen()
+}
+
+// primaryCompletes has the primary write object whole into srv and close
+// it, and checks that the client reads exactly object from cli.
+func primaryCompletes(t *testing.T, cli, srv *kwik.Stream, object []byte) {
+	t.Helper()
+	served := make(chan error, 1)
+	go func() {
+		_, err := srv.WriteAt(object, 0)
+		if err == nil {
+			err = srv.CloseWithSize(int64(len(object)))
+		}
+		served <- err
+	}()
+	cli.SetReadDeadline(time.Now().Add(outcomeTimeout))
+	got, err := io.ReadAll(cli)
+	if err != nil || !bytes.Equal(got, object) {
+		t.Fatalf("stream %d: read %d bytes (%v); equal to the object: %v", cli.StreamID(), len(got), err, bytes.Equal(got, object))
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("primary writing stream %d: %v", srv.StreamID(), err)
 	}
 }

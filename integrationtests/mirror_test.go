@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -58,44 +57,7 @@ func TestCompromisedMirrorRaw(t *testing.T) {
 	evil := bytes.Repeat([]byte{0xee}, 4096)
 	partly := append(bytes.Clone(good[:2048]), evil[2048:]...)
 
-	closes := []struct {
-		name   string
-		act    func(t *testing.T, p *rawPeer, id uint64)
-		code   wire.ErrorCode
-		reason string
-	}{
-		{"unasked range", func(t *testing.T, p *rawPeer, id uint64) {
-			p.lane(streamFrame(t, 0, 0, evil, false))
-		}, wire.ProtocolViolation, "[0, 4096) of stream 0, which the primary did not assign"},
-		{"unassigned stream", func(t *testing.T, p *rawPeer, id uint64) {
-			assignNow(t, ctx, server, id, 0, 0, good)
-			p.lane(streamFrame(t, 4, 0, good, false))
-		}, wire.ProtocolViolation, "of stream 4, which the primary did not assign"},
-		{"FIN with a wrong final size", func(t *testing.T, p *rawPeer, id uint64) {
-			assignNow(t, ctx, server, id, 0, 0, good)
-			p.lane(streamFrame(t, 0, 0, good[:100], true))
-		}, wire.ProtocolViolation, "only the primary may"},
-		{"data after its assignment was withdrawn", func(t *testing.T, p *rawPeer, id uint64) {
-			assignNow(t, ctx, server, id, 0, 4096, object[4096:8192])
-			if err := server.WithdrawRange(id, 0, 4096, 4096); err != nil {
-				t.Fatal(err)
-			}
-			server.MissingRanges(ctx, 0) // the client has withdrawn it
-			p.lane(streamFrame(t, 0, 4096, object[4096:8192], false))
-		}, wire.ProtocolViolation, "did not assign"},
-		{"a valid piece sent twice", func(t *testing.T, p *rawPeer, id uint64) {
-			assignNow(t, ctx, server, id, 0, 0, good)
-			p.lane(streamFrame(t, 0, 0, good, false), streamFrame(t, 0, 0, good, false))
-		}, wire.ProtocolViolation, "did not assign"},
-		{"bytes of a piece twice", func(t *testing.T, p *rawPeer, id uint64) {
-			assignNow(t, ctx, server, id, 0, 8192, object[8192:12288])
-			p.lane(streamFrame(t, 0, 8192, object[8192:9000], false), streamFrame(t, 0, 8192, object[8192:9000], false))
-		}, wire.ProtocolViolation, "twice"},
-		{"across the edge of a piece", func(t *testing.T, p *rawPeer, id uint64) {
-			assignNow(t, ctx, server, id, 0, 8192, object[8192:12288])
-			p.lane(streamFrame(t, 0, 12000, object[12000:13000], false))
-		}, wire.ProtocolViolation, "across the edge"},
-	}
+	closes := mirrorViolations(ctx, server, object)
 	for _, tc := range closes {
 		t.Run(tc.name, func(t *testing.T) {
 			p, id := h.addPath(t)
@@ -128,24 +90,58 @@ func TestCompromisedMirrorRaw(t *testing.T) {
 
 	// Through all this the application reads exactly the object: the
 	// primary sends it whole (its own bytes are trusted).
-	served := make(chan error, 1)
-	go func() {
-		_, err := srv[0].WriteAt(object, 0)
-		if err == nil {
-			err = srv[0].CloseWithSize(int64(len(object)))
-		}
-		served <- err
-	}()
-	cli[0].SetReadDeadline(time.Now().Add(outcomeTimeout))
-	got, err := io.ReadAll(cli[0])
-	if err != nil || !bytes.Equal(got, object) {
-		t.Fatalf("stream 0: read %d bytes (%v); equal to the object: %v", len(got), err, bytes.Equal(got, object))
-	}
-	if err := <-served; err != nil {
-		t.Fatalf("primary writing stream 0: %v", err)
-	}
+	primaryCompletes(t, cli[0], srv[0], object)
 	if err := client.Err(); err != nil {
 		t.Fatalf("client session: %v", err)
+	}
+}
+
+// mirrorViolation is something a raw secondary on path id does that closes
+// the path with code and reason.
+type mirrorViolation struct {
+	name   string
+	act    func(t *testing.T, p *rawPeer, id uint64)
+	code   wire.ErrorCode
+	reason string
+}
+
+// mirrorViolations are TestCompromisedMirrorRaw's violations against the
+// primary server, which serves object.
+func mirrorViolations(ctx context.Context, server *kwik.Session, object []byte) []mirrorViolation {
+	good := object[:4096]
+	evil := bytes.Repeat([]byte{0xee}, 4096)
+	return []mirrorViolation{
+		{"unasked range", func(t *testing.T, p *rawPeer, id uint64) {
+			p.lane(streamFrame(t, 0, 0, evil, false))
+		}, wire.ProtocolViolation, "[0, 4096) of stream 0, which the primary did not assign"},
+		{"unassigned stream", func(t *testing.T, p *rawPeer, id uint64) {
+			assignNow(t, ctx, server, id, 0, 0, good)
+			p.lane(streamFrame(t, 4, 0, good, false))
+		}, wire.ProtocolViolation, "of stream 4, which the primary did not assign"},
+		{"FIN with a wrong final size", func(t *testing.T, p *rawPeer, id uint64) {
+			assignNow(t, ctx, server, id, 0, 0, good)
+			p.lane(streamFrame(t, 0, 0, good[:100], true))
+		}, wire.ProtocolViolation, "only the primary may"},
+		{"data after its assignment was withdrawn", func(t *testing.T, p *rawPeer, id uint64) {
+			assignNow(t, ctx, server, id, 0, 4096, object[4096:8192])
+			if err := server.WithdrawRange(id, 0, 4096, 4096); err != nil {
+				t.Fatal(err)
+			}
+			server.MissingRanges(ctx, 0) // the client has withdrawn it
+			p.lane(streamFrame(t, 0, 4096, object[4096:8192], false))
+		}, wire.ProtocolViolation, "did not assign"},
+		{"a valid piece sent twice", func(t *testing.T, p *rawPeer, id uint64) {
+			assignNow(t, ctx, server, id, 0, 0, good)
+			p.lane(streamFrame(t, 0, 0, good, false), streamFrame(t, 0, 0, good, false))
+		}, wire.ProtocolViolation, "did not assign"},
+		{"bytes of a piece twice", func(t *testing.T, p *rawPeer, id uint64) {
+			assignNow(t, ctx, server, id, 0, 8192, object[8192:12288])
+			p.lane(streamFrame(t, 0, 8192, object[8192:9000], false), streamFrame(t, 0, 8192, object[8192:9000], false))
+		}, wire.ProtocolViolation, "twice"},
+		{"across the edge of a piece", func(t *testing.T, p *rawPeer, id uint64) {
+			assignNow(t, ctx, server, id, 0, 8192, object[8192:12288])
+			p.lane(streamFrame(t, 0, 12000, object[12000:13000], false))
+		}, wire.ProtocolViolation, "across the edge"},
 	}
 }
 
