@@ -195,35 +195,17 @@ func soakObject(name string) ([]byte, error) {
 func soakSession(ctx context.Context, rng *rand.Rand, primary *kwik.Listener, secondaries []*kwik.Listener, conf *kwik.Config, nstreams int, c *soakCounters) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	link := func(target string) (*emulator.Link, error) {
-		return emulator.Listen(ctx, "127.0.0.1:0", target, emulator.LinkConfig{
-			Rate: int64(20+rng.IntN(81)) * 1e6, // 20–100 Mbit/s
-			Loss: rng.Float64() * 0.01,         // up to 1%
-			Seed: rng.Int64(),
-		})
-	}
-	var links []*emulator.Link
+	links, paths, err := soakLinks(ctx, rng, primary, secondaries)
 	defer func() {
 		for _, l := range links {
 			l.Close()
 		}
 	}()
-	pl, err := link(primary.Addr().String())
 	if err != nil {
 		return err
 	}
-	links = append(links, pl)
-	var paths []string
-	for _, ln := range secondaries {
-		l, err := link(ln.Addr().String())
-		if err != nil {
-			return err
-		}
-		links = append(links, l)
-		paths = append(paths, l.Addr().String())
-	}
 
-	sess, err := kwik.Dial(ctx, pl.Addr().String(), testTLS.Client, conf)
+	sess, err := kwik.Dial(ctx, links[0].Addr().String(), testTLS.Client, conf)
 	if err != nil {
 		return err
 	}
@@ -277,6 +259,27 @@ func soakSession(ctx context.Context, rng *rand.Rand, primary *kwik.Listener, se
 		all = append(all, fmt.Errorf("%s; client paths %v", cut, paths))
 	}
 	return errors.Join(all...)
+}
+
+// soakLinks puts an emulated link of random rate and loss in front of the
+// primary (links[0]) and of each secondary; paths are the secondaries'
+// links' addresses. The caller closes links, also on error.
+func soakLinks(ctx context.Context, rng *rand.Rand, primary *kwik.Listener, secondaries []*kwik.Listener) (links []*emulator.Link, paths []string, err error) {
+	for _, ln := range append([]*kwik.Listener{primary}, secondaries...) {
+		l, err := emulator.Listen(ctx, "127.0.0.1:0", ln.Addr().String(), emulator.LinkConfig{
+			Rate: int64(20+rng.IntN(81)) * 1e6, // 20–100 Mbit/s
+			Loss: rng.Float64() * 0.01,         // up to 1%
+			Seed: rng.Int64(),
+		})
+		if err != nil {
+			return links, paths, err
+		}
+		if len(links) > 0 {
+			paths = append(paths, l.Addr().String())
+		}
+		links = append(links, l)
+	}
+	return links, paths, nil
 }
 
 // soakFetch fetches one object and compares it byte for byte. A slow
