@@ -25,6 +25,8 @@ type aggregatorSetup struct {
 	dpm        presentation.DataPresentationManager
 	deliveries *Deliveries
 	agg        *Admission
+	// open makes every stream ID open.
+	open atomic.Bool
 	// statusCalls counts StreamStatus calls (the session's lock each).
 	statusCalls atomic.Int64
 	// pieceFailed, if not nil, is told what PieceFailed is.
@@ -58,6 +60,9 @@ func newAggregatorSetupConf(t *testing.T, conf Config) *aggregatorSetup {
 // StreamStatus implements Session; no stream is opened by a frame.
 func (a *aggregatorSetup) StreamStatus(id uint64, open bool) (StreamStatus, error) {
 	a.statusCalls.Add(1)
+	if a.open.Load() {
+		return StreamOpen, nil
+	}
 	switch id {
 	case 0:
 		if a.stream0Gone.Load() {
@@ -304,25 +309,35 @@ func TestClosedStreamAfterCachedOpen(t *testing.T) {
 	}
 }
 
-// TestOneStatusLookupPerRun: a run of frames of one stream asks the session
-// about the stream once, not per frame (each ask takes the session's lock).
+// TestOneStatusLookupPerRun: frames of streams a lane carries interleaved
+// (one lane per path is the default) ask the session about each stream
+// once, not per frame (each ask takes the session's lock).
 func TestOneStatusLookupPerRun(t *testing.T) {
 	a := newAggregatorSetup(t)
+	for _, id := range []uint64{8, 12} {
+		if err := a.dpm.CreateStreamBuffer(id, &presentation.StreamMetadata{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.open.Store(true)
 	h := a.agg.ForPath(0, RoleOwner, nil)
 	const frames = 100
 	for i := range frames {
-		hdr := wire.StreamHeader{StreamID: 0, Offset: uint64(i), Length: 1}
-		if err := h.Admit(hdr); err != nil {
-			t.Fatal(err)
-		}
-		if err := h.Deliver(hdr, pooled(a.dpm, "x")); err != nil {
-			t.Fatal(err)
+		for _, id := range []uint64{0, 8, 12} {
+			hdr := wire.StreamHeader{StreamID: id, Offset: uint64(i), Length: 1}
+			if err := h.Admit(hdr); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Deliver(hdr, pooled(a.dpm, "x")); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
-	if n := a.statusCalls.Load(); n != 1 {
-		t.Fatalf("%d StreamStatus calls for %d frames of one stream, want 1", n, frames)
+	if n := a.statusCalls.Load(); n != 3 {
+		t.Fatalf("%d StreamStatus calls for %d frames of each of 3 streams, want 3", n, frames)
 	}
-	if r := a.deliveries.Report(false); len(r) != 1 || r[0].Bytes != frames {
-		t.Fatalf("deliveries %v, want %d bytes", r, frames)
+	r := a.deliveries.Report(false)
+	if len(r) != 3 || r[0].Bytes != frames || r[1].Bytes != frames || r[2].Bytes != frames {
+		t.Fatalf("deliveries %v, want %d bytes of each stream", r, frames)
 	}
 }

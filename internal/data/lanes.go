@@ -16,17 +16,35 @@ type lanes struct {
 	role    Role
 	counter Counter     // may be nil
 	pieces  *pieceTable // Assigned roles only
-	// last is the stream of this lane's last frame, if it was found open,
-	// so that a run of frames of one stream asks the session once, not per
-	// frame (its lock each), and counts its bytes without the deliveries'
-	// lock. A stream that closed since is caught below: its buffer is gone,
-	// or its bytes are dropped by the presentation layer, as a frame
+	// known are streams of this lane's recent frames that were found open,
+	// so that their frames ask the session once, not per frame (its lock
+	// each), and count their bytes without the deliveries' lock. One lane
+	// carries every stream of the path by default, interleaved, hence
+	// several. A stream that closed since is caught below: its buffer is
+	// gone, or its bytes are dropped by the presentation layer, as a frame
 	// admitted just before the close is.
-	last struct {
-		ok        bool
-		id        uint64
-		delivered *Delivery // nil without deliveries
+	known [knownStreams]knownStream
+	next  int // the entry the next new stream replaces
+}
+
+// knownStreams bounds what a lane remembers: a hint, so a small array.
+const knownStreams = 16
+
+// knownStream is a stream found open, and its deliveries' counter.
+type knownStream struct {
+	ok        bool
+	id        uint64
+	delivered *Delivery // nil without deliveries
+}
+
+// lookup returns what the lane knows of stream id, or nil.
+func (l *lanes) lookup(id uint64) *knownStream {
+	for i := range l.known {
+		if k := &l.known[i]; k.ok && k.id == id {
+			return k
+		}
 	}
+	return nil
 }
 
 // lane returns the Handler of one more lane of the path.
@@ -64,7 +82,7 @@ func (l *lanes) Admit(h wire.StreamHeader) error {
 // admitStream lets through frames of open streams: nil, ErrDiscard, or the
 // session's error.
 func (l *lanes) admitStream(id uint64) error {
-	if l.last.ok && l.last.id == id {
+	if l.lookup(id) != nil {
 		return nil
 	}
 	st, err := l.a.sess.StreamStatus(id, l.role.Opens)
@@ -78,10 +96,12 @@ func (l *lanes) admitStream(id uint64) error {
 	case StreamClosed:
 		return ErrDiscard
 	}
-	l.last.ok, l.last.id, l.last.delivered = true, id, nil
+	k := knownStream{ok: true, id: id}
 	if l.a.deliveries != nil {
-		l.last.delivered = l.a.deliveries.Counter(l.pathID, id)
+		k.delivered = l.a.deliveries.Counter(l.pathID, id)
 	}
+	l.known[l.next] = k
+	l.next = (l.next + 1) % knownStreams
 	return nil
 }
 
@@ -136,13 +156,14 @@ func (l *lanes) write(h wire.StreamHeader, payload []byte, n int) error {
 
 // count adds n delivered bytes to the path's share of a stream.
 func (l *lanes) count(streamID uint64, n int) {
-	switch {
-	case l.a.deliveries == nil:
-	case l.last.ok && l.last.id == streamID:
-		l.last.delivered.Add(n)
-	default:
-		l.a.deliveries.Add(l.pathID, streamID, n)
+	if l.a.deliveries == nil {
+		return
 	}
+	if k := l.lookup(streamID); k != nil {
+		k.delivered.Add(n)
+		return
+	}
+	l.a.deliveries.Add(l.pathID, streamID, n)
 }
 
 // complete writes a whole piece into its stream if it matches its digest,
