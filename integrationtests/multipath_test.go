@@ -103,12 +103,15 @@ func newMultiSetup(t *testing.T, ctx context.Context, size int, cut bool) *multi
 		t.Fatal(err)
 	}
 	m.link = link
+	// The link closes last: the client's CONNECTION_CLOSE to secondary[1]
+	// crosses it, and a link closed first dropped it now and then, so that
+	// session ended only by idling out (healthyIdle: 30 s more per run).
 	t.Cleanup(func() {
-		link.Close()
 		for _, ln := range m.secondary {
 			ln.Close()
 		}
 		m.wg.Wait()
+		link.Close()
 	})
 	return m
 }
