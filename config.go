@@ -104,11 +104,11 @@ type Config struct {
 	// MaxAssignments bounds, on a client, the pieces the primary may have
 	// assigned to one secondary path and not yet seen delivered; an
 	// assignment beyond it is refused (the primary is told). Each costs a
-	// few hundred bytes. On a primary it is the bound the primary assumes
-	// of its clients: AssignDigest refuses with ErrAssignmentRefused what
-	// a client with this bound would refuse, before the secondary is asked
-	// for the bytes; keep it at most the clients' value. Default 1024 on
-	// both.
+	// few hundred bytes. The client announces it in its handshake, and a
+	// primary keeps at most the smaller of the client's value and its own
+	// outstanding per path: AssignDigest refuses with ErrAssignmentRefused
+	// what the client would refuse, before the secondary is asked for the
+	// bytes. Default 1024 on both.
 	MaxAssignments int
 	// MaxUnverifiedBytes bounds, on a client, the memory of the bytes one
 	// secondary path delivered into pieces not yet complete and verified;

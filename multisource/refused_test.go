@@ -12,18 +12,25 @@ import (
 )
 
 // TestSpreadWithinClientAssignments: a client that takes one outstanding
-// assignment per secondary path. The primary knows the bound (the same
-// Config.MaxAssignments), so Spread never asks the secondary for a piece
-// the client would refuse: no assignment is refused, the honest secondary
-// is never closed, and it still delivers its share. Before, Spread handed
-// the secondary two pieces at once, the client refused the second, the
-// secondary wrote it anyway and the client closed the path for writing
-// outside an assignment.
+// assignment per secondary path. The primary knows the bound (its own
+// Config.MaxAssignments, or the client's as its CLIENT_HELLO announces it),
+// so Spread never asks the secondary for a piece the client would refuse:
+// no assignment is refused, the honest secondary is never closed, and it
+// still delivers its share. Before, Spread handed the secondary two pieces
+// at once, the client refused the second, the secondary wrote it anyway
+// and the client closed the path for writing outside an assignment; with
+// the bound only on the client's side, that happened until the handshake
+// carried it.
 func TestSpreadWithinClientAssignments(t *testing.T) {
+	t.Run("both sides bound", func(t *testing.T) { testSpreadWithinClientAssignments(t, 1) })
+	t.Run("only the client bound", func(t *testing.T) { testSpreadWithinClientAssignments(t, 0) })
+}
+
+func testSpreadWithinClientAssignments(t *testing.T, primaryMax int) {
 	ctx := testContext(t, 60*time.Second)
 	const size = 2 << 20
 	object := payload(5, size)
-	conf := &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: healthyIdle, MaxAssignments: 1}
+	conf := &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: healthyIdle, MaxAssignments: primaryMax}
 	primary, secondary := listen(t, conf), listen(t, conf)
 	primaryAddr := emulatedLink(t, ctx, primary, 8e6).Addr().String()
 	secondaryAddr := emulatedLink(t, ctx, secondary, 32e6).Addr().String()

@@ -82,7 +82,7 @@ func dial(ctx context.Context, tr *quic.Transport, onClosed func(), addr string,
 	if err != nil {
 		return nil, err
 	}
-	hello := &wire.ClientHello{MaxStreams: uint64(c.MaxIncomingStreams), InitialStreamWindow: c.initialStreamWindow()}
+	hello := &wire.ClientHello{MaxStreams: uint64(c.MaxIncomingStreams), InitialStreamWindow: c.initialStreamWindow(), MaxAssignments: uint64(c.MaxAssignments)}
 	conn, ch, sh, err := dialPath(ctx, c, tr, addr, to, tlsConf, nil, hello)
 	if err != nil {
 		return nil, err

@@ -77,11 +77,12 @@ type Config struct {
 	// MaxAssignments bounds, on a client, the pieces the primary may have
 	// assigned to one secondary path and not yet seen delivered; an
 	// assignment beyond it is refused (the primary is told). Each costs
-	// about data.PieceOverhead bytes. On a primary it is the bound the
-	// primary assumes of its clients: AssignDigest refuses with
-	// ErrAssignmentRefused what a client with this bound would refuse,
-	// before the secondary is asked for the bytes. Keep it at most the
-	// clients' value (both default to DefaultMaxAssignments).
+	// about data.PieceOverhead bytes. The client announces it in
+	// CLIENT_HELLO; a primary keeps at most the smaller of the client's
+	// value and its own outstanding per path, so AssignDigest refuses with
+	// ErrAssignmentRefused what the client would refuse, before the
+	// secondary is asked for the bytes (both default to
+	// DefaultMaxAssignments).
 	MaxAssignments int
 	// MaxUnverifiedBytes bounds, on a client, the memory of the bytes one
 	// secondary path delivered into pieces not yet complete and verified;

@@ -9,7 +9,8 @@ import (
 
 // ErrAssignmentRefused is matched (errors.Is) by AssignRange and
 // AssignDigest when the client would refuse the assignment: its path has
-// Config.MaxAssignments outstanding, or the piece overlaps another
+// the smaller of its own and the client's Config.MaxAssignments outstanding
+// (the client announces its value in CLIENT_HELLO), or the piece overlaps another
 // outstanding assignment of the path in the stream. Nothing was sent: do not
 // ask the secondary for those bytes (it would be closed for writing outside
 // an assignment); send them another way, or wait for the path's next

@@ -271,7 +271,7 @@ func (l *Listener) handshake(conn *quic.Conn) (*Session, error) {
 	s.ids.peerMax = hello.MaxStreams
 	s.primary = transport.NewPath(reply.PathID, conn.RemoteAddr().String(), role == RolePrimary, conn, ch, l.conf.LanesPerPath)
 	if role == RolePrimary {
-		s.startPrimary(ch)
+		s.startPrimary(ch, hello.MaxAssignments)
 	} else {
 		s.startSecondary(ch, l.conf.ServerGroupKey, ident)
 	}

@@ -46,7 +46,9 @@ type serverState struct {
 	ledger *ledger
 }
 
-func (s *Session) startPrimary(ch *control.Channel) {
+// The ledger holds the smaller of the two sides' MaxAssignments: the
+// client's, from its CLIENT_HELLO, is what its piece table refuses beyond.
+func (s *Session) startPrimary(ch *control.Channel, peerMaxAssignments uint64) {
 	ss := &serverState{
 		s:          s,
 		events:     newEventQueue(s.conf.EventBuffer),
@@ -56,7 +58,7 @@ func (s *Session) startPrimary(ch *control.Channel) {
 		rangeWait:  make(map[uint64]chan *wire.MissingRanges),
 		deliveries: make(map[uint64]map[uint64]uint64),
 		byPath:     make(map[uint64]*pathDeliveries),
-		ledger:     newLedger(s.conf.MaxAssignments),
+		ledger:     newLedger(int(min(uint64(s.conf.MaxAssignments), peerMaxAssignments))),
 	}
 	s.server = ss
 	s.admission = data.NewAdmission(s.dpm, nil, dataSession{s}, data.Config{})

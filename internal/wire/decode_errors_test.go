@@ -25,7 +25,7 @@ func TestParseControlFrameErrors(t *testing.T) {
 		{"STREAM on the control stream", rawFrame(FrameStream), FrameStream, "Type", "not a control frame type", false},
 		{"length over the maximum", cat(vi(uint64(FrameRawData)), vi(MaxControlFrameSize+1)), FrameRawData, "Length", "exceeds the largest RAW_DATA body (1048576 bytes)", false},
 		{"length max varint", cat(vi(uint64(FramePing)), vi(MaxVarint)), FramePing, "Length", "exceeds the largest PING body (8 bytes)", false},
-		{"client hello longer than its fields", cat(vi(uint64(FrameClientHello)), vi(1<<20)), FrameClientHello, "Length", "exceeds the largest CLIENT_HELLO body (307 bytes)", false},
+		{"client hello longer than its fields", cat(vi(uint64(FrameClientHello)), vi(1<<20)), FrameClientHello, "Length", "exceeds the largest CLIENT_HELLO body (315 bytes)", false},
 		{"ping longer than its field", rawFrame(FramePing, vi(1), filled(8, 0)), FramePing, "Length", "exceeds the largest PING body", false},
 		{"trailing bytes", rawFrame(FramePing, vi(1), []byte{0}), FramePing, "", "1 byte left over", false},
 		{"empty body", rawFrame(FrameMaxData), FrameMaxData, "Limit", "needs 1 byte but only 0 remain", false},

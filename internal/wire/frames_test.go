@@ -42,8 +42,8 @@ func validFrames() []namedFrame {
 
 	frames := []namedFrame{
 		{"client hello new session", &ClientHello{Version: Version}},
-		{"client hello join", &ClientHello{Version: Version, SessionID: sid, PathID: 3, Token: filled(MaxTokenLen, 0x77), MaxStreams: 100, InitialStreamWindow: 64 << 10}},
-		{"client hello max", &ClientHello{Version: MaxVarint, SessionID: sid, PathID: MaxVarint, Token: []byte{1}, MaxStreams: MaxVarint, InitialStreamWindow: MaxVarint}},
+		{"client hello join", &ClientHello{Version: Version, SessionID: sid, PathID: 3, Token: filled(MaxTokenLen, 0x77), MaxStreams: 100, InitialStreamWindow: 64 << 10, MaxAssignments: 1024}},
+		{"client hello max", &ClientHello{Version: MaxVarint, SessionID: sid, PathID: MaxVarint, Token: []byte{1}, MaxStreams: MaxVarint, InitialStreamWindow: MaxVarint, MaxAssignments: MaxVarint}},
 		{"server hello primary", &ServerHello{Version: Version, SessionID: sid, Role: RolePrimary, MaxStreams: 100, InitialStreamWindow: 512 << 10}},
 		{"server hello secondary max", &ServerHello{Version: MaxVarint, SessionID: sid, PathID: MaxVarint, Role: RoleSecondary, MaxStreams: MaxVarint, InitialStreamWindow: MaxVarint}},
 		{"close empty", &Close{ErrorCode: NoError}},

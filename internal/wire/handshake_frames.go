@@ -37,6 +37,11 @@ type ClientHello struct {
 	// the credit each new stream has before any MAX_STREAM_DATA.
 	MaxStreams          uint64
 	InitialStreamWindow uint64
+	// MaxAssignments is how many pieces the client lets the primary have
+	// assigned to one secondary path at a time (Config.MaxAssignments): the
+	// primary assigns no more, so that an honest secondary is never asked
+	// for a piece the client would refuse.
+	MaxAssignments uint64
 }
 
 // Type returns FrameClientHello.
@@ -60,6 +65,7 @@ func (f *ClientHello) encode(e *encoder) {
 	e.bytes("Token", f.Token, MaxTokenLen)
 	e.uint("MaxStreams", f.MaxStreams)
 	e.uint("InitialStreamWindow", f.InitialStreamWindow)
+	e.uint("MaxAssignments", f.MaxAssignments)
 }
 
 func (f *ClientHello) decode(d *decoder) {
@@ -69,6 +75,7 @@ func (f *ClientHello) decode(d *decoder) {
 	f.Token = d.bytes("Token", MaxTokenLen)
 	f.MaxStreams = d.uint("MaxStreams")
 	f.InitialStreamWindow = d.uint("InitialStreamWindow")
+	f.MaxAssignments = d.uint("MaxAssignments")
 }
 
 // ServerHello (SERVER_HELLO) accepts a CLIENT_HELLO.

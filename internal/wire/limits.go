@@ -24,7 +24,7 @@ type controlFrameSpec struct {
 // tests check that maxBody is exactly the body of the largest frame.
 var controlFrames = map[FrameType]controlFrameSpec{
 	FrameClientHello: {func() bodyDecoder { return new(ClientHello) },
-		4*maxVarintLen + bytesLen(SessionIDLen) + bytesLen(MaxTokenLen)},
+		5*maxVarintLen + bytesLen(SessionIDLen) + bytesLen(MaxTokenLen)},
 	FrameServerHello: {func() bodyDecoder { return new(ServerHello) },
 		4*maxVarintLen + bytesLen(SessionIDLen) + quicvarint.Len(uint64(RoleSecondary))},
 	FrameClose:             {func() bodyDecoder { return new(Close) }, maxVarintLen + bytesLen(MaxReasonLen)},

@@ -27,7 +27,7 @@ func largestFrames() []Frame {
 	const m = MaxVarint
 	rawData := MaxControlFrameSize - 3*maxVarintLen - bytesLen(MACLen) - 4 // 4: the varint of Data's length
 	return []Frame{
-		&ClientHello{Version: m, SessionID: sid, PathID: m, Token: filled(MaxTokenLen, 2), MaxStreams: m, InitialStreamWindow: m},
+		&ClientHello{Version: m, SessionID: sid, PathID: m, Token: filled(MaxTokenLen, 2), MaxStreams: m, InitialStreamWindow: m, MaxAssignments: m},
 		&ServerHello{Version: m, SessionID: sid, PathID: m, Role: RoleSecondary, MaxStreams: m, InitialStreamWindow: m},
 		&Close{ErrorCode: m, Reason: reason},
 		&Ping{Seq: m},
