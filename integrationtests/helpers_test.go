@@ -4,49 +4,31 @@ import (
 	"context"
 	"crypto/sha256"
 	"io"
-	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/quic-go/quic-go"
 
 	"github.com/kwik-transport/kwik"
+	"github.com/kwik-transport/kwik/internal/testkit"
 	"github.com/kwik-transport/kwik/pkg/emulator"
 )
 
-// Idle timeouts of tests over real sockets. QUIC closes a connection after
-// the shorter of both ends' MaxIdleTimeout without a packet, and a process
-// starved on a loaded machine can go seconds without reading its socket:
-// every path a test needs alive gets healthyIdle, and only the peer a test
-// cuts (so that its death is noticed quickly) gets cutIdle.
-const (
-	healthyIdle  = 30 * time.Second
-	cutIdle      = 2 * time.Second
-	cutKeepAlive = 200 * time.Millisecond
+// The fixtures shared with the multisource tests (internal/testkit), under
+// the names these tests use.
+var (
+	testPin     = testkit.Pin
+	testContext = testkit.Context
+	listen      = testkit.Listen
+	payload     = testkit.Payload
+	fetch       = testkit.Fetch
 )
 
-// testPin is the public-key pin of testTLS, which every test server uses.
-// Paths added through a relay (an emulated link) are added by pin: a token
-// bound to the relay's address would be refused by the secondary behind it.
-var testPin = kwik.PublicKeyPin(testTLS.Cert.Leaf)
-
-// testContext is a context that ends with the test or after d.
-func testContext(t *testing.T, d time.Duration) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// listen starts a server on a free loopback port.
-func listen(t *testing.T, conf *kwik.Config) *kwik.Listener {
-	t.Helper()
-	ln, err := kwik.Listen("127.0.0.1:0", testTLS.Server, conf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	return ln
-}
+const (
+	healthyIdle  = testkit.HealthyIdle
+	cutIdle      = testkit.CutIdle
+	cutKeepAlive = testkit.CutKeepAlive
+)
 
 // connect dials ln and returns the client session and the server's.
 func connect(t *testing.T, ln *kwik.Listener, conf *kwik.Config) (client, server *kwik.Session) {
@@ -79,22 +61,6 @@ func connect(t *testing.T, ln *kwik.Listener, conf *kwik.Config) (client, server
 // pair is listen + connect with one config for both sides.
 func pair(t *testing.T, conf *kwik.Config) (client, server *kwik.Session) {
 	return connect(t, listen(t, conf), conf)
-}
-
-// randomBase backs payload: random bytes made once, because generating
-// megabytes per stream under the race detector starves the transport.
-var randomBase = func() []byte {
-	b := make([]byte, 8<<20)
-	r := rand.NewChaCha8([32]byte{'k', 'w', 'i', 'k'})
-	r.Read(b)
-	return b
-}()
-
-// payload returns n (≤ 4 MiB) pseudo-random bytes that depend on seed. The
-// slice is shared: do not modify it.
-func payload(seed uint64, n int) []byte {
-	off := int(seed * 7919 % uint64(len(randomBase)-n))
-	return randomBase[off : off+n : off+n]
 }
 
 // readAllHash reads r to EOF and returns the SHA-256 and length.

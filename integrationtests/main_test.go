@@ -15,24 +15,18 @@ import (
 	"time"
 
 	"github.com/kwik-transport/kwik/internal/leaktest"
+	"github.com/kwik-transport/kwik/internal/testkit"
 	"github.com/quic-go/quic-go"
 
 	"github.com/kwik-transport/kwik"
-	"github.com/kwik-transport/kwik/internal/certs"
 )
 
 func TestMain(m *testing.M) {
 	leaktest.VerifyTestMain(m)
 }
 
-// testTLS is one self-signed certificate shared by every test server.
-var testTLS = func() certs.Pair {
-	p, err := certs.NewPair()
-	if err != nil {
-		panic(err)
-	}
-	return p
-}()
+// testTLS is the certificate every test server uses (internal/testkit).
+var testTLS = testkit.TLS
 
 // setupTimeout bounds connecting and opening a stream: generous, so that a
 // loaded machine (10× slower) does not fail the tests.

@@ -212,37 +212,6 @@ func overlapsMissing(m kwik.Missing, start, end uint64) bool {
 	return end > last
 }
 
-// fetch is the client application: ask, read everything, return its hash;
-// after killAt bytes it calls kill (if not nil).
-func fetch(ctx context.Context, client *kwik.Session, killAt int, kill func()) ([32]byte, int, error) {
-	str, err := client.OpenStreamSync(ctx)
-	if err != nil {
-		return [32]byte{}, 0, err
-	}
-	str.Write([]byte("GET object"))
-	str.Close()
-	h := sha256.New()
-	buf := make([]byte, 64<<10)
-	total := 0
-	for {
-		n, err := str.Read(buf)
-		h.Write(buf[:n])
-		total += n
-		if kill != nil && total >= killAt {
-			kill()
-			kill = nil
-		}
-		if err == io.EOF {
-			var sum [32]byte
-			copy(sum[:], h.Sum(nil))
-			return sum, total, nil
-		}
-		if err != nil {
-			return [32]byte{}, total, err
-		}
-	}
-}
-
 func testMultiServer(t *testing.T, kill bool) {
 	// Larger than the session window (24 MiB) and the largest stream window
 	// (16 MiB), so flow control is exercised, and small enough to stay well
