@@ -15,12 +15,15 @@
 #   KWIKB_SCALE_SIZE=268435456     # BenchmarkScale: bytes over all streams
 #   KWIKB_SCALE_COUNT=3            # BenchmarkScale repetitions
 #   KWIKB_SLOW_SIZE=1073741824     # BenchmarkSlowReader: bytes of the stream
+#   KWIKB_CLIENTS_SIZE=33554432    # BenchmarkClients: bytes each client fetches
+#   KWIKB_CLIENTS_COUNT=3          # BenchmarkClients repetitions
 #   KWIKB_DEMO_SIZE=128MiB         # kwik demo: file size
 #   KWIKB_DEMO_COUNT=2             # kwik demo: runs per configuration
 #
 # A smoke run of the script itself (minutes, figures meaningless):
 #   KWIKB_COUNT=1 KWIKB_SECONDS=1 KWIKB_NETNS=0 KWIKB_ONEPATH_SIZE=4194304 KWIKB_PROCS_SIZE=4194304 \
-#   KWIKB_SCALE_SIZE=16777216 KWIKB_SCALE_COUNT=1 KWIKB_SLOW_SIZE=16777216 KWIKB_DEMO_SIZE=4MiB \
+#   KWIKB_SCALE_SIZE=16777216 KWIKB_SCALE_COUNT=1 KWIKB_SLOW_SIZE=16777216 KWIKB_CLIENTS_SIZE=1048576 \
+#   KWIKB_CLIENTS_COUNT=1 KWIKB_DEMO_SIZE=4MiB \
 #   KWIKB_DEMO_COUNT=1 bench/run.sh
 set -euo pipefail
 
@@ -34,6 +37,8 @@ procs_size=${KWIKB_PROCS_SIZE:-536870912}
 scale_size=${KWIKB_SCALE_SIZE:-268435456}
 scale_count=${KWIKB_SCALE_COUNT:-3}
 slow_size=${KWIKB_SLOW_SIZE:-1073741824}
+clients_size=${KWIKB_CLIENTS_SIZE:-33554432}
+clients_count=${KWIKB_CLIENTS_COUNT:-3}
 demo_size=${KWIKB_DEMO_SIZE:-128MiB}
 demo_count=${KWIKB_DEMO_COUNT:-2}
 benchstat=(go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da)
@@ -70,6 +75,13 @@ KWIKB_COUNT=$count KWIKB_SIZE=$procs_size bench/onepath.sh >"$out/onepath-procs.
 step "scale: 1, 100, 1000, 10000 streams"
 "$bin/bench.test" -test.run '^$' -test.bench '^BenchmarkScale$' -test.benchtime 1x -test.count "$scale_count" \
 	-kwikbench.scalesize="$scale_size" >"$out/scale.txt"
+
+step "many clients: 1 vs 100 clients in a dial burst"
+"$bin/bench.test" -test.run '^$' -test.bench '^BenchmarkClients$' -test.benchtime 1x -test.count "$clients_count" \
+	-kwikbench.clientsize="$clients_size" >"$out/clients.txt"
+
+step "server memory per session, idle and active"
+"$bin/bench.test" -test.run '^$' -test.bench '^BenchmarkServerSessionMemory$' -test.benchtime 1x >"$out/session-memory.txt"
 
 step "memory: a slow reader of a 1 GiB stream"
 "$bin/bench.test" -test.run '^$' -test.bench '^BenchmarkSlowReader$' -test.benchtime 1x \

@@ -27,6 +27,14 @@ func (s samples) median(unit string) (float64, bool) {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2, true
 }
 
+// max returns the largest of the unit's values, 0 if there are none.
+func (s samples) max(unit string) float64 {
+	if len(s[unit]) == 0 {
+		return 0
+	}
+	return slices.Max(s[unit])
+}
+
 // procsSuffix is the -GOMAXPROCS suffix go test adds to benchmark names.
 var procsSuffix = regexp.MustCompile(`-\d+$`)
 

@@ -102,7 +102,11 @@ func writeTable(w io.Writer, all map[string]samples) {
 		p, ok1 := r.median(name, "MB/s")
 		m, ok2 := r.median("Memcpy/"+chunk, "MB/s")
 		if ok1 && ok2 {
-			row("presentation vs memcpy", chunk, mbps(p), "memcpy "+mbps(m), p/m, "", true)
+			target, met := "", true
+			if want, ok := presentationTargets[chunk]; ok {
+				target, met = fmt.Sprintf("≥ %.2f", want), p >= want*m
+			}
+			row("presentation vs memcpy", chunk, mbps(p), "memcpy "+mbps(m), p/m, target, met)
 		}
 	}
 	for _, streams := range []string{"1", "16"} {
@@ -140,6 +144,9 @@ func writeTable(w io.Writer, all map[string]samples) {
 			fmt.Sprintf("%s; peak heap in use %.1f MiB (live at GCs %.1f)", mbps(v), heap, live),
 			fmt.Sprintf("bound %.1f MiB", bound), heap/bound, "in use ≤ bound", heap <= bound)
 	}
+	scaleRows(row, r)
+	clientsRows(row, r)
+	sessionMemoryRows(row, r)
 	if s, ok := r["SlowReader"]; ok {
 		live, _ := s.median("peak-live-MiB")
 		heap, _ := s.median("peak-heap-MiB")
@@ -175,6 +182,12 @@ func measuredBy(claim, conf string) string {
 		return "fresh session per transfer, separate processes in network namespaces, tc tbf: `sudo bench/netns.sh`"
 	case claim == "scale":
 		return "warm session, server in a child process: `go test -run '^$' -bench Scale -benchtime 1x ./bench`"
+	case claim == "many streams vs one":
+		return "warm session, server in a child process: `go test -run '^$' -bench Scale -benchtime 1x ./bench`"
+	case claim == "many clients vs one":
+		return "fresh session per client, dial burst, one process, primary + 2 secondaries: `go test -run '^$' -bench Clients -benchtime 1x ./bench`"
+	case claim == "server memory per session":
+		return "server in a child process, live heap after GC: `go test -run '^$' -bench ServerSessionMemory -benchtime 1x ./bench`"
 	case claim == "memory":
 		return "warm session, server in a child process: `go test -run '^$' -bench SlowReader -benchtime 1x ./bench`"
 	}
@@ -187,7 +200,7 @@ const memoryConstant = 4
 
 // aggregateRow prints one aggregation result. tcp, if not zero, is the sum
 // of the paths' calibrated TCP goodput in Mbit/s.
-func aggregateRow(row func(string, string, string, string, float64, string, bool), r results, name, conf string, tcp float64) {
+func aggregateRow(row rowFunc, r results, name, conf string, tcp float64) {
 	good, _ := r.median(name, "goodput-Mbit/s")
 	sum, _ := r.median(name, "sum-Mbit/s")
 	ratio, _ := r.median(name, "ratio")
@@ -246,7 +259,7 @@ func yesNo(ok bool) string {
 // onePathRows are the rows of the one-path comparison (issue 12): a fresh
 // connection per transfer and a hashing client, throughput and CPU per GiB,
 // in one process (OnePath) and in separate processes (OnePathProcs).
-func onePathRows(row func(string, string, string, string, float64, string, bool), r results) {
+func onePathRows(row rowFunc, r results) {
 	for _, c := range []struct{ name, conf string }{
 		{"OnePath", "fresh connection, hashing client, one process"},
 		{"OnePathProcs", "fresh connection, hashing client, separate processes"},

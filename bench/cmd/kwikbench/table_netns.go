@@ -11,7 +11,7 @@ import (
 // oracle's (a proportional split over plain quic-go) and aria2's best flag
 // set, all from the same rounds; and issue 11's verification cost, when
 // the run has kwik-unverified rows.
-func netnsRows(row func(string, string, string, string, float64, string, bool), r results) {
+func netnsRows(row rowFunc, r results) {
 	for _, set := range netnsSets(r) {
 		prefix := "Netns/" + set + "/"
 		conf := "tc tbf netns, " + set

@@ -1,0 +1,63 @@
+package main
+
+import "fmt"
+
+// rowFunc prints one row of the table (see writeTable).
+type rowFunc = func(claim, conf, kwik, ref string, ratio float64, target string, met bool)
+
+// presentationTargets are issue 12's targets for the presentation layer
+// against memcpy, by chunk size; other chunk sizes have none.
+var presentationTargets = map[string]float64{"chunk=1KiB": 0.5, "chunk=16KiB": 0.9}
+
+// scaleRows compare many concurrent streams with one (issue 12: 10,000
+// streams get at least 0.8 of one stream's throughput).
+func scaleRows(row rowFunc, r results) {
+	one, ok := r.median("Scale/streams=1", "MB/s")
+	if !ok {
+		return
+	}
+	oneCPU, _ := r.median("Scale/streams=1", "client-cpu-s/GiB")
+	for _, n := range []string{"100", "1000", "10000"} {
+		name := "Scale/streams=" + n
+		v, ok := r.median(name, "MB/s")
+		if !ok {
+			continue
+		}
+		cpu, _ := r.median(name, "client-cpu-s/GiB")
+		target, met := "", true
+		if n == "10000" {
+			target, met = "≥ 0.80", v >= 0.8*one
+		}
+		row("many streams vs one", n+" streams", fmt.Sprintf("%s, client CPU %.2f s/GiB", mbps(v), cpu),
+			fmt.Sprintf("1 stream %s, client CPU %.2f s/GiB", mbps(one), oneCPU), v/one, target, met)
+	}
+}
+
+// clientsRows compare 100 clients at once with one (issue 12: at least
+// 0.9 of the total throughput, at most 1.2 times the CPU per GiB, none
+// refused).
+func clientsRows(row rowFunc, r results) {
+	one, ok1 := r.median("Clients/clients=1", "MB/s")
+	many, ok2 := r.median("Clients/clients=100", "MB/s")
+	if !ok1 || !ok2 {
+		return
+	}
+	row("many clients vs one", "100 clients, dial burst, total throughput", mbps(many), "1 client "+mbps(one), many/one, "≥ 0.90", many >= 0.9*one)
+	oneCPU, _ := r.median("Clients/clients=1", "cpu-s/GiB")
+	manyCPU, _ := r.median("Clients/clients=100", "cpu-s/GiB")
+	row("many clients vs one", "100 clients, CPU s/GiB (clients and servers)", fmt.Sprintf("%.2f", manyCPU), fmt.Sprintf("1 client %.2f", oneCPU), manyCPU/oneCPU, "≤ 1.20", manyCPU <= 1.2*oneCPU)
+	refused := r["Clients/clients=100"].max("refused/op")
+	row("many clients vs one", "100 clients, dials refused (worst run)", fmt.Sprintf("%.0f", refused), "—", refused, "0", refused == 0)
+}
+
+// sessionMemoryRows give the server's live heap per session (issue 12: at
+// most 1 MiB idle).
+func sessionMemoryRows(row rowFunc, r results) {
+	idle, ok := r.median("ServerSessionMemory", "idle-KiB/session")
+	if !ok {
+		return
+	}
+	active, _ := r.median("ServerSessionMemory", "active-KiB/session")
+	row("server memory per session", "100 sessions, idle", fmt.Sprintf("%.0f KiB", idle), "bound 1024 KiB", idle/1024, "≤ 1024 KiB", idle <= 1024)
+	row("server memory per session", "100 sessions, each mid-way through an 8 MiB fetch", fmt.Sprintf("%.0f KiB", active), "—", active/1024, "", true)
+}

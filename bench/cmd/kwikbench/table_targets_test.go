@@ -1,0 +1,44 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestTargetRows checks the rows of issue 12's targets 3, 4 and 5 and the
+// server's memory per session: ratios to their comparison point and
+// verdicts on both sides of each target.
+func TestTargetRows(t *testing.T) {
+	in := `BenchmarkPresentation/chunk=1KiB-2 1 1 ns/op 400 MB/s
+BenchmarkMemcpy/chunk=1KiB-2 1 1 ns/op 1000 MB/s
+BenchmarkPresentation/chunk=16KiB-2 1 1 ns/op 950 MB/s
+BenchmarkMemcpy/chunk=16KiB-2 1 1 ns/op 1000 MB/s
+BenchmarkScale/streams=1-2 1 1 ns/op 200 MB/s 5 client-cpu-s/GiB
+BenchmarkScale/streams=10000-2 1 1 ns/op 150 MB/s 8 client-cpu-s/GiB
+BenchmarkClients/clients=1-2 1 1 ns/op 100 MB/s 10 cpu-s/GiB 0 refused/op
+BenchmarkClients/clients=100-2 1 1 ns/op 95 MB/s 13 cpu-s/GiB 0 refused/op
+BenchmarkClients/clients=100-2 1 1 ns/op 93 MB/s 12 cpu-s/GiB 2 refused/op
+BenchmarkServerSessionMemory-2 1 1 ns/op 86 idle-KiB/session 700 active-KiB/session
+`
+	all, err := readBenchmarks(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	writeTable(&out, all)
+	got := out.String()
+	for _, want := range []string{
+		"| presentation vs memcpy | chunk=1KiB | 400 MB/s | memcpy 1000 MB/s | 0.400 | ≥ 0.50 | **no** |",
+		"| presentation vs memcpy | chunk=16KiB | 950 MB/s | memcpy 1000 MB/s | 0.950 | ≥ 0.90 | yes |",
+		"| many streams vs one | 10000 streams | 150 MB/s, client CPU 8.00 s/GiB | 1 stream 200 MB/s, client CPU 5.00 s/GiB | 0.750 | ≥ 0.80 | **no** |",
+		"| many clients vs one | 100 clients, dial burst, total throughput | 94 MB/s | 1 client 100 MB/s | 0.940 | ≥ 0.90 | yes |",
+		"| many clients vs one | 100 clients, CPU s/GiB (clients and servers) | 12.50 | 1 client 10.00 | 1.250 | ≤ 1.20 | **no** |",
+		"| many clients vs one | 100 clients, dials refused (worst run) | 2 | — | 2.000 | 0 | **no** |",
+		"| server memory per session | 100 sessions, idle | 86 KiB | bound 1024 KiB | 0.084 | ≤ 1024 KiB | yes |",
+		"| server memory per session | 100 sessions, each mid-way through an 8 MiB fetch | 700 KiB |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("table lacks %q; got:\n%s", want, got)
+		}
+	}
+}
