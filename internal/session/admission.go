@@ -107,14 +107,15 @@ func (a *admission) connContext(ctx context.Context, addr net.Addr) (context.Con
 }
 
 // admit returns a quic.Transport ConnContext that admits connections
-// through a, then hands those admitted to next, if not nil.
-func admit(a *admission, next func(context.Context, *quic.ClientInfo) (context.Context, error), log *slog.Logger) func(context.Context, *quic.ClientInfo) (context.Context, error) {
+// through a, tells admitted of each one, then hands it to next, if not nil.
+func admit(a *admission, next func(context.Context, *quic.ClientInfo) (context.Context, error), log *slog.Logger, admitted func(*admitted, context.Context)) func(context.Context, *quic.ClientInfo) (context.Context, error) {
 	return func(ctx context.Context, info *quic.ClientInfo) (context.Context, error) {
 		ctx, err := a.connContext(ctx, info.RemoteAddr)
 		if err != nil {
 			log.Debug("refused a connection", "remote", info.RemoteAddr, "err", err)
 			return nil, err
 		}
+		admitted(admittedOf(ctx), ctx)
 		if next != nil {
 			return next(ctx, info)
 		}

@@ -63,7 +63,7 @@ func TestListenerLimitDefaults(t *testing.T) {
 	if DefaultMaxHandshakes < 100 || DefaultMaxSessionsPerAddr < 100 {
 		t.Fatal("the defaults must let a burst of 100 clients from one address through")
 	}
-	if n := acceptors(c); n+quicAcceptQueue < c.MaxHandshakes {
+	if n := maxAcceptors(c); n+quicAcceptQueue < c.MaxHandshakes {
 		t.Fatalf("%d acceptors and quic-go's queue of %d hold fewer than %d handshakes", n, quicAcceptQueue, c.MaxHandshakes)
 	}
 }

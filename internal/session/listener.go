@@ -30,6 +30,7 @@ type Listener struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	accept *acceptors
 	ready  chan *Session
 
 	// The UDP socket is shared by every session accepted here, so it is
@@ -82,30 +83,21 @@ func listen(tr *quic.Transport, udp *net.UDPConn, tlsConf *tls.Config, conf *Con
 	if err != nil {
 		return nil, err
 	}
-	adm := newAdmission(c)
-	tr.ConnContext = admit(adm, tr.ConnContext, c.Logger)
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &Listener{conf: c, udp: udp, tr: tr, ctx: ctx, cancel: cancel, ready: make(chan *Session)}
+	l.accept = newAcceptors(ctx, &l.wg, maxAcceptors(c), l.serve)
+	tr.ConnContext = admit(newAdmission(c), tr.ConnContext, c.Logger, l.accept.admitted)
 	if c.VerifySourceAddress != nil {
 		tr.VerifySourceAddress = c.VerifySourceAddress
 	}
 	ql, err := tr.Listen(tlsC, c.quicConfig())
 	if err != nil {
+		cancel()
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	l := &Listener{
-		conf:   c,
-		udp:    udp,
-		tr:     tr,
-		ql:     ql,
-		tokens: control.NewTokenVerifier(c.ServerGroupKey, identities(c, tlsConf, ql.Addr())),
-		ctx:    ctx,
-		cancel: cancel,
-		ready:  make(chan *Session),
-	}
-	for range acceptors(c) {
-		l.wg.Add(1)
-		go l.acceptLoop()
-	}
+	l.ql = ql
+	l.tokens = control.NewTokenVerifier(c.ServerGroupKey, identities(c, tlsConf, ql.Addr()))
+	l.accept.start(quicAccept(ql))
 	return l, nil
 }
 
@@ -131,6 +123,7 @@ func (l *Listener) Accept(ctx context.Context) (*Session, error) {
 func (l *Listener) Close() error {
 	l.cancel()
 	err := l.ql.Close()
+	l.accept.close()
 	l.wg.Wait()
 	l.mu.Lock()
 	l.closed = true
@@ -157,18 +150,10 @@ func (l *Listener) sessionEnded(one bool) {
 	}
 }
 
-// quicAcceptQueue is quic-go's queue of connections whose handshake
-// completed and that wait for Accept (protocol.MaxAcceptQueueSize). quic-go
-// refuses a connection that finds it full, with CONNECTION_REFUSED.
-const quicAcceptQueue = 32
-
-// acceptors is how many goroutines wait in quic-go's Accept. A burst of
-// handshakes that complete together fills quic-go's queue before a single
-// acceptor is scheduled again (40 of 100 clients dialling at once were
-// refused), but a connection handed to a waiting acceptor never enters the
-// queue: with as many waiting as handshakes may be in progress beyond the
+// maxAcceptors is how many goroutines may wait in quic-go's Accept at
+// once: with as many waiting as handshakes may be in progress beyond the
 // queue's size, none is refused that the limits admitted.
-func acceptors(c *Config) int {
+func maxAcceptors(c *Config) int {
 	n := c.MaxHandshakes
 	if n <= 0 {
 		n = DefaultMaxHandshakes
@@ -176,27 +161,18 @@ func acceptors(c *Config) int {
 	return max(1, n-quicAcceptQueue)
 }
 
-func (l *Listener) acceptLoop() {
-	defer l.wg.Done()
-	for {
-		conn, err := l.ql.Accept(l.ctx)
-		if err != nil {
-			return
-		}
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
-			s, err := l.handshake(conn)
-			if err != nil {
-				l.conf.Logger.Info("refused a connection", "remote", conn.RemoteAddr(), "err", err)
-				return
-			}
-			select {
-			case l.ready <- s:
-			case <-l.ctx.Done():
-				s.CloseWithError(0, "server shutting down")
-			}
-		}()
+// serve runs the KWIK handshake on an accepted connection and hands its
+// session to Accept.
+func (l *Listener) serve(conn *quic.Conn) {
+	s, err := l.handshake(conn)
+	if err != nil {
+		l.conf.Logger.Info("refused a connection", "remote", conn.RemoteAddr(), "err", err)
+		return
+	}
+	select {
+	case l.ready <- s:
+	case <-l.ctx.Done():
+		s.CloseWithError(0, "server shutting down")
 	}
 }
 
