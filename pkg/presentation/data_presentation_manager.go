@@ -353,6 +353,7 @@ func (m *dataPresentationManager) BackpressureManager() BackpressureManager { re
 
 // applyEffects does, outside the stream lock, what a stream operation asked.
 func (m *dataPresentationManager) applyEffects(s *streamBuffer, eff effects) {
+	eff.wakeReader()
 	if eff.usedMoved {
 		m.rwm.crossed(eff.usedFrom, eff.usedTo)
 		m.checkMemoryPressure()
@@ -368,6 +369,13 @@ func (m *dataPresentationManager) applyEffects(s *streamBuffer, eff effects) {
 	m.bpm.notify(eff.bp)
 	if eff.ended {
 		m.afterRelease()
+	}
+}
+
+// wakeReader sets the readable gate of a stream with a reader to wake.
+func (eff *effects) wakeReader() {
+	if eff.wake != nil {
+		eff.wake.Set()
 	}
 }
 
@@ -425,9 +433,10 @@ func (m *dataPresentationManager) Close() error {
 	m.streams = make(map[uint64]*streamBuffer)
 	for _, s := range streams {
 		s.mu.Lock()
-		s.endLocked(stateClosed, ErrClosed)
+		eff := s.endLocked(stateClosed, ErrClosed)
 		m.gone.add(&s.st)
 		s.mu.Unlock()
+		eff.wakeReader()
 	}
 	m.mu.Unlock()
 	m.timers.closeAndWait()

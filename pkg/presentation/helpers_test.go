@@ -43,8 +43,8 @@ func mustCreate(t testing.TB, m DataPresentationManager, id uint64) {
 	}
 }
 
-// waitForReader returns once a reader of s is blocked on its wake channel
-// (the reader creates it under the lock just before waiting).
+// waitForReader returns once a reader of s waits at its readable gate
+// (the reader counts itself under the lock just before waiting).
 func waitForReader(t *testing.T, m *dataPresentationManager, id uint64) {
 	t.Helper()
 	s, err := m.lookup(id)
@@ -54,7 +54,7 @@ func waitForReader(t *testing.T, m *dataPresentationManager, id uint64) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		s.mu.Lock()
-		waiting := s.wake != nil
+		waiting := s.waiters > 0
 		s.mu.Unlock()
 		if waiting {
 			return

@@ -5,6 +5,8 @@ import (
 	"context"
 	"io"
 	"time"
+
+	"github.com/kwik-transport/kwik/internal/gate"
 )
 
 // streamState is the life cycle of a stream buffer.
@@ -91,13 +93,14 @@ type effects struct {
 	consumed         bool   // the session consumed offset advanced
 	advertise        bool   // limit moved enough to be worth advertising
 	limit            uint64
-	bp               []bpEvent // backpressure transitions to report
-	ended            bool      // stream failed or closed and its share released: advertise the room
+	bp               []bpEvent  // backpressure transitions to report
+	ended            bool       // stream failed or closed and its share released: advertise the room
+	wake             *gate.Gate // set it: a blocked reader should look again
 }
 
 // streamBuffer is the receive buffer of one logical stream: pieces stored
 // by offset, the read position, the stream's flow-control limit and the
-// readers' wake-up channel. The received set is not kept apart: it is
+// gate blocked readers wait at. The received set is not kept apart: it is
 // every offset below readPos plus the offsets of the chunks, and contig
 // and runs cache what the hot path asks of it.
 type streamBuffer struct {
@@ -118,8 +121,9 @@ type streamBuffer struct {
 	finalSize  uint64
 	finalKnown bool
 	state      streamState
-	err        error         // what readers get once the stream failed or closed
-	wake       chan struct{} // closed to wake readers; nil while nobody waits
+	err        error      // what readers get once the stream failed or closed
+	readable   *gate.Gate // set when a read may return; made by the first reader to wait
+	waiters    int        // readers waiting at readable
 
 	// Memory (stream_memory.go): the block small writes are copied into,
 	// the capacity of every buffer held, the ranges counted in the session.
@@ -259,7 +263,7 @@ func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, own *[
 		s.checkBackpressureOnWriteLocked(eff)
 		s.growOnReorderLocked(eff, end)
 	}
-	s.wakeReadersLocked()
+	s.wakeReadersLocked(eff)
 	s.checkGapLocked()
 	return nil
 }
@@ -330,15 +334,16 @@ func (s *streamBuffer) storeLocked(off uint64, data []byte, own *[]byte) (stored
 	return stored, 0, true
 }
 
-// wakeReadersLocked wakes blocked readers when a read would now return.
-func (s *streamBuffer) wakeReadersLocked() {
-	if s.wake == nil {
+// wakeReadersLocked has a blocked reader woken, once the lock is released,
+// when a read would now return. A woken reader that leaves something to
+// read wakes the next one (readWait), so that every waiter gets its turn.
+func (s *streamBuffer) wakeReadersLocked(eff *effects) {
+	if s.waiters == 0 {
 		return
 	}
 	first := s.chunks.first()
 	if (first != nil && first.off == s.readPos) || s.state != stateOpen || (s.finalKnown && s.readPos == s.finalSize) {
-		close(s.wake)
-		s.wake = nil
+		eff.wake = s.readable
 	}
 }
 
@@ -363,30 +368,49 @@ func (s *streamBuffer) ReadContiguous(p []byte) (int, error) {
 	return n, err
 }
 
-// readWait reads, waiting for the writer's wake-up (never polling) until
-// data, the end, an error, ctx or timeout.
+// readWait reads, waiting at the readable gate for the writer's wake-up
+// (never polling) until data, the end, an error, ctx or timeout. The gate
+// says only "look again": a wake-up nobody needed costs one more look.
 func (s *streamBuffer) readWait(ctx context.Context, p []byte, timeout <-chan time.Time) (int, error) {
+	woken := false
 	for {
 		s.mu.Lock()
+		if woken {
+			s.waiters--
+		}
 		n, eff, err := s.readLocked(p)
 		if n > 0 || err != nil || len(p) == 0 {
+			s.wakeReadersLocked(&eff)
 			s.mu.Unlock()
 			s.apply(eff)
 			return n, err
 		}
-		if s.wake == nil {
-			s.wake = make(chan struct{})
+		if s.readable == nil {
+			g := gate.New()
+			s.readable = &g
 		}
-		wake := s.wake
+		s.waiters++
+		ready := s.readable
 		s.mu.Unlock()
 		select {
-		case <-wake:
+		case <-ready.Ready():
+			ready.Unlock(false)
+			woken = true
 		case <-ctx.Done():
+			s.stopWaiting()
 			return 0, ctx.Err()
 		case <-timeout:
+			s.stopWaiting()
 			return 0, &timeoutError{streamID: s.id}
 		}
 	}
+}
+
+// stopWaiting counts out a reader that gave up waiting.
+func (s *streamBuffer) stopWaiting() {
+	s.mu.Lock()
+	s.waiters--
+	s.mu.Unlock()
 }
 
 // readLocked copies contiguous bytes from the read position into p and
@@ -486,7 +510,7 @@ func (s *streamBuffer) skipLocked(pos uint64) (eff effects, err error) {
 	s.countRangesLocked()
 	s.checkBackpressureOnReadLocked(&eff)
 	s.updateLimitLocked(&eff, monotime())
-	s.wakeReadersLocked()
+	s.wakeReadersLocked(&eff)
 	s.checkGapLocked()
 	return eff, nil
 }

@@ -44,10 +44,7 @@ func (s *streamBuffer) endLockedInto(state streamState, err error, eff *effects)
 	s.retireBlockLocked()
 	s.countRangesLocked()
 	s.stopGapTimerLocked()
-	if s.wake != nil {
-		close(s.wake)
-		s.wake = nil
-	}
+	s.wakeReadersLocked(eff)
 }
 
 // fail fails an open stream from outside (FailStream).

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"testing/synctest"
+	"time"
 )
 
 // pattern returns n deterministic bytes that differ at every offset mod 251.
@@ -318,4 +320,44 @@ func splitOverlapping(rng *rand.Rand, n int) []Range {
 	}
 	rng.Shuffle(len(pieces), func(i, j int) { pieces[i], pieces[j] = pieces[j], pieces[i] })
 	return pieces
+}
+
+// TestEveryBlockedReaderWakes blocks three readers on one stream: a write
+// of two bytes read one at a time wakes two of them, each in turn (the
+// first woken leaves a byte and wakes the next), and Close wakes the last.
+func TestEveryBlockedReaderWakes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m := newTestManager(t, &PresentationConfig{GapTimeout: time.Hour})
+		mustCreate(t, m, 0)
+		s, _ := m.lookup(0)
+		got := make(chan error, 3)
+		for range 3 {
+			go func() {
+				var p [1]byte
+				_, err := s.Read(p[:])
+				got <- err
+			}()
+		}
+		synctest.Wait()
+		if err := m.WriteToStream(0, 0, []byte("ab"), nil); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		for range 2 {
+			if err := <-got; err != nil {
+				t.Fatalf("woken reader: %v", err)
+			}
+		}
+		select {
+		case err := <-got:
+			t.Fatalf("a third reader returned (%v) with nothing left to read", err)
+		default:
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-got; !errors.Is(err, ErrStreamClosed) {
+			t.Fatalf("reader after Close: %v, want ErrStreamClosed", err)
+		}
+	})
 }
