@@ -1,6 +1,7 @@
 package presentation
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -204,7 +205,7 @@ func (b *backpressureManager) GetBackpressureStatus() BackpressureStatus {
 			})
 		}
 	})
-	slices.SortFunc(st.ActiveStreams, func(x, y StreamBackpressureInfo) int { return cmpUint64(x.StreamID, y.StreamID) })
+	slices.SortFunc(st.ActiveStreams, func(x, y StreamBackpressureInfo) int { return cmp.Compare(x.StreamID, y.StreamID) })
 	return st
 }
 

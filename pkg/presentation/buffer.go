@@ -49,7 +49,3 @@ func (b *buffer) release(n int) int {
 
 // room returns how many bytes can still be appended.
 func (b *buffer) room() int { return len(b.data) - b.used }
-
-// sparse reports whether less than half of the buffer holds live bytes:
-// moving those bytes elsewhere frees more than it copies.
-func (b *buffer) sparse() bool { return 2*b.live < len(b.data) }

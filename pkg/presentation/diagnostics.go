@@ -1,6 +1,7 @@
 package presentation
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -46,22 +47,12 @@ func (m *dataPresentationManager) Diagnostics() Diagnostics {
 	}
 	m.mu.RUnlock()
 	slices.SortFunc(d.Streams, func(a, b StreamDiagnostics) int {
-		return cmpUint64(a.StreamID, b.StreamID)
+		return cmp.Compare(a.StreamID, b.StreamID)
 	})
 	d.SessionLimit = m.SessionLimit()
 	d.Window = *m.rwm.GetWindowStatus()
 	d.Backpressure = m.bpm.GetBackpressureStatus()
 	return d
-}
-
-func cmpUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (s *streamBuffer) diagnostics() StreamDiagnostics {

@@ -1,5 +1,7 @@
 package presentation
 
+import "sync"
+
 // Per-stream backpressure is decided and kept under the stream lock, where
 // the buffered byte count already is; a transition moves the session's
 // counters (atomics) and is reported to the callback after unlocking, so
@@ -53,48 +55,31 @@ func (s *streamBuffer) setBackpressureLocked(eff *effects, reason BackpressureRe
 }
 
 // timerGroup counts pending gap timers so Close can wait for every timer
-// callback to finish (no goroutine outlives the manager).
+// callback to finish (no goroutine outlives the manager); mu orders add
+// before closeAndWait, so that no timer starts once Wait may have begun.
 type timerGroup struct {
 	mu      mutex
-	n       int
 	closing bool
-	idle    chan struct{} // closed when n drops to 0 while closing
+	running sync.WaitGroup
 }
 
 // add records a timer about to start; false once the group is closing.
 func (g *timerGroup) add() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.closing {
-		return false
+	if !g.closing {
+		g.running.Add(1)
 	}
-	g.n++
-	return true
+	return !g.closing
 }
 
 // done records a timer that ran or was stopped.
-func (g *timerGroup) done() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.n--
-	if g.n == 0 && g.idle != nil {
-		close(g.idle)
-		g.idle = nil
-	}
-}
+func (g *timerGroup) done() { g.running.Done() }
 
 // closeAndWait refuses new timers and waits for the pending ones.
 func (g *timerGroup) closeAndWait() {
 	g.mu.Lock()
 	g.closing = true
-	if g.n == 0 {
-		g.mu.Unlock()
-		return
-	}
-	if g.idle == nil {
-		g.idle = make(chan struct{})
-	}
-	idle := g.idle
 	g.mu.Unlock()
-	<-idle
+	g.running.Wait()
 }
