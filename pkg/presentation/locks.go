@@ -15,8 +15,9 @@ import (
 //	    the session's sums (used, consumed, allocated, memory, ranges),
 //	    window growth (a compare-and-swap on allocated) and the global
 //	    backpressure reasons (one bit each) are atomics
-//	    checkGapLocked     timers.mu, only when the frame opens or
-//	                       closes the hole the reader waits at     3
+//	    checkGapLocked     timers.mu, only when the reader comes to
+//	                       a hole with later bytes buffered (the
+//	                       gap timer starts; stopping it takes none) 3
 //	  applyEffects         atomics and callbacks, no lock
 //
 // GetBuffer and PutBuffer take none (sync.Pool). countLocks makes every
