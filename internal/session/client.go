@@ -120,7 +120,6 @@ func dial(ctx context.Context, tr *quic.Transport, onClosed func(), addr string,
 	s.admission = data.NewAdmission(s.dpm, cs.deliveries, dataSession{s}, cs.admissionConfig())
 	cs.ranges = newRangesAnswerer(cs.answerRanges)
 	s.client = cs
-	s.dpm.SetGapCallback(cs.reportGap)
 	s.runPath(s.primary, cs.handlePrimary, s.admission.ForPath(s.primary.ID(), data.RoleOwner, s.primary), s.closeWith)
 	if c.ReportInterval > 0 {
 		s.wg.Add(1)

@@ -96,15 +96,34 @@ func newSession(role Role, conf *Config, sessionID []byte) (*Session, error) {
 	if role == RoleSecondary {
 		return s, nil
 	}
-	dpm, err := presentation.NewDataPresentationManager(conf.Presentation)
+	var pc presentation.PresentationConfig
+	if conf.Presentation != nil {
+		pc = *conf.Presentation
+	}
+	pc.Events = presentationEvents{s: s}
+	dpm, err := presentation.NewDataPresentationManager(&pc)
 	if err != nil {
 		cancel(err)
 		return nil, fmt.Errorf("kwik: receive side: %w", err)
 	}
 	s.dpm = dpm
 	s.ids = newStreamIDs(role == RoleClient, uint64(conf.MaxIncomingStreams))
-	dpm.SetLimitCallback(s.advertiseLimit)
 	return s, nil
+}
+
+// presentationEvents is what the receive side tells the session: credit
+// to advertise and, on a client, persistent gaps to ask the paths about.
+type presentationEvents struct {
+	presentation.NoEvents
+	s *Session
+}
+
+func (e presentationEvents) StreamLimitMoved(id, limit uint64) { e.s.advertiseLimit(id, limit) }
+
+func (e presentationEvents) GapPersists(g presentation.GapReport) {
+	if cs := e.s.client; cs != nil { // set before any path runs
+		cs.reportGap(g)
+	}
 }
 
 // Logger is the session's logger (Config.Logger with the session's

@@ -42,8 +42,6 @@ type backpressureManager struct {
 	escalations                        atomic.Uint64
 	byReason                           [numReasons]atomic.Uint64
 	activeTime                         atomic.Int64 // nanoseconds, ended episodes
-
-	callback atomic.Pointer[BackpressureCallback]
 }
 
 // ActivateBackpressure puts a stream under backpressure for reason (a new
@@ -209,15 +207,6 @@ func (b *backpressureManager) GetBackpressureStatus() BackpressureStatus {
 	return st
 }
 
-// SetBackpressureCallback sets the function told of every transition.
-func (b *backpressureManager) SetBackpressureCallback(cb BackpressureCallback) {
-	if cb == nil {
-		b.callback.Store(nil)
-		return
-	}
-	b.callback.Store(&cb)
-}
-
 // GetBackpressureStats returns the counters.
 func (b *backpressureManager) GetBackpressureStats() BackpressureStats {
 	st := BackpressureStats{
@@ -245,7 +234,6 @@ func (b *backpressureManager) notify(ev []bpEvent) {
 		return
 	}
 	log := b.m.config().Logger
-	cb := b.callback.Load()
 	for _, e := range ev {
 		if e.streamID == GlobalBackpressureStreamID {
 			level := slog.LevelInfo
@@ -256,8 +244,6 @@ func (b *backpressureManager) notify(ev []bpEvent) {
 		} else {
 			log.Debug("presentation: stream backpressure", "stream", e.streamID, "active", e.active, "reason", e.reason)
 		}
-		if cb != nil {
-			(*cb)(e.streamID, e.active, e.reason)
-		}
+		b.m.events.BackpressureChanged(e.streamID, e.active, e.reason)
 	}
 }

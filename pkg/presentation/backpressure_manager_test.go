@@ -29,7 +29,7 @@ func TestBackpressurePerStream(t *testing.T) {
 	mustCreate(t, m, 4)
 	b := m.BackpressureManager()
 	var log eventLog
-	b.SetBackpressureCallback(log.record)
+	on(&eventsOf(m).bp, log.record)
 	if err := b.ActivateBackpressure(4, BackpressureReasonNone); err == nil {
 		t.Fatal("activation without a reason accepted")
 	}
@@ -58,7 +58,7 @@ func TestBackpressureGlobalAndEscalation(t *testing.T) {
 	}
 	b := m.BackpressureManager()
 	var log eventLog
-	b.SetBackpressureCallback(log.record)
+	on(&eventsOf(m).bp, log.record)
 	_ = b.ActivateGlobalBackpressure(BackpressureReasonMemoryPressure)
 	_ = b.ActivateGlobalBackpressure(BackpressureReasonWindowExhausted)
 	_ = b.DeactivateGlobalBackpressure(BackpressureReasonMemoryPressure)
@@ -105,7 +105,7 @@ func TestBackpressureGlobalAndEscalation(t *testing.T) {
 func TestBackpressureFromBufferLevels(t *testing.T) {
 	m := newTestManager(t, &PresentationConfig{InitialStreamWindow: 100 << 10, MinStreamWindow: 64 << 10})
 	var log eventLog
-	m.BackpressureManager().SetBackpressureCallback(log.record)
+	on(&eventsOf(m).bp, log.record)
 	mustCreate(t, m, 0)
 	_ = m.WriteToStream(0, 0, pattern(80<<10), nil)
 	if m.bpm.IsBackpressureActive(0) {

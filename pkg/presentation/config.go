@@ -41,7 +41,7 @@ type PresentationConfig struct {
 	// window is exhausted, so that no stream deadlocks behind others (64 KiB).
 	MinStreamWindow uint64
 	// GapTimeout is how long a reader may wait at a hole while later bytes
-	// are buffered before the gap callback is told (2 s).
+	// are buffered before Events.GapPersists is told (2 s).
 	GapTimeout time.Duration
 	// BackpressureHighWater is the fraction of a stream's window buffered
 	// that starts per-stream backpressure (0.9).
@@ -75,6 +75,10 @@ type PresentationConfig struct {
 	MaxSessionRanges int
 	// Logger receives debug and warning records; nil discards them.
 	Logger *slog.Logger
+	// Events is told what the session acts on (credit to advertise,
+	// persistent gaps, backpressure); nil ignores them. It is read once,
+	// by NewDataPresentationManager: UpdateConfig keeps the first.
+	Events Events
 }
 
 // DefaultPresentationConfig returns a config with every default filled in.

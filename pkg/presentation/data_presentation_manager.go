@@ -28,9 +28,7 @@ type dataPresentationManager struct {
 	created uint64
 	removed uint64
 
-	onLimit        atomic.Pointer[func(streamID, limit uint64)]
-	onSessionLimit atomic.Pointer[func(limit uint64)]
-	onGap          atomic.Pointer[func(GapReport)]
+	events Events // given once at construction
 
 	memory atomic.Int64 // capacity of every buffer the streams hold
 	ranges atomic.Int64 // disjoint ranges buffered, all streams
@@ -56,6 +54,10 @@ func newDataPresentationManager(cfg *PresentationConfig) (*dataPresentationManag
 	m := &dataPresentationManager{
 		pool:    newBufferPool(),
 		streams: make(map[uint64]*streamBuffer),
+		events:  c.Events,
+	}
+	if m.events == nil {
+		m.events = NoEvents{}
 	}
 	m.rwm = &receiveWindowManager{m: m}
 	m.rwm.size.Store(c.SessionWindow)
@@ -263,33 +265,6 @@ func (m *dataPresentationManager) StreamLimit(streamID uint64) (uint64, error) {
 // SessionLimit returns the session's absolute limit.
 func (m *dataPresentationManager) SessionLimit() uint64 { return m.rwm.sessionLimit() }
 
-// SetLimitCallback sets the stream limit callback.
-func (m *dataPresentationManager) SetLimitCallback(f func(streamID uint64, limit uint64)) {
-	if f == nil {
-		m.onLimit.Store(nil)
-		return
-	}
-	m.onLimit.Store(&f)
-}
-
-// SetSessionLimitCallback sets the session limit callback.
-func (m *dataPresentationManager) SetSessionLimitCallback(f func(limit uint64)) {
-	if f == nil {
-		m.onSessionLimit.Store(nil)
-		return
-	}
-	m.onSessionLimit.Store(&f)
-}
-
-// SetGapCallback sets the persistent-gap callback.
-func (m *dataPresentationManager) SetGapCallback(f func(GapReport)) {
-	if f == nil {
-		m.onGap.Store(nil)
-		return
-	}
-	m.onGap.Store(&f)
-}
-
 // SenderBlocked answers a sender stuck at limit with the current limit.
 func (m *dataPresentationManager) SenderBlocked(streamID uint64, limit uint64) error {
 	s, err := m.lookup(streamID)
@@ -338,6 +313,7 @@ func (m *dataPresentationManager) UpdateConfig(cfg *PresentationConfig) error {
 		return err
 	}
 	c := cfg.withDefaults()
+	c.Events = m.config().Events
 	m.cfg.Store(c)
 	return m.rwm.SetWindowSize(c.SessionWindow)
 }
@@ -362,9 +338,7 @@ func (m *dataPresentationManager) applyEffects(s *streamBuffer, eff effects) {
 		m.advertiseSession()
 	}
 	if eff.advertise {
-		if f := m.onLimit.Load(); f != nil {
-			(*f)(s.id, eff.limit)
-		}
+		m.events.StreamLimitMoved(s.id, eff.limit)
 	}
 	m.bpm.notify(eff.bp)
 	if eff.ended {
@@ -379,17 +353,13 @@ func (eff *effects) wakeReader() {
 	}
 }
 
-// advertiseSession calls the session limit callback when the session limit
+// advertiseSession tells Events.SessionLimitMoved when the session limit
 // moved by a quarter of the session window since it was last told.
 func (m *dataPresentationManager) advertiseSession() {
-	f := m.onSessionLimit.Load()
 	limit := m.rwm.sessionLimit()
 	last := m.sessionAdvertised.Load()
-	if limit < last+m.rwm.size.Load()/4 || !m.sessionAdvertised.CompareAndSwap(last, limit) {
-		return
-	}
-	if f != nil {
-		(*f)(limit)
+	if limit >= last+m.rwm.size.Load()/4 && m.sessionAdvertised.CompareAndSwap(last, limit) {
+		m.events.SessionLimitMoved(limit)
 	}
 }
 
@@ -416,9 +386,7 @@ func (m *dataPresentationManager) checkMemoryPressure() {
 func (m *dataPresentationManager) reportGap(r GapReport) {
 	m.gapReports.Add(1)
 	m.config().Logger.Info("presentation: persistent gap", "stream", r.StreamID, "read_offset", r.ReadOffset, "missing", len(r.Missing), "age", r.Age)
-	if f := m.onGap.Load(); f != nil {
-		(*f)(r)
-	}
+	m.events.GapPersists(r)
 }
 
 // Close fails every stream with ErrClosed and stops every gap timer.

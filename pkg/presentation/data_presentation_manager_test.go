@@ -135,7 +135,7 @@ func TestManagerFlowControlLimitAndCallback(t *testing.T) {
 	m := newTestManager(t, &PresentationConfig{InitialStreamWindow: 64 << 10, MinStreamWindow: 64 << 10})
 	mustCreate(t, m, 0)
 	var limits []uint64
-	m.SetLimitCallback(func(id, limit uint64) { limits = append(limits, limit) })
+	on(&eventsOf(m).limit, func(id, limit uint64) { limits = append(limits, limit) })
 	if l, _ := m.StreamLimit(0); l != 64<<10 {
 		t.Fatalf("initial limit %d", l)
 	}
@@ -192,7 +192,7 @@ func TestManagerFlowControlLimitAndCallback(t *testing.T) {
 func TestManagerSessionLimit(t *testing.T) {
 	m := newTestManager(t, &PresentationConfig{SessionWindow: 1 << 20, InitialStreamWindow: 512 << 10, MinStreamWindow: 64 << 10})
 	var got []uint64
-	m.SetSessionLimitCallback(func(l uint64) { got = append(got, l) })
+	on(&eventsOf(m).session, func(l uint64) { got = append(got, l) })
 	mustCreate(t, m, 0)
 	if l := m.SessionLimit(); l != 1<<20 {
 		t.Fatalf("session limit %d, want the window", l)
@@ -259,7 +259,7 @@ func TestManagerGapCallback(t *testing.T) {
 	m := newTestManager(t, &PresentationConfig{GapTimeout: 10 * time.Millisecond})
 	mustCreate(t, m, 0)
 	reports := make(chan GapReport, 4)
-	m.SetGapCallback(func(r GapReport) {
+	on(&eventsOf(m).gap, func(r GapReport) {
 		select {
 		case reports <- r:
 		default:
@@ -406,7 +406,7 @@ func TestReorderGrowsWindow(t *testing.T) {
 	const win = 64 << 10
 	m := newTestManager(t, &PresentationConfig{InitialStreamWindow: win, MinStreamWindow: win, MaxStreamWindow: 16 * win})
 	var limits []uint64
-	m.SetLimitCallback(func(id, limit uint64) { limits = append(limits, id, limit) })
+	on(&eventsOf(m).limit, func(id, limit uint64) { limits = append(limits, id, limit) })
 	for _, id := range []uint64{0, 4} {
 		mustCreate(t, m, id)
 	}
@@ -469,7 +469,7 @@ func TestSenderBlockedGrowsWindowBehindGap(t *testing.T) {
 	mustCreate(t, m, 0)
 	mustCreate(t, m, 4)
 	var limits []uint64
-	m.SetLimitCallback(func(id, limit uint64) {
+	on(&eventsOf(m).limit, func(id, limit uint64) {
 		if id == 0 {
 			limits = append(limits, limit)
 		}

@@ -142,7 +142,7 @@ func TestRemoveAndCloseWakeReaders(t *testing.T) {
 func TestWindowExhaustion(t *testing.T) {
 	m := newTestManager(t, &PresentationConfig{SessionWindow: 256 << 10, InitialStreamWindow: 128 << 10, MinStreamWindow: 64 << 10})
 	var log eventLog
-	m.bpm.SetBackpressureCallback(log.record)
+	on(&eventsOf(m).bp, log.record)
 	mustCreate(t, m, 0)
 	mustCreate(t, m, 4)
 	if m.bpm.IsGlobalBackpressureActive() {
@@ -203,7 +203,7 @@ func TestPersistentGapRepeatsUntilFilled(t *testing.T) {
 	m := newTestManager(t, &PresentationConfig{GapTimeout: 5 * time.Millisecond})
 	mustCreate(t, m, 0)
 	reports := make(chan GapReport, 16)
-	m.SetGapCallback(func(r GapReport) {
+	on(&eventsOf(m).gap, func(r GapReport) {
 		select {
 		case reports <- r:
 		default:

@@ -2,14 +2,23 @@ package presentation
 
 import (
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// newTestManager returns a manager closed at the end of the test.
+// newTestManager returns a manager closed at the end of the test, whose
+// Events are a *testEvents unless cfg gives others.
 func newTestManager(t testing.TB, cfg *PresentationConfig) *dataPresentationManager {
 	t.Helper()
-	m, err := newDataPresentationManager(cfg)
+	var c PresentationConfig
+	if cfg != nil {
+		c = *cfg
+	}
+	if c.Events == nil {
+		c.Events = &testEvents{}
+	}
+	m, err := newDataPresentationManager(&c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,4 +96,52 @@ func leakedBuffers(m *dataPresentationManager) int {
 	}
 	m.mu.RUnlock()
 	return m.pool.outstanding() - len(reach)
+}
+
+// testEvents are the Events of a test manager: each calls the function a
+// test gave it with on, if any.
+type testEvents struct {
+	limit   atomic.Pointer[func(id, limit uint64)]
+	session atomic.Pointer[func(limit uint64)]
+	gap     atomic.Pointer[func(GapReport)]
+	bp      atomic.Pointer[func(id uint64, active bool, reason BackpressureReason)]
+	full    atomic.Pointer[func(full bool)]
+}
+
+// on makes the event behind p call f.
+func on[F any](p *atomic.Pointer[F], f F) { p.Store(&f) }
+
+// eventsOf returns the events of a manager made by newTestManager.
+func eventsOf(m DataPresentationManager) *testEvents {
+	return m.(*dataPresentationManager).events.(*testEvents)
+}
+
+func (e *testEvents) StreamLimitMoved(id, limit uint64) {
+	if f := e.limit.Load(); f != nil {
+		(*f)(id, limit)
+	}
+}
+
+func (e *testEvents) SessionLimitMoved(limit uint64) {
+	if f := e.session.Load(); f != nil {
+		(*f)(limit)
+	}
+}
+
+func (e *testEvents) GapPersists(r GapReport) {
+	if f := e.gap.Load(); f != nil {
+		(*f)(r)
+	}
+}
+
+func (e *testEvents) BackpressureChanged(id uint64, active bool, reason BackpressureReason) {
+	if f := e.bp.Load(); f != nil {
+		(*f)(id, active, reason)
+	}
+}
+
+func (e *testEvents) WindowFull(full bool) {
+	if f := e.full.Load(); f != nil {
+		(*f)(full)
+	}
 }

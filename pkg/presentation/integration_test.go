@@ -22,7 +22,7 @@ type limitWatch struct {
 
 func newLimitWatch(m DataPresentationManager) *limitWatch {
 	w := &limitWatch{ch: make(map[uint64]chan struct{})}
-	m.SetLimitCallback(func(id, _ uint64) {
+	on(&eventsOf(m).limit, func(id, _ uint64) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		if c, ok := w.ch[id]; ok {

@@ -68,17 +68,9 @@ type DataPresentationManager interface {
 	// SessionLimit is the absolute amount of data, summed over all
 	// streams, senders may send; it is never below the sum of stream limits.
 	SessionLimit() uint64
-	// SetLimitCallback sets the function told when a stream limit moved by
-	// a quarter of its window since last told. It runs outside every lock
-	// and must not block.
-	SetLimitCallback(func(streamID uint64, limit uint64))
-	// SetSessionLimitCallback is the same for the session limit.
-	SetSessionLimitCallback(func(limit uint64))
-	// SenderBlocked reports a STREAM_DATA_BLOCKED at limit: the limit
-	// callback runs at once with the current limit if it is higher.
+	// SenderBlocked reports a STREAM_DATA_BLOCKED at limit: Events'
+	// StreamLimitMoved is told at once of the current limit if it is higher.
 	SenderBlocked(streamID uint64, limit uint64) error
-	// SetGapCallback sets the function told of persistent gaps.
-	SetGapCallback(func(GapReport))
 	// MissingRanges returns what the stream still needs.
 	MissingRanges(streamID uint64) (MissingRanges, error)
 	// SetRTT gives auto-tuning the path RTT.
@@ -107,7 +99,7 @@ type DataPresentationManager interface {
 	ForceCleanup() uint64
 
 	// Close fails every stream; blocked readers get ErrClosed. It waits for
-	// running gap callbacks, so it must not be called from one.
+	// running gap reports, so it must not be called from Events.GapPersists.
 	Close() error
 }
 
@@ -187,10 +179,6 @@ type ReceiveWindowManager interface {
 	IsWindowFull() bool
 	// GetWindowUtilization is buffered bytes / window.
 	GetWindowUtilization() float64
-	// SetWindowFullCallback sets the function called when the window fills.
-	SetWindowFullCallback(func())
-	// SetWindowAvailableCallback sets the function called when it has room again.
-	SetWindowAvailableCallback(func())
 }
 
 // BackpressureManager tracks per-stream and global backpressure. While a
@@ -213,8 +201,38 @@ type BackpressureManager interface {
 	IsGlobalBackpressureActive() bool
 	// GetBackpressureStatus returns the active streams and global reasons.
 	GetBackpressureStatus() BackpressureStatus
-	// SetBackpressureCallback sets the function told of transitions.
-	SetBackpressureCallback(cb BackpressureCallback)
 	// GetBackpressureStats returns the counters.
 	GetBackpressureStats() BackpressureStats
 }
+
+// Events is what a manager tells its owner (the session): the one way the
+// receive side calls up, given once in PresentationConfig.Events. Every
+// method runs outside every presentation lock and must not block; events
+// from different goroutines may arrive out of order (the manager's state
+// methods are authoritative). Embed NoEvents to implement only some.
+type Events interface {
+	// StreamLimitMoved: a stream's limit moved by a quarter of its window
+	// since last told (or a blocked sender should hear of it at once).
+	StreamLimitMoved(streamID, limit uint64)
+	// SessionLimitMoved: the session limit moved by a quarter of the
+	// session window since last told.
+	SessionLimitMoved(limit uint64)
+	// GapPersists: a reader has waited at a hole for GapTimeout while later
+	// bytes are buffered; repeated every GapTimeout until it is filled.
+	GapPersists(GapReport)
+	// BackpressureChanged: backpressure started (active) or stopped for a
+	// stream, or for the session (streamID GlobalBackpressureStreamID).
+	BackpressureChanged(streamID uint64, active bool, reason BackpressureReason)
+	// WindowFull: the bytes buffered reached the session window (full), or
+	// dropped below it again.
+	WindowFull(full bool)
+}
+
+// NoEvents ignores every event.
+type NoEvents struct{}
+
+func (NoEvents) StreamLimitMoved(uint64, uint64)                      {}
+func (NoEvents) SessionLimitMoved(uint64)                             {}
+func (NoEvents) GapPersists(GapReport)                                {}
+func (NoEvents) BackpressureChanged(uint64, bool, BackpressureReason) {}
+func (NoEvents) WindowFull(bool)                                      {}

@@ -77,9 +77,9 @@ func TestLocksPerFrame(t *testing.T) {
 		EscalationStreams: 2, GapTimeout: time.Hour,
 	})
 	var advertised, bp int
-	m.SetLimitCallback(func(uint64, uint64) { advertised++ })
+	on(&eventsOf(m).limit, func(uint64, uint64) { advertised++ })
 	m.SetRTT(time.Hour) // every read is fast enough to auto-tune
-	m.BackpressureManager().SetBackpressureCallback(func(uint64, bool, BackpressureReason) { bp++ })
+	on(&eventsOf(m).bp, func(uint64, bool, BackpressureReason) { bp++ })
 	for _, id := range []uint64{0, 4} {
 		mustCreate(t, m, id)
 	}

@@ -15,9 +15,6 @@ type receiveWindowManager struct {
 	allocated atomic.Uint64 // sum of the shares
 	used      atomic.Uint64 // bytes buffered, all streams
 	consumed  atomic.Uint64 // bytes read or released, all streams
-
-	onFull      atomic.Pointer[func()]
-	onAvailable atomic.Pointer[func()]
 }
 
 // SetWindowSize changes the session window. Shrinking below the allocated
@@ -144,19 +141,11 @@ func (w *receiveWindowManager) SlideWindow(bytesConsumed uint64) error {
 	return nil
 }
 
-// crossed calls the full or available callback when the buffered bytes
-// went from before to after across the session window.
+// crossed tells Events.WindowFull when the buffered bytes went from before
+// to after across the session window.
 func (w *receiveWindowManager) crossed(before, after uint64) {
-	size := w.size.Load()
-	var f *func()
-	switch {
-	case before < size && after >= size:
-		f = w.onFull.Load()
-	case before >= size && after < size:
-		f = w.onAvailable.Load()
-	}
-	if f != nil {
-		(*f)()
+	if size := w.size.Load(); (before < size) != (after < size) {
+		w.m.events.WindowFull(after >= size)
 	}
 }
 
@@ -195,23 +184,4 @@ func (w *receiveWindowManager) IsWindowFull() bool { return w.used.Load() >= w.s
 // GetWindowUtilization returns buffered bytes / session window.
 func (w *receiveWindowManager) GetWindowUtilization() float64 {
 	return float64(w.used.Load()) / float64(w.size.Load())
-}
-
-// SetWindowFullCallback sets the function called (outside locks) when the
-// buffered bytes reach the session window.
-func (w *receiveWindowManager) SetWindowFullCallback(f func()) {
-	if f == nil {
-		w.onFull.Store(nil)
-		return
-	}
-	w.onFull.Store(&f)
-}
-
-// SetWindowAvailableCallback sets the function called when they drop below it again.
-func (w *receiveWindowManager) SetWindowAvailableCallback(f func()) {
-	if f == nil {
-		w.onAvailable.Store(nil)
-		return
-	}
-	w.onAvailable.Store(&f)
 }

@@ -84,8 +84,13 @@ func TestReceiveWindowSlideAndCallbacks(t *testing.T) {
 	m := newTestManager(t, &PresentationConfig{SessionWindow: 100, InitialStreamWindow: 100, MinStreamWindow: 100, MaxStreamWindow: 100})
 	w := m.ReceiveWindowManager()
 	var full, avail int
-	w.SetWindowFullCallback(func() { full++ })
-	w.SetWindowAvailableCallback(func() { avail++ })
+	on(&eventsOf(m).full, func(f bool) {
+		if f {
+			full++
+		} else {
+			avail++
+		}
+	})
 	w.RecordData(60)
 	if w.IsWindowFull() || w.GetWindowUtilization() != 0.6 {
 		t.Fatalf("utilisation %v", w.GetWindowUtilization())
@@ -108,9 +113,9 @@ func TestReceiveWindowSlideAndCallbacks(t *testing.T) {
 	if st.Used != 80 || st.Consumed != 30 {
 		t.Fatalf("status %+v", st)
 	}
-	w.SetWindowFullCallback(nil)
+	on(&eventsOf(m).full, func(bool) {})
 	w.RecordData(50)
 	if full != 1 {
-		t.Fatal("cleared callback called")
+		t.Fatal("replaced event function called")
 	}
 }

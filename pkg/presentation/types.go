@@ -91,16 +91,10 @@ func (r BackpressureReason) String() string {
 	return fmt.Sprintf("BackpressureReason(%d)", uint8(r))
 }
 
-// GlobalBackpressureStreamID is the stream ID a BackpressureCallback receives
-// for session-wide (global) transitions. It is above the 62-bit stream ID space.
+// GlobalBackpressureStreamID is the stream ID Events.BackpressureChanged
+// receives for session-wide (global) transitions. It is above the 62-bit
+// stream ID space.
 const GlobalBackpressureStreamID = ^uint64(0)
-
-// BackpressureCallback is told when backpressure starts (active) or stops
-// for a stream, or for the session (streamID == GlobalBackpressureStreamID).
-// It runs outside every presentation lock and must not block. Transitions
-// made by different goroutines may be reported out of order; the
-// BackpressureManager's state methods are authoritative.
-type BackpressureCallback func(streamID uint64, active bool, reason BackpressureReason)
 
 // StreamMetadata describes a stream when its buffer is created.
 type StreamMetadata struct {
@@ -147,7 +141,7 @@ type MissingRanges struct {
 	Truncated bool
 }
 
-// GapReport is passed to the gap callback when a stream's reader has been
+// GapReport is passed to Events.GapPersists when a stream's reader has been
 // stuck at a hole for PresentationConfig.GapTimeout while later bytes arrived.
 type GapReport struct {
 	StreamID   uint64
