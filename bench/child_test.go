@@ -81,14 +81,22 @@ func runChild(spec string) int {
 // garbage and print its live heap in bytes as a line of its standard output.
 const childHeapQuery = "heap"
 
-// answerHeapQueries answers every heap query read from in until in ends.
+// childCPUQuery, a line on the child's standard input, makes it print the
+// CPU time it used so far, in nanoseconds, as a line of its standard output.
+const childCPUQuery = "cpu"
+
+// answerHeapQueries answers every heap or CPU query read from in until in
+// ends.
 func answerHeapQueries(in io.Reader, out io.Writer) {
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
-		if sc.Text() == childHeapQuery {
+		switch sc.Text() {
+		case childHeapQuery:
 			runtime.GC()
 			runtime.GC() // the first one's finalizers and sweeps are done
 			fmt.Fprintln(out, currentHeap().Live)
+		case childCPUQuery:
+			fmt.Fprintln(out, int64(harness.CPUTime()))
 		}
 	}
 }
@@ -104,7 +112,19 @@ type child struct {
 // liveHeap returns the child's live heap after a garbage collection.
 func (c *child) liveHeap(tb testing.TB) uint64 {
 	tb.Helper()
-	if _, err := fmt.Fprintln(c.stdin, childHeapQuery); err != nil {
+	return c.query(tb, childHeapQuery)
+}
+
+// cpuTime returns the CPU time the child used so far.
+func (c *child) cpuTime(tb testing.TB) time.Duration {
+	tb.Helper()
+	return time.Duration(c.query(tb, childCPUQuery))
+}
+
+// query asks the child q and returns its answer.
+func (c *child) query(tb testing.TB, q string) uint64 {
+	tb.Helper()
+	if _, err := fmt.Fprintln(c.stdin, q); err != nil {
 		tb.Fatal(err)
 	}
 	line, ok := <-c.lines
@@ -113,7 +133,7 @@ func (c *child) liveHeap(tb testing.TB) uint64 {
 	}
 	n, err := strconv.ParseUint(line, 10, 64)
 	if err != nil {
-		tb.Fatalf("benchmark server process: heap %q: %v", line, err)
+		tb.Fatalf("benchmark server process: %s %q: %v", q, line, err)
 	}
 	return n
 }

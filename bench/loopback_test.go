@@ -27,15 +27,22 @@ const mib = 1 << 20
 
 // dialChild dials a child server started with spec.
 func dialChild(b *testing.B, spec childSpec, conf *kwik.Config) *kwik.Session {
-	addr, tlsConf := startChild(b, spec)
+	sess, _ := dialChildProcess(b, spec, conf)
+	return sess
+}
+
+// dialChildProcess is dialChild that also returns the child, to ask it
+// for its CPU time or heap.
+func dialChildProcess(b *testing.B, spec childSpec, conf *kwik.Config) (*kwik.Session, *child) {
+	c := startChildProcess(b, spec)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	sess, err := kwik.Dial(ctx, addr, tlsConf, conf)
+	sess, err := kwik.Dial(ctx, c.addr, c.tls, conf)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { sess.CloseWithError(0, "") })
-	return sess
+	return sess, c
 }
 
 // readBuffers returns one read buffer per stream; the benchmarks allocate
@@ -72,7 +79,8 @@ func fetchAll(ctx context.Context, sess *kwik.Session, bufs [][]byte, size int64
 // child process) and reports the client's peak heap above its level before
 // the transfer, next to the receive-memory bound of the presentation layer
 // (SessionWindow + streams × MinStreamWindow), and the client's CPU seconds
-// per GiB.
+// per GiB, and the server's (the child's: on 2 cores the two compete, and
+// the server's share of the per-stream cost is as large as the client's).
 //
 //	go test -run '^$' -bench Scale -benchtime 1x -count 3 ./bench
 func BenchmarkScale(b *testing.B) {
@@ -80,7 +88,7 @@ func BenchmarkScale(b *testing.B) {
 	def := presentation.DefaultPresentationConfig()
 	for _, streams := range []int{1, 100, 1000, 10000} {
 		b.Run(fmt.Sprintf("streams=%d", streams), func(b *testing.B) {
-			sess := dialChild(b, childSpec{MaxStreams: streams}, nil)
+			sess, server := dialChildProcess(b, childSpec{MaxStreams: streams}, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			bufs := readBuffers(streams)
@@ -89,16 +97,17 @@ func BenchmarkScale(b *testing.B) {
 			heap := startHeapSampler(5 * time.Millisecond)
 			b.SetBytes(total)
 			b.ResetTimer()
-			cpu0 := harness.CPUTime()
+			cpu0, serverCPU0 := harness.CPUTime(), server.cpuTime(b)
 			for range b.N {
 				if err := fetchAll(ctx, sess, bufs, total/int64(streams)); err != nil {
 					heap.Stop()
 					b.Fatal(err)
 				}
 			}
-			cpu := harness.CPUTime() - cpu0
+			cpu, serverCPU := harness.CPUTime()-cpu0, server.cpuTime(b)-serverCPU0
 			b.StopTimer()
 			b.ReportMetric(harness.CPUPerGiB(cpu, total*int64(b.N)), "client-cpu-s/GiB")
+			b.ReportMetric(harness.CPUPerGiB(serverCPU, total*int64(b.N)), "server-cpu-s/GiB")
 			peak := heap.Stop()
 			bound := def.SessionWindow + uint64(streams)*def.MinStreamWindow
 			b.ReportMetric(float64(peak.Inuse-min(peak.Inuse, base.Inuse))/mib, "peak-heap-MiB")
