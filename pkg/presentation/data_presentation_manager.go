@@ -92,7 +92,7 @@ func (m *dataPresentationManager) CreateStreamBuffer(streamID uint64, meta *Stre
 		return streamErr(streamID, ErrStreamExists)
 	}
 	window, exhausted := m.allocateStreamWindow(meta)
-	m.streams[streamID] = newStreamBuffer(streamID, meta, m, m.pool, window)
+	m.streams[streamID] = newStreamBuffer(streamID, meta, m, window)
 	m.created++
 	m.mu.Unlock()
 	if exhausted {
@@ -107,16 +107,18 @@ func (m *dataPresentationManager) RemoveStreamBuffer(streamID uint64) error {
 	m.mu.Lock()
 	s, ok := m.streams[streamID]
 	if !ok {
+		closed := m.closed
 		m.mu.Unlock()
-		if m.isClosed() {
+		if closed {
 			return ErrClosed
 		}
 		return streamErr(streamID, ErrStreamNotFound)
 	}
 	delete(m.streams, streamID)
 	m.removed++
+	var eff effects
 	s.mu.Lock()
-	eff := s.endLocked(stateClosed, streamErr(streamID, ErrStreamClosed))
+	s.endLocked(stateClosed, streamErr(streamID, ErrStreamClosed), &eff)
 	m.gone.add(&s.st)
 	s.mu.Unlock()
 	m.mu.Unlock()
@@ -156,12 +158,6 @@ func (m *dataPresentationManager) lookup(streamID uint64) (*streamBuffer, error)
 		return nil, ErrClosed
 	}
 	return nil, streamErr(streamID, ErrStreamNotFound)
-}
-
-func (m *dataPresentationManager) isClosed() bool {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	return m.closed
 }
 
 // GetBuffer returns a pooled slice of length n.
@@ -218,23 +214,14 @@ func (m *dataPresentationManager) ReadFromStreamContext(ctx context.Context, str
 	return s.readWait(ctx, p, nil)
 }
 
-// expired is a channel that is always ready: a timeout that already passed.
-var expired = func() chan time.Time {
-	c := make(chan time.Time)
-	close(c)
-	return c
-}()
-
 // ReadFromStreamWithTimeout is ReadFromStream bounded by d.
 func (m *dataPresentationManager) ReadFromStreamWithTimeout(streamID uint64, p []byte, d time.Duration) (int, error) {
 	s, err := m.lookup(streamID)
 	if err != nil {
 		return 0, err
 	}
-	if d <= 0 {
-		return s.readWait(context.Background(), p, expired)
-	}
-	t := time.NewTimer(d)
+	t := time.NewTimer(d) // d <= 0: fires at once, after the first look
+
 	defer t.Stop()
 	return s.readWait(context.Background(), p, t.C)
 }
@@ -400,8 +387,9 @@ func (m *dataPresentationManager) Close() error {
 	streams := m.streams
 	m.streams = make(map[uint64]*streamBuffer)
 	for _, s := range streams {
+		var eff effects
 		s.mu.Lock()
-		eff := s.endLocked(stateClosed, ErrClosed)
+		s.endLocked(stateClosed, ErrClosed, &eff)
 		m.gone.add(&s.st)
 		s.mu.Unlock()
 		eff.wakeReader()

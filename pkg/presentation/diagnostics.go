@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -85,39 +86,28 @@ func (s *streamBuffer) diagnostics() StreamDiagnostics {
 // DumpState writes Diagnostics as text, one line per stream.
 func (m *dataPresentationManager) DumpState(w io.Writer) error {
 	d := m.Diagnostics()
-	ew := &errWriter{w: w}
-	ew.printf("presentation state at %s\n", d.Time.Format(time.RFC3339Nano))
-	ew.printf("session: window=%d allocated=%d available=%d used=%d (%.1f%%) consumed=%d limit=%d streams=%d\n",
+	var ew strings.Builder
+	fmt.Fprintf(&ew, "presentation state at %s\n", d.Time.Format(time.RFC3339Nano))
+	fmt.Fprintf(&ew, "session: window=%d allocated=%d available=%d used=%d (%.1f%%) consumed=%d limit=%d streams=%d\n",
 		d.Window.TotalSize, d.Window.Allocated, d.Window.Available, d.Window.Used, 100*d.Window.Utilization,
 		d.Window.Consumed, d.SessionLimit, len(d.Streams))
-	ew.printf("backpressure: global=%t reasons=%v streams=%d\n",
+	fmt.Fprintf(&ew, "backpressure: global=%t reasons=%v streams=%d\n",
 		d.Backpressure.GlobalActive, d.Backpressure.GlobalReasons, len(d.Backpressure.ActiveStreams))
 	for _, s := range d.Streams {
 		fin := "?"
 		if s.FinalSizeKnown {
 			fin = fmt.Sprint(s.FinalSize)
 		}
-		ew.printf("stream %d: state=%s read=%d limit=%d advertised=%d window=%d buffered=%d chunks=%d final=%s backpressure=%t received=%v gaps=%v",
+		fmt.Fprintf(&ew, "stream %d: state=%s read=%d limit=%d advertised=%d window=%d buffered=%d chunks=%d final=%s backpressure=%t received=%v gaps=%v",
 			s.StreamID, s.State, s.ReadOffset, s.Limit, s.Advertised, s.Window, s.Buffered, s.Chunks, fin, s.Backpressure, s.Received, s.Gaps)
 		if s.GapAge > 0 {
-			ew.printf(" gap_age=%s", s.GapAge)
+			fmt.Fprintf(&ew, " gap_age=%s", s.GapAge)
 		}
 		if s.Err != "" {
-			ew.printf(" err=%q", s.Err)
+			fmt.Fprintf(&ew, " err=%q", s.Err)
 		}
-		ew.printf("\n")
+		fmt.Fprintf(&ew, "\n")
 	}
-	return ew.err
-}
-
-// errWriter keeps the first write error so DumpState can print freely.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) printf(format string, args ...any) {
-	if e.err == nil {
-		_, e.err = fmt.Fprintf(e.w, format, args...)
-	}
+	_, err := io.WriteString(w, ew.String())
+	return err
 }

@@ -132,9 +132,7 @@ func (e *timeoutError) Timeout() bool { return true }
 func (e *timeoutError) Temporary() bool { return true }
 
 // Is makes errors.Is(err, os.ErrDeadlineExceeded) true.
-func (e *timeoutError) Is(target error) bool {
-	return target == os.ErrDeadlineExceeded
-}
+func (e *timeoutError) Is(target error) bool { return target == os.ErrDeadlineExceeded }
 
 // ConfigError reports an invalid PresentationConfig field.
 type ConfigError struct {

@@ -107,7 +107,6 @@ type streamBuffer struct {
 	id   uint64
 	meta StreamMetadata
 	m    *dataPresentationManager
-	pool *bufferPool
 
 	mu         mutex
 	chunks     sortedList[chunk] // unread received bytes, ordered and disjoint
@@ -147,8 +146,8 @@ type streamBuffer struct {
 	st  streamCounters
 }
 
-func newStreamBuffer(id uint64, meta *StreamMetadata, m *dataPresentationManager, pool *bufferPool, window uint64) *streamBuffer {
-	s := &streamBuffer{id: id, m: m, pool: pool, window: window, shared: true}
+func newStreamBuffer(id uint64, meta *StreamMetadata, m *dataPresentationManager, window uint64) *streamBuffer {
+	s := &streamBuffer{id: id, m: m, window: window, shared: true}
 	if meta != nil {
 		s.meta = *meta
 	}
@@ -197,7 +196,7 @@ func (s *streamBuffer) write(off uint64, data []byte, pooled bool, md DataMetada
 	err = s.writeLocked(&eff, off, data, &own, md)
 	s.mu.Unlock()
 	if pooled && !(mayKeep && own == nil) { // not kept: copied, duplicate or refused
-		s.pool.putSlice(data)
+		s.m.pool.putSlice(data)
 	}
 	return eff, err
 }
@@ -244,7 +243,7 @@ func (s *streamBuffer) writeLocked(eff *effects, off uint64, data []byte, own *[
 		if !ok {
 			s.st.conflicts++
 			cerr := &ConflictError{StreamID: s.id, Offset: conflictAt, PathID: md.PathID}
-			s.failLocked(cerr, eff)
+			s.endLocked(stateFailed, cerr, eff)
 			return cerr
 		}
 		if off <= s.contig && s.contig < end {
@@ -573,8 +572,9 @@ func (s *streamBuffer) Cleanup() {
 
 // Close releases every buffered byte; readers get ErrStreamClosed.
 func (s *streamBuffer) Close() error {
+	var eff effects
 	s.mu.Lock()
-	eff := s.endLocked(stateClosed, streamErr(s.id, ErrStreamClosed))
+	s.endLocked(stateClosed, streamErr(s.id, ErrStreamClosed), &eff)
 	s.mu.Unlock()
 	s.apply(eff)
 	return nil

@@ -12,20 +12,10 @@ import (
 // violations reject the write only: the stream's own data is intact and the
 // session closes the offending path. Persistent gaps are reported.
 
-// failLocked fails the stream with err (what its readers get).
-func (s *streamBuffer) failLocked(err error, eff *effects) {
-	s.endLockedInto(stateFailed, err, eff)
-}
-
-// endLocked moves an open stream to state, releasing every buffered byte,
-// stopping its gap timer and waking its readers. A stream already ended
-// keeps its first error.
-func (s *streamBuffer) endLocked(state streamState, err error) (eff effects) {
-	s.endLockedInto(state, err, &eff)
-	return eff
-}
-
-func (s *streamBuffer) endLockedInto(state streamState, err error, eff *effects) {
+// endLocked moves an open stream to state (failed: err is what its readers
+// get), releasing every buffered byte, stopping its gap timer and waking
+// its readers. A stream already ended keeps its first error.
+func (s *streamBuffer) endLocked(state streamState, err error, eff *effects) {
 	if s.state != stateOpen {
 		if state == stateClosed { // removal of a failed stream: final state
 			s.state = stateClosed
@@ -58,7 +48,7 @@ func (s *streamBuffer) fail(err error) error {
 		return streamErr(s.id, ErrStreamClosed)
 	}
 	var eff effects
-	s.failLocked(err, &eff)
+	s.endLocked(stateFailed, err, &eff)
 	s.mu.Unlock()
 	s.apply(eff)
 	return nil

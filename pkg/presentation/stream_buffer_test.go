@@ -222,7 +222,7 @@ func TestStreamBufferReadPosition(t *testing.T) {
 
 func TestStreamBufferReleasesPooledBuffers(t *testing.T) {
 	b := newTestStream(t, 0, 1<<20)
-	pool := b.pool
+	pool := b.m.pool
 	data := pattern(24 << 10)
 	// A payload that lands whole in a hole is kept: the chunk owns it.
 	in := pool.getSlice(8 << 10)

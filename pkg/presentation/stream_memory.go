@@ -33,19 +33,19 @@ func (s *streamBuffer) memLimitLocked() uint64 { return 2*s.window + 2*blockSize
 func (s *streamBuffer) holdLocked(n int) {
 	s.capacity += uint64(n)
 	s.m.memory.Add(int64(n))
-	s.pool.held.Add(1)
+	s.m.pool.held.Add(1)
 }
 
 // freeLocked forgets n bytes of memory the stream gave back.
 func (s *streamBuffer) freeLocked(n int) {
 	s.capacity -= uint64(n)
 	s.m.memory.Add(-int64(n))
-	s.pool.held.Add(-1)
+	s.m.pool.held.Add(-1)
 }
 
 // newBlockLocked returns a fresh block the stream holds, with one reference.
 func (s *streamBuffer) newBlockLocked() *buffer {
-	b := s.pool.newBuffer(s.pool.getSlice(blockSize))
+	b := s.m.pool.newBuffer(s.m.pool.getSlice(blockSize))
 	s.holdLocked(len(b.data))
 	return b
 }
@@ -90,7 +90,7 @@ func (s *streamBuffer) dropLocked(k *chunk) {
 		return
 	}
 	s.freeLocked(cap(k.mem))
-	s.pool.putSlice(k.mem)
+	s.m.pool.putSlice(k.mem)
 	k.mem = nil
 }
 

@@ -15,14 +15,14 @@ const (
 )
 
 // String returns the type's name.
-func (t StreamType) String() string {
-	switch t {
-	case StreamTypeData:
-		return "data"
-	case StreamTypeControl:
-		return "control"
+func (t StreamType) String() string { return nameOf(uint8(t), "StreamType", "data", "control") }
+
+// nameOf returns names[v], or typ(v) for a value without a name.
+func nameOf(v uint8, typ string, names ...string) string {
+	if int(v) < len(names) {
+		return names[v]
 	}
-	return fmt.Sprintf("StreamType(%d)", uint8(t))
+	return fmt.Sprintf("%s(%d)", typ, v)
 }
 
 // StreamPriority orders streams when the session is under pressure: only
@@ -40,17 +40,7 @@ const (
 
 // String returns the priority's name.
 func (p StreamPriority) String() string {
-	switch p {
-	case StreamPriorityNormal:
-		return "normal"
-	case StreamPriorityLow:
-		return "low"
-	case StreamPriorityHigh:
-		return "high"
-	case StreamPriorityCritical:
-		return "critical"
-	}
-	return fmt.Sprintf("StreamPriority(%d)", uint8(p))
+	return nameOf(uint8(p), "StreamPriority", "normal", "low", "high", "critical")
 }
 
 // DataFlags qualify one write.
@@ -81,14 +71,9 @@ const (
 	BackpressureReasonManual                             // activated by the application
 )
 
-var backpressureReasonNames = [...]string{"none", "buffer-full", "slow-consumer", "window-exhausted", "memory-pressure", "escalation", "manual"}
-
 // String returns the reason's name.
 func (r BackpressureReason) String() string {
-	if int(r) < len(backpressureReasonNames) {
-		return backpressureReasonNames[r]
-	}
-	return fmt.Sprintf("BackpressureReason(%d)", uint8(r))
+	return nameOf(uint8(r), "BackpressureReason", "none", "buffer-full", "slow-consumer", "window-exhausted", "memory-pressure", "escalation", "manual")
 }
 
 // GlobalBackpressureStreamID is the stream ID Events.BackpressureChanged
