@@ -258,9 +258,12 @@ func TestGetResumes(t *testing.T) {
 		}
 		sum += p.Stats.BytesReceived
 	}
-	// Spread may duplicate a piece at the end; it never sends what was
-	// before the start.
-	if sum < rest || sum > rest+rest/2 {
+	// Spread duplicates late pieces, and how many depends on timing (1.59
+	// times the rest was seen on a loaded machine), but a piece has at most
+	// one copy per path: with two paths, at most twice the rest. Sending
+	// from 0 instead of the start would carry at least rest+start, about
+	// three times the rest.
+	if sum < rest || sum > 2*rest {
 		t.Errorf("the paths carried %d bytes for the last %d of the object (the first %d not wanted)", sum, rest, start)
 	}
 	t.Logf("resumed at %d: %d bytes on the paths for %d wanted", start, sum, rest)
