@@ -78,11 +78,87 @@ func Receive(ctx context.Context, conn LaneAcceptor, h Handler) error {
 	}
 }
 
+// laneBuffer is the buffer a lane reads headers (and small frames) through.
+const laneBuffer = 16 << 10
+
+// largeFrame is the payload from which a lane reads around its buffer: the
+// bytes of a payload that the buffer took with the header are copied out
+// of it, and the rest go straight from quic-go into the payload's buffer;
+// after such a frame the next header is read with a small fill, so that
+// the buffer takes little of the next payload. A frame smaller than this
+// costs less copied twice than read with one more call into quic-go: many
+// small frames share one fill of the buffer.
+const largeFrame = 4 << 10
+
+// headerFill is how much a lane reads for a header after a large frame: the
+// longest header and some.
+const headerFill = 64
+
+// laneSource is a lane's quic-go stream as its buffer reads it: limit, if
+// not zero, caps each fill.
+type laneSource struct {
+	r     io.Reader
+	limit int
+}
+
+func (s *laneSource) Read(p []byte) (int, error) {
+	if s.limit > 0 && len(p) > s.limit {
+		p = p[:s.limit]
+	}
+	return s.r.Read(p)
+}
+
+// laneReader is a lane: its buffer, and the stream behind it for reading
+// large payloads around the buffer.
+type laneReader struct {
+	buf *bufio.Reader
+	src *laneSource
+}
+
+func newLaneReader(r io.Reader) *laneReader {
+	src := &laneSource{r: r}
+	return &laneReader{buf: bufio.NewReaderSize(src, laneBuffer), src: src}
+}
+
+// Read reads what the buffer holds, and reads past it from the stream once
+// it is empty, so that p is filled without a copy through the buffer.
+func (l *laneReader) Read(p []byte) (int, error) {
+	if n := l.buf.Buffered(); n > 0 {
+		return l.buf.Read(p[:min(len(p), n)])
+	}
+	return l.src.r.Read(p)
+}
+
+// frameRead is called after each frame: how the next header is read
+// depends on how large this one was.
+func (l *laneReader) frameRead(length int) {
+	if length >= largeFrame {
+		l.src.limit = headerFill
+	} else {
+		l.src.limit = 0
+	}
+}
+
+// payloadReader returns what reads a payload of n bytes.
+func (l *laneReader) payloadReader(n int) io.Reader {
+	if n >= largeFrame {
+		return l
+	}
+	return l.buf
+}
+
+// laneStream is a lane as its reader uses it; *quic.ReceiveStream is one.
+type laneStream interface {
+	io.Reader
+	CancelRead(quic.StreamErrorCode)
+}
+
 // readLane reads frames from one lane until it ends or fails.
-func readLane(ctx context.Context, str *quic.ReceiveStream, h Handler) error {
+func readLane(ctx context.Context, str laneStream, h Handler) error {
 	stop := context.AfterFunc(ctx, func() { str.CancelRead(0) })
 	defer stop()
-	r := bufio.NewReaderSize(str, 16<<10)
+	lr := newLaneReader(str)
+	r := lr.buf
 	if err := wire.ReadLaneMagic(r); err != nil {
 		str.CancelRead(0)
 		return &PathError{Code: wire.ProtocolViolation, Reason: fmt.Sprintf("bad lane: %v", err)}
@@ -101,16 +177,18 @@ func readLane(ctx context.Context, str *quic.ReceiveStream, h Handler) error {
 		}
 		switch err := h.Admit(hdr); {
 		case err == nil:
-			if err := readPayload(r, hdr, h); err != nil {
+			if err := readPayload(lr.payloadReader(hdr.Length), hdr, h); err != nil {
 				return err
 			}
 		case errors.Is(err, ErrDiscard):
-			if _, err := r.Discard(hdr.Length); err != nil {
+			// io.Discard reads through its own buffer, in bounded reads.
+			if _, err := io.CopyN(io.Discard, lr.payloadReader(hdr.Length), int64(hdr.Length)); err != nil {
 				return payloadError(hdr, err)
 			}
 		default:
 			return err
 		}
+		lr.frameRead(hdr.Length)
 	}
 }
 
