@@ -83,7 +83,8 @@ func (s *Session) SendRawData(pathID, streamID uint64, data []byte) error {
 
 // Deliveries returns, for one stream, how many bytes the client reported
 // receiving through each path (by path ID), and a channel closed when a
-// newer report arrives or a path changes state.
+// newer report arrives, a path changes state or the client raises a
+// stream's send credit (MAX_STREAM_DATA).
 func (s *Session) Deliveries(streamID uint64) (map[uint64]uint64, <-chan struct{}) {
 	return s.s.Deliveries(streamID)
 }

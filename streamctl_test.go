@@ -22,11 +22,11 @@ func TestStreamCredit(t *testing.T) {
 	defer ctl.Shutdown(context.Canceled)
 	s, _ := wrapStream(str, nil)
 	credit := streamctl.Of(s)
-	if limit, _ := credit.SendLimit(); limit != 10 {
+	if limit := credit.SendLimit(); limit != 10 {
 		t.Fatalf("SendLimit = %d, want 10", limit)
 	}
 	ctl.UpdateLimit(20)
-	if limit, _ := credit.SendLimit(); limit != 20 {
+	if limit := credit.SendLimit(); limit != 20 {
 		t.Fatalf("SendLimit = %d after the session raised it to 20", limit)
 	}
 	credit.DataBlocked()

@@ -35,7 +35,7 @@ type spreadFeed struct {
 func (f *spreadFeed) feed(ctx context.Context) {
 	for {
 		counts, changed := f.sess.Deliveries(uint64(f.str.StreamID()))
-		limit, credit := streamctl.Of(f.str).SendLimit()
+		limit := streamctl.Of(f.str).SendLimit() // a raise closes changed too
 		if limit > f.offset {
 			f.d.SetReceiverLimit(limit - f.offset)
 		}
@@ -53,7 +53,6 @@ func (f *spreadFeed) feed(ctx context.Context) {
 		}
 		select {
 		case <-changed:
-		case <-credit:
 		case <-ctx.Done():
 			return
 		}

@@ -76,3 +76,50 @@ func TestDeliveryReportBounded(t *testing.T) {
 		t.Fatalf("report for a path never added: %v, want a protocol violation", err)
 	}
 }
+
+// TestDeliveriesWakeEveryWaiter: the channel Deliveries returns is closed
+// for every goroutine holding it (each Spread's feed, the CLI's monitor)
+// by one report, and by a raise of a stream's send credit, which Spread
+// paces its pieces by; a MAX_STREAM_DATA that raises nothing wakes no one.
+// This is why signal, not a gate, serves it: a receive from a gate's
+// channel takes the gate, and a caller outside the module never gives it
+// back, so one report would wake one holder.
+func TestDeliveriesWakeEveryWaiter(t *testing.T) {
+	s := offlineSession(t, RolePrimary, nil)
+	ss := &serverState{
+		s:          s,
+		paths:      map[uint64]*transport.Path{0: s.primary},
+		deliveries: make(map[uint64]map[uint64]uint64),
+		byPath:     make(map[uint64]*pathDeliveries),
+		ledger:     newLedger(DefaultMaxAssignments),
+	}
+	s.server = ss
+	s.peerWindow = 100
+	s.mu.Lock()
+	_, err := s.newStreamLocked(1)
+	s.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, feed := s.Deliveries(1)
+	_, monitor := s.Deliveries(1)
+	if err := ss.handle(&wire.DeliveryReport{Deliveries: []wire.Delivery{{PathID: 0, StreamID: 1, Bytes: 10}}}); err != nil {
+		t.Fatal(err)
+	}
+	if !closedNow(feed) || !closedNow(monitor) {
+		t.Fatalf("one report woke feed %v, monitor %v; want both", closedNow(feed), closedNow(monitor))
+	}
+	_, changed := s.Deliveries(1)
+	if _, err := s.handleStreamControl(&wire.MaxStreamData{StreamID: 1, Limit: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if closedNow(changed) {
+		t.Fatal("a MAX_STREAM_DATA below the credit woke Deliveries' waiters")
+	}
+	if _, err := s.handleStreamControl(&wire.MaxStreamData{StreamID: 1, Limit: 1 << 40}); err != nil {
+		t.Fatal(err)
+	}
+	if !closedNow(changed) {
+		t.Fatal("a raise of the stream's credit did not wake Deliveries' waiters")
+	}
+}

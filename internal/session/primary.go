@@ -41,7 +41,7 @@ type serverState struct {
 	ended      []uint64 // streams whose reports are still kept, oldest first
 	byPath     map[uint64]*pathDeliveries
 	failures   []PieceEvent // for PieceFailures; at most maxPendingFailures
-	reportSig  signal       // a report or piece failure arrived, or a path changed state
+	reportSig  signal       // a report or piece failure arrived, a path changed state, or a stream's credit grew
 	// ledger mirrors the client's assignments, to refuse what it would.
 	ledger *ledger
 }
@@ -216,6 +216,14 @@ func (ss *serverState) pathStatus(f *wire.PathStatus) error {
 		w <- err
 	}
 	return nil
+}
+
+// creditGrew wakes Deliveries' waiters: the client raised a stream's send
+// credit, which Spread paces its pieces by.
+func (ss *serverState) creditGrew() {
+	ss.mu.Lock()
+	ss.reportSig.notify()
+	ss.mu.Unlock()
 }
 
 // setPathState moves p to state and, if that changed it, publishes the
@@ -431,7 +439,8 @@ func (s *Session) MissingRanges(ctx context.Context, streamID uint64) (presentat
 
 // Deliveries returns, for one stream, how many bytes the client reported
 // receiving through each path (by path ID), and a channel closed when a
-// newer report arrives or a path changes state.
+// newer report arrives, a path changes state or the client raises a
+// stream's send credit.
 func (s *Session) Deliveries(streamID uint64) (map[uint64]uint64, <-chan struct{}) {
 	ss := s.server
 	if ss == nil {

@@ -229,8 +229,8 @@ func (s *Session) handleStreamControl(f wire.Frame) (ok bool, err error) {
 	switch f := f.(type) {
 	case *wire.MaxStreamData:
 		str, err := s.streamForControl(f.StreamID)
-		if str != nil {
-			str.UpdateLimit(f.Limit)
+		if str != nil && str.UpdateLimit(f.Limit) && s.server != nil {
+			s.server.creditGrew() // Spread paces itself by the credit
 		}
 		return true, err
 	case *wire.StopSending:

@@ -1,8 +1,11 @@
 package session
 
 // signal serves only Deliveries, whose callers are handed a channel to put
-// in their own select (Spread, the CLI's monitor); every wait inside the
-// module uses internal/gate.
+// in their own select (Spread's feed, the CLI's monitor); every wait inside
+// the module uses internal/gate. A gate cannot serve Deliveries: a receive
+// from its channel takes the gate, which a caller outside the module never
+// gives back, so a change would wake one holder of the channel instead of
+// all (TestDeliveriesWakeEveryWaiter).
 //
 // signal wakes every goroutine waiting for a change at once. Its owner's
 // mutex guards it: wait returns a channel closed at the next notify, or

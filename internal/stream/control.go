@@ -15,12 +15,12 @@ type Control struct{ s *Stream }
 func (c *Control) Stream() *Stream { return c.s }
 
 // SendLimit returns the absolute offset the peer lets this side write up
-// to, and a channel closed when it (or the write side's state) changes.
-func (c *Control) SendLimit() (uint64, <-chan struct{}) {
+// to.
+func (c *Control) SendLimit() uint64 {
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.limit, s.credit
+	s.lock()
+	defer s.unlock()
+	return s.limit
 }
 
 // DataBlocked tells the peer that this side has bytes to send beyond its
@@ -30,23 +30,25 @@ func (c *Control) SendLimit() (uint64, <-chan struct{}) {
 // receiver may widen the stream's window.
 func (c *Control) DataBlocked() {
 	s := c.s
-	s.mu.Lock()
+	s.lock()
 	if s.complete || s.sendErr != nil {
-		s.mu.Unlock()
+		s.unlock()
 		return
 	}
 	s.unlockAndAnnounceBlocked()
 }
 
-// UpdateLimit raises the send credit to limit (MAX_STREAM_DATA).
-func (c *Control) UpdateLimit(limit uint64) {
+// UpdateLimit raises the send credit to limit (MAX_STREAM_DATA) and
+// reports whether it grew.
+func (c *Control) UpdateLimit(limit uint64) (raised bool) {
 	s := c.s
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if limit > s.limit {
-		s.limit = limit
-		s.wakeWriters()
+	s.lock()
+	defer s.unlock()
+	if limit <= s.limit {
+		return false
 	}
+	s.limit = limit
+	return true
 }
 
 // HandleStopSending is the peer's STOP_SENDING: writes fail with its code and
@@ -54,24 +56,20 @@ func (c *Control) UpdateLimit(limit uint64) {
 // itself (a secondary's data refused by the client) keeps the reason.
 func (c *Control) HandleStopSending(code wire.ErrorCode, reason string) {
 	s := c.s
-	s.mu.Lock()
+	s.lock()
 	if code == wire.NoError { // the peer read everything: nothing to reset
-		if !s.complete {
-			s.complete = true
-			s.wakeWriters()
-		}
-		s.mu.Unlock()
+		s.complete = true
+		s.unlock()
 		s.finishSend()
 		return
 	}
 	if s.sendErr != nil || s.complete {
-		s.mu.Unlock()
+		s.unlock()
 		return
 	}
 	s.sendErr = s.peerError(code, reason)
 	final := s.end
-	s.wakeWriters()
-	s.mu.Unlock()
+	s.unlock()
 	if s.cfg.Recv != nil {
 		s.cfg.Control.Send(&wire.ResetStream{StreamID: s.cfg.ID, ErrorCode: code, FinalSize: final})
 	}
@@ -93,7 +91,7 @@ func (c *Control) HandleReset(code wire.ErrorCode) {
 // closes. It does not report the stream as done.
 func (c *Control) Shutdown(err error) {
 	s := c.s
-	s.mu.Lock()
+	s.lock()
 	if s.sendErr == nil {
 		s.sendErr = err
 	}
@@ -102,8 +100,7 @@ func (c *Control) Shutdown(err error) {
 	}
 	s.shutdown = true
 	s.doneSent = true
-	s.wakeWriters()
-	s.mu.Unlock()
+	s.unlock()
 	s.cancelCtx(err)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/kwik-transport/kwik/internal/gate"
 	"github.com/kwik-transport/kwik/internal/wire"
 	"github.com/kwik-transport/kwik/pkg/presentation"
 )
@@ -86,9 +87,12 @@ type Stream struct {
 	writeMu       sync.Mutex // serialises Writes
 	writeOff      uint64     // where the next Write lands; guarded by writeMu
 
-	mu        sync.Mutex
+	// gate is the lock of what follows. Its condition: a writer waiting
+	// for credit may go on (writable); every unlock works it out again, so
+	// the writer a change lets go, once done, leaves it set for the next.
+	gate      gate.Gate
+	blocked   []*creditWait // the writers waiting for credit
 	limit     uint64        // highest offset the peer lets us write up to
-	credit    chan struct{} // closed and replaced when limit or the write side's state changes
 	blockedAt uint64        // limit+1 when STREAM_DATA_BLOCKED was sent for it
 	end       uint64        // highest offset accepted (sent or being sent) so far
 	finalSet  bool          // Close fixed the final size: Write is over, WriteAt may fill in below it
@@ -116,8 +120,8 @@ func New(parent context.Context, cfg Config) (*Stream, *Control) {
 		cancelCtx:     cancel,
 		readDeadline:  newDeadline(),
 		writeDeadline: newDeadline(),
+		gate:          gate.New(),
 		limit:         cfg.InitialLimit,
-		credit:        make(chan struct{}),
 	}
 	if cfg.Recv == nil {
 		s.readErr = ErrWriteOnly
@@ -135,9 +139,9 @@ func (s *Stream) Context() context.Context { return s.ctx }
 // Read reads the next contiguous bytes of the stream. It returns io.EOF once
 // every byte up to the final size has been read.
 func (s *Stream) Read(p []byte) (int, error) {
-	s.mu.Lock()
+	s.lock()
 	err := s.readErr
-	s.mu.Unlock()
+	s.unlock()
 	if err != nil {
 		return 0, err
 	}
@@ -172,12 +176,12 @@ func (s *Stream) Read(p []byte) (int, error) {
 // CancelRead abandons the read side: buffered data is dropped and the peer
 // is asked to stop sending with code.
 func (s *Stream) CancelRead(code quic.StreamErrorCode) {
-	s.mu.Lock()
+	s.lock()
 	if s.readErr != nil {
-		s.mu.Unlock()
+		s.unlock()
 		return
 	}
-	s.mu.Unlock()
+	s.unlock()
 	err := &quic.StreamError{StreamID: s.StreamID(), ErrorCode: code}
 	s.cfg.Recv.FailStream(s.cfg.ID, err)
 	s.cfg.Control.Send(&wire.StopSending{StreamID: s.cfg.ID, ErrorCode: wire.ApplicationCode(uint64(code))})
@@ -204,13 +208,13 @@ func (s *Stream) SetDeadline(t time.Time) error {
 	return nil
 }
 
-// unlockAndAnnounceBlocked unlocks s.mu and sends STREAM_DATA_BLOCKED unless it
+// unlockAndAnnounceBlocked unlocks the stream and sends STREAM_DATA_BLOCKED unless it
 // was sent for the current limit already.
 func (s *Stream) unlockAndAnnounceBlocked() {
 	limit := s.limit
 	announce := s.blockedAt != limit+1
 	s.blockedAt = limit + 1
-	s.mu.Unlock()
+	s.unlock()
 	if announce {
 		s.cfg.Control.Send(&wire.StreamDataBlocked{StreamID: s.cfg.ID, Limit: limit})
 	}
@@ -228,38 +232,39 @@ func (s *Stream) peerError(code wire.ErrorCode, reason string) error {
 	return &RefusedError{StreamError: &quic.StreamError{StreamID: s.StreamID(), ErrorCode: quic.StreamErrorCode(code), Remote: true}, Reason: reason}
 }
 
-// wakeWriters makes waiting writers look again; s.mu is held.
-func (s *Stream) wakeWriters() {
-	close(s.credit)
-	s.credit = make(chan struct{})
-}
+// lock acquires the stream's state, whatever the gate's condition.
+func (s *Stream) lock() { s.gate.Lock() }
+
+// unlock releases the stream's state, with the gate set if a waiting
+// writer may now go on.
+func (s *Stream) unlock() { s.gate.Unlock(s.writable()) }
 
 func (s *Stream) finishRead(err error) {
-	s.mu.Lock()
+	s.lock()
 	if s.readErr == nil {
 		s.readErr = err
 	}
-	s.mu.Unlock()
+	s.unlock()
 	s.maybeDone()
 }
 
 // finishSend marks the write side over: nothing more will be sent.
 func (s *Stream) finishSend() {
-	s.mu.Lock()
+	s.lock()
 	s.sendDone = true
-	s.mu.Unlock()
+	s.unlock()
 	s.cancelCtx(io.EOF)
 	s.maybeDone()
 }
 
 // maybeDone reports the stream to its session once both sides are over.
 func (s *Stream) maybeDone() {
-	s.mu.Lock()
+	s.lock()
 	done := s.sendDone && s.readErr != nil && !s.doneSent
 	if done {
 		s.doneSent = true
 	}
-	s.mu.Unlock()
+	s.unlock()
 	if done && s.cfg.OnDone != nil {
 		s.cfg.OnDone(s.cfg.ID)
 	}

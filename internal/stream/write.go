@@ -72,23 +72,18 @@ func (s *Stream) send(p []byte, off uint64, appending bool) (int, error) {
 // accepts the first of them (up to one frame) as part of the stream: from
 // then on Close counts them in the final size. It returns how many.
 func (s *Stream) reserve(off uint64, size int, appending bool) (int, error) {
+	s.lock()
+	defer s.unlock()
 	for {
-		s.mu.Lock()
-		credit := s.credit
 		n, err := s.tryReserve(off, size, appending)
 		if err != errNoCredit {
-			s.mu.Unlock()
 			return n, err
 		}
-		s.unlockAndAnnounceBlocked()
-		select {
-		case <-credit:
-		case <-s.writeDeadline.done():
-		}
+		s.waitCredit(&creditWait{off: off, end: off + uint64(size), appending: appending})
 	}
 }
 
-// tryReserve is reserve without waiting; s.mu is held. The deadline is
+// tryReserve is reserve without waiting; the stream is locked. The deadline is
 // looked at before the credit so that a deadline in the past fails every
 // write, whatever the credit and lanes would allow.
 func (s *Stream) tryReserve(off uint64, size int, appending bool) (int, error) {
@@ -129,12 +124,12 @@ func (s *Stream) sendFrame(p []byte, off uint64) error {
 	h := wire.StreamHeader{StreamID: s.cfg.ID, Offset: off}
 	err := s.cfg.Data.WriteFrame(deadlineContext{Context: s.ctx, passed: s.writeDeadline.done()}, h, p)
 	if errors.Is(err, errDeadline) {
-		s.mu.Lock()
+		s.lock()
 		promised := s.finalSet
 		if !promised && s.end == off+uint64(len(p)) {
 			s.end = off
 		}
-		s.mu.Unlock()
+		s.unlock()
 		if !promised {
 			return errDeadline
 		}
@@ -148,8 +143,8 @@ func (s *Stream) sendFrame(p []byte, off uint64) error {
 
 // writeError turns a frame-sending failure into what Write returns.
 func (s *Stream) writeError(err error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	if s.sendErr != nil {
 		return s.sendErr
 	}
@@ -191,14 +186,14 @@ func (s *Stream) CloseWithSize(size int64) error {
 // finish sets the final size (atEnd: where the accepted bytes end) and
 // sends FIN there.
 func (s *Stream) finish(final uint64, atEnd bool) error {
-	s.mu.Lock()
+	s.lock()
 	switch {
 	case s.finalSet, s.shutdown:
-		s.mu.Unlock()
+		s.unlock()
 		return nil
 	case s.sendErr != nil:
 		err := s.sendErr
-		s.mu.Unlock()
+		s.unlock()
 		return err
 	}
 	if atEnd {
@@ -206,12 +201,11 @@ func (s *Stream) finish(final uint64, atEnd bool) error {
 	}
 	if final < s.end {
 		end := s.end
-		s.mu.Unlock()
+		s.unlock()
 		return fmt.Errorf("kwik: final size %d is below the %d bytes already written", final, end)
 	}
 	s.finalSet, s.final = true, final
-	s.wakeWriters() // a blocked Write returns ErrWriteClosed
-	s.mu.Unlock()
+	s.unlock()
 	if err := s.waitFinalCredit(final); err != nil {
 		return err
 	}
@@ -220,9 +214,9 @@ func (s *Stream) finish(final uint64, atEnd bool) error {
 	if err := s.cfg.Data.WriteFrame(s.parent, wire.StreamHeader{StreamID: s.cfg.ID, Offset: final, Fin: true}, nil); err != nil {
 		return s.writeError(err)
 	}
-	s.mu.Lock()
+	s.lock()
 	s.finSent = true
-	s.mu.Unlock()
+	s.unlock()
 	// The write side stays open for fill-ins below the final size until
 	// the peer says it has everything (STOP_SENDING with NoError).
 	s.cancelCtx(io.EOF)
@@ -232,13 +226,12 @@ func (s *Stream) finish(final uint64, atEnd bool) error {
 // waitFinalCredit waits until the peer's limit covers the final size; on
 // failure it unsets the final size.
 func (s *Stream) waitFinalCredit(final uint64) error {
+	s.lock()
+	defer s.unlock()
 	for {
-		s.mu.Lock()
-		credit := s.credit
 		var err error
 		switch {
 		case s.complete || final <= s.limit:
-			s.mu.Unlock()
 			return nil
 		case s.sendErr != nil:
 			err = s.sendErr
@@ -247,29 +240,24 @@ func (s *Stream) waitFinalCredit(final uint64) error {
 		}
 		if err != nil {
 			s.finalSet = false
-			s.mu.Unlock()
 			return err
 		}
-		s.unlockAndAnnounceBlocked()
-		select {
-		case <-credit:
-		case <-s.writeDeadline.done():
-		}
+		// final > limit >= 0: the peer's credit must pass final-1.
+		s.waitCredit(&creditWait{off: final - 1, end: final})
 	}
 }
 
 // CancelWrite abandons the write side: the peer is told with code, pending
 // and later writes fail.
 func (s *Stream) CancelWrite(code quic.StreamErrorCode) {
-	s.mu.Lock()
+	s.lock()
 	if s.finSent || s.sendErr != nil {
-		s.mu.Unlock()
+		s.unlock()
 		return
 	}
 	final := s.end
 	s.sendErr = &quic.StreamError{StreamID: s.StreamID(), ErrorCode: code}
-	s.wakeWriters()
-	s.mu.Unlock()
+	s.unlock()
 	if s.cfg.Recv != nil {
 		s.cfg.Control.Send(&wire.ResetStream{StreamID: s.cfg.ID, ErrorCode: wire.ApplicationCode(uint64(code)), FinalSize: final})
 	}

@@ -11,9 +11,9 @@ import "fmt"
 // Credit is a stream's send credit.
 type Credit interface {
 	// SendLimit returns the absolute offset the peer lets this side write
-	// up to, and a channel closed when it (or the write side's state)
-	// changes.
-	SendLimit() (uint64, <-chan struct{})
+	// up to. On a primary, the channel of Session.Deliveries is closed when
+	// it grows.
+	SendLimit() uint64
 	// DataBlocked tells the peer that this side holds bytes back for lack
 	// of credit (STREAM_DATA_BLOCKED), once per limit value.
 	DataBlocked()

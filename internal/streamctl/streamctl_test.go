@@ -20,17 +20,13 @@ func TestOf(t *testing.T) {
 	str, ctl := stream.New(context.Background(), stream.Config{ID: 4, Control: &ctrl, InitialLimit: 10})
 	defer ctl.Shutdown(context.Canceled)
 	credit := streamctl.Of(str)
-	limit, changed := credit.SendLimit()
-	if limit != 10 {
+	if limit := credit.SendLimit(); limit != 10 {
 		t.Fatalf("SendLimit = %d, want 10", limit)
 	}
-	ctl.UpdateLimit(20)
-	select {
-	case <-changed:
-	default:
-		t.Fatal("raising the limit did not close the channel")
+	if !ctl.UpdateLimit(20) {
+		t.Fatal("UpdateLimit(20) from 10 did not report a raise")
 	}
-	if limit, _ := credit.SendLimit(); limit != 20 {
+	if limit := credit.SendLimit(); limit != 20 {
 		t.Fatalf("SendLimit = %d after the session raised it to 20", limit)
 	}
 	credit.DataBlocked()
