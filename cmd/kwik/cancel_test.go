@@ -71,13 +71,16 @@ func TestGetWarnsOfAMissingSecondaryAtOnce(t *testing.T) {
 	servedFile(t, root, "f.bin", 4<<20)
 	ctx := testContext(t, 90*time.Second)
 	sec := serveInProcess(t, ctx, nil, "--role", "secondary", "--root", root, "--listen", "127.0.0.1:0")
-	// A port nothing listens on: bound, then released.
+	// A port that never answers: bound for the whole test and never read.
+	// Released, it could be handed to the next listener on 127.0.0.1:0
+	// (this test's own primaries, or any test running beside it), which
+	// would answer the client's handshake with the wrong certificate.
 	c, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() })
 	down := c.LocalAddr().String()
-	c.Close()
 	for _, tc := range []struct {
 		name, secondary, why string
 	}{
