@@ -127,8 +127,7 @@ func (s *Session) StreamWriter(streamID uint64) (*stream.Stream, error) {
 			Data:         s.primary.Sender(),
 			Control:      s.primary.Control(),
 			MaxFrameSize: s.conf.MaxFrameSize,
-			SessionErr:   s.Err,
-			OnDone:       sec.writerDone,
+			Owner:        writerOwner{sec},
 		})
 		sec.writers[streamID] = w
 	}

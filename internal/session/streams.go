@@ -103,9 +103,7 @@ func (s *Session) newStreamLocked(id uint64) (*stream.Control, error) {
 		Recv:         s.dpm,
 		InitialLimit: s.peerWindow,
 		MaxFrameSize: s.conf.MaxFrameSize,
-		SessionErr:   s.Err,
-		OnDone:       s.streamDone,
-		OnComplete:   s.streamComplete,
+		Owner:        streamOwner{s},
 	})
 	s.streams[id] = ctl
 	return ctl, nil

@@ -111,8 +111,8 @@ type streamSetup struct {
 	data    *fakeData
 	ctrl    *fakeControl
 	dpm     presentation.DataPresentationManager
-	done    chan uint64 // OnDone calls
-	eof     chan uint64 // OnComplete calls
+	done    chan uint64 // StreamDone calls
+	eof     chan uint64 // StreamComplete calls
 	sessErr error
 }
 
@@ -129,9 +129,7 @@ func newStreamSetup(t *testing.T, limit uint64, frameSize int, writeOnly bool) *
 		Control:      s.ctrl,
 		InitialLimit: limit,
 		MaxFrameSize: frameSize,
-		SessionErr:   func() error { return s.sessErr },
-		OnDone:       func(id uint64) { s.done <- id },
-		OnComplete:   func(id uint64) { s.eof <- id },
+		Owner:        s,
 	}
 	if !writeOnly {
 		dpm, err := presentation.NewDataPresentationManager(nil)
@@ -148,6 +146,11 @@ func newStreamSetup(t *testing.T, limit uint64, frameSize int, writeOnly bool) *
 	t.Cleanup(func() { s.ctl.Shutdown(context.Canceled) })
 	return s
 }
+
+// Err, StreamDone and StreamComplete make the setup the stream's Owner.
+func (s *streamSetup) Err() error               { return s.sessErr }
+func (s *streamSetup) StreamDone(id uint64)     { s.done <- id }
+func (s *streamSetup) StreamComplete(id uint64) { s.eof <- id }
 
 // deliver puts bytes into the stream's receive side, as a path would.
 func (s *streamSetup) deliver(t *testing.T, off uint64, data string, fin bool) {

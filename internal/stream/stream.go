@@ -53,6 +53,21 @@ type ControlSender interface {
 	Send(f wire.Frame) error
 }
 
+// Owner is the session a stream belongs to, as the stream calls up into
+// it. It is given once, in Config, as data.Session is to the admission
+// path: the one way KWIK's lower layers call into the session.
+type Owner interface {
+	// Err returns why the session closed, or nil while it is open.
+	Err() error
+	// StreamDone is told once, when both directions of stream id are
+	// finished.
+	StreamDone(id uint64)
+	// StreamComplete is told once, when Read reached the end of stream id,
+	// so that the session can tell every sender (STOP_SENDING with
+	// NoError) that nothing more is needed. A write-only stream never is.
+	StreamComplete(id uint64)
+}
+
 // Config is what a Stream needs from the session that owns it.
 type Config struct {
 	ID      uint64
@@ -64,15 +79,16 @@ type Config struct {
 	// InitialLimit is the send credit before any MAX_STREAM_DATA.
 	InitialLimit uint64
 	MaxFrameSize int
-	// SessionErr returns why the session closed, or nil while it is open.
-	SessionErr func() error
-	// OnDone is called once, when both directions are finished.
-	OnDone func(id uint64)
-	// OnComplete is called once when Read reached the end of the stream, so
-	// the session can tell every sender (STOP_SENDING with NoError) that
-	// nothing more is needed.
-	OnComplete func(id uint64)
+	// Owner is the session; nil for a stream no session owns (tests).
+	Owner Owner
 }
+
+// noOwner is the Owner of a stream no session owns.
+type noOwner struct{}
+
+func (noOwner) Err() error            { return nil }
+func (noOwner) StreamDone(uint64)     {}
+func (noOwner) StreamComplete(uint64) {}
 
 // Stream is a bidirectional KWIK stream. Read and Write have io semantics;
 // WriteAt lets a server write at any offset, in any order, from any number
@@ -111,6 +127,9 @@ type Stream struct {
 func New(parent context.Context, cfg Config) (*Stream, *Control) {
 	if cfg.MaxFrameSize <= 0 {
 		cfg.MaxFrameSize = DefaultMaxFrameSize
+	}
+	if cfg.Owner == nil {
+		cfg.Owner = noOwner{}
 	}
 	ctx, cancel := context.WithCancelCause(parent)
 	s := &Stream{
@@ -160,14 +179,14 @@ func (s *Stream) Read(p []byte) (int, error) {
 	case errors.Is(err, errDeadline):
 		return n, err
 	case errors.Is(err, presentation.ErrClosed):
-		if serr := s.cfg.SessionErr(); serr != nil {
+		if serr := s.cfg.Owner.Err(); serr != nil {
 			err = serr
 		}
 		return n, err
 	}
 	// EOF, a reset, a cancel or a corrupted stream: the read side is over.
-	if err == io.EOF && s.cfg.OnComplete != nil {
-		s.cfg.OnComplete(s.cfg.ID)
+	if err == io.EOF {
+		s.cfg.Owner.StreamComplete(s.cfg.ID)
 	}
 	s.finishRead(err)
 	return n, err
@@ -265,7 +284,7 @@ func (s *Stream) maybeDone() {
 		s.doneSent = true
 	}
 	s.unlock()
-	if done && s.cfg.OnDone != nil {
-		s.cfg.OnDone(s.cfg.ID)
+	if done {
+		s.cfg.Owner.StreamDone(s.cfg.ID)
 	}
 }

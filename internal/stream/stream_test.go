@@ -323,23 +323,23 @@ func TestReadEOFAndDone(t *testing.T) {
 		t.Fatalf("ReadAll = %q, %v", got, err)
 	}
 	if id := <-s.eof; id != testID {
-		t.Fatalf("OnComplete(%d)", id)
+		t.Fatalf("StreamComplete(%d)", id)
 	}
 	select {
 	case <-s.done:
-		t.Fatal("OnDone before the write side ended")
+		t.Fatal("StreamDone before the write side ended")
 	default:
 	}
 	s.str.Close()
 	s.ctl.HandleStopSending(wire.NoError, "")
 	if id := <-s.done; id != testID {
-		t.Fatalf("OnDone(%d)", id)
+		t.Fatalf("StreamDone(%d)", id)
 	}
 	s.str.CancelWrite(1)
 	s.ctl.HandleStopSending(wire.NoError, "")
 	select {
 	case <-s.done:
-		t.Fatal("OnDone called twice")
+		t.Fatal("StreamDone called twice")
 	default:
 	}
 }

@@ -148,10 +148,8 @@ func (s *Stream) writeError(err error) error {
 	if s.sendErr != nil {
 		return s.sendErr
 	}
-	if s.cfg.SessionErr != nil {
-		if serr := s.cfg.SessionErr(); serr != nil {
-			return serr
-		}
+	if serr := s.cfg.Owner.Err(); serr != nil {
+		return serr
 	}
 	return err
 }
