@@ -164,7 +164,7 @@ func (d *demo) run(ctx context.Context) *demoReport {
 	killCtx, stopKiller := context.WithCancel(ctx)
 	var killer sync.WaitGroup
 	if o.killAfter > 0 {
-		killer.Go(func() { d.killLater(killCtx, victim, start) })
+		killer.Go(func() { d.killLater(killCtx, tr, victim, start) })
 	}
 
 	h := sha256.New()
@@ -284,9 +284,15 @@ func (d *demo) startServers(ctx, srvCtx context.Context, wg *sync.WaitGroup, con
 	return nil
 }
 
-// killLater cuts victim's link after --kill-secondary-after, unless ctx
-// ends first.
-func (d *demo) killLater(ctx context.Context, victim *demoPath, start time.Time) {
+// killLater cuts victim's link after --kill-secondary-after, but not
+// before victim's path has joined the transfer: the cut is to show a
+// secondary dying mid-transfer, and on a loaded machine the joins can take
+// longer than the delay asked for, when a cut would only make victim fail
+// to join. Nothing is cut if ctx ends first or victim never joins.
+func (d *demo) killLater(ctx context.Context, tr fileserve.Transfer, victim *demoPath, start time.Time) {
+	if st, ok := d.awaitPath(ctx, tr, victim, func(st kwik.PathState) bool { return st != kwik.PathPending }); !ok || st.Terminal() {
+		return
+	}
 	t := time.NewTimer(time.Until(start.Add(d.opts.killAfter)))
 	defer t.Stop()
 	select {
@@ -304,17 +310,23 @@ func (d *demo) killLater(ctx context.Context, victim *demoPath, start time.Time)
 func (d *demo) awaitDeath(ctx context.Context, tr fileserve.Transfer, victim *demoPath) {
 	ctx, cancel := context.WithTimeout(ctx, d.opts.idle+5*time.Second)
 	defer cancel()
+	d.awaitPath(ctx, tr, victim, kwik.PathState.Terminal)
+}
+
+// awaitPath waits until the primary has victim's path in a state done
+// accepts, and returns it; ok is false if ctx ended first.
+func (d *demo) awaitPath(ctx context.Context, tr fileserve.Transfer, victim *demoPath, done func(kwik.PathState) bool) (st kwik.PathState, ok bool) {
 	for {
 		_, changed := tr.Session.Deliveries(tr.StreamID) // closed when a path changes state
 		for _, info := range tr.Session.AllPaths() {
-			if info.Address == victim.addr && info.State.Terminal() {
-				return
+			if info.Address == victim.addr && done(info.State) {
+				return info.State, true
 			}
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return
+			return 0, false
 		}
 	}
 }
