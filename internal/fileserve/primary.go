@@ -193,7 +193,13 @@ func (p *Primary) serveStream(ctx, serverCtx context.Context, sess *kwik.Session
 		log.Info("sent", "stream", str.StreamID(), "name", req.Name, "size", size, "start", start, "paths", paths)
 		return
 	}
-	if how := clientGone(err); how != "" {
+	how := clientGone(err)
+	if serr := sess.Err(); how == "" && serr != nil {
+		// The session ended first: ServeSession then cancels the transfer's
+		// context, and Spread says only "canceled"; the session says why.
+		how = clientGone(serr)
+	}
+	if how != "" {
 		// Ctrl-C of kwik get: the client's choice, not a failure of this
 		// server or of a path.
 		log.Info("the client cancelled the transfer", "stream", str.StreamID(), "name", req.Name, "how", how)
