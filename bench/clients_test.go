@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,7 +30,7 @@ func startSpreadServers(b *testing.B, secondaries int) string {
 	}
 	groupKey := make([]byte, 32)
 	rand.Read(groupKey)
-	conf := &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: clientsIdleTimeout}
+	conf := &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: *clientsIdle}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var lns []*kwik.Listener
@@ -65,18 +66,23 @@ func startSpreadServers(b *testing.B, secondaries int) string {
 // clientsSize is what each client of BenchmarkClients fetches.
 var clientsSize = flag.Int64("kwikbench.clientsize", 32<<20, "BenchmarkClients: bytes each client fetches")
 
-// clientsIdleTimeout is the paths' idle timeout in BenchmarkClients. With
-// 100 sessions and 300 QUIC connections in one process on a shared 2-core
+// clientsIdle is the paths' idle timeout in BenchmarkClients. With 100
+// sessions and 300 QUIC connections in one process on a shared 2-core
 // machine (load average 20–30), a primary path went 5 s (the default)
-// without a packet in 1 of 2 runs, and the session died with it.
-const clientsIdleTimeout = 30 * time.Second
+// without a packet in 1 of 2 runs, and the session died with it; the
+// longest time any client waited for a byte is reported (stall-ms) to tell
+// a starved session from a loaded machine.
+var clientsIdle = flag.Duration("kwikbench.clientsidle", 30*time.Second, "BenchmarkClients: the paths' MaxIdleTimeout")
 
 // BenchmarkClients is many clients at once: 1 or 100 client sessions, dialled
 // in one burst, each fetching 32 MiB (-kwikbench.clientsize) with Spread from a primary and 2
 // secondaries (every session gets both as paths), all in this process on
 // loopback without link emulation. It reports the total MB/s (from the
 // burst to the last byte of the last client), the process's CPU seconds
-// per GiB (clients and servers) and the dials refused.
+// per GiB (clients and servers) and the dials refused; and, for fairness,
+// the slowest client's transfer time over the median's (slowest/median)
+// and the longest any client went without a byte, from its request to its
+// last byte (stall-ms).
 //
 //	go test -run '^$' -bench Clients -benchtime 1x -count 6 ./bench | tee clients.txt
 //	benchstat -col /clients clients.txt
@@ -89,6 +95,7 @@ func BenchmarkClients(b *testing.B) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			var refused atomic.Int64
+			var fair fairness
 			b.SetBytes(int64(n) * size)
 			b.ResetTimer()
 			cpu0 := harness.CPUTime()
@@ -97,12 +104,14 @@ func BenchmarkClients(b *testing.B) {
 				errs := make(chan error, n)
 				for range n {
 					wg.Go(func() {
-						if err := fetchSpread(ctx, addr, tlsPair.Client, size); err != nil {
-							if errors.Is(err, errRefused) {
-								refused.Add(1)
-								return
-							}
+						took, st, err := fetchSpread(ctx, addr, tlsPair.Client, size)
+						switch {
+						case errors.Is(err, errRefused):
+							refused.Add(1)
+						case err != nil:
 							errs <- err
+						default:
+							fair.add(took, st)
 						}
 					})
 				}
@@ -116,6 +125,11 @@ func BenchmarkClients(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(harness.CPUPerGiB(cpu, int64(n)*size*int64(b.N)), "cpu-s/GiB")
 			b.ReportMetric(float64(refused.Load())/float64(b.N), "refused/op")
+			b.ReportMetric(fair.slowestOverMedian(), "slowest/median")
+			b.ReportMetric(float64(fair.stall.d.Milliseconds()), "stall-ms")
+			slices.Sort(fair.stalls)
+			b.Logf("longest stall %v, %v after a request, at byte %d of %d; each client's longest: median %v, 90th percentile %v",
+				fair.stall.d, fair.stall.at, fair.stall.bytes, size, fair.stalls[len(fair.stalls)/2], fair.stalls[len(fair.stalls)*9/10])
 		})
 	}
 }
@@ -123,21 +137,74 @@ func BenchmarkClients(b *testing.B) {
 // errRefused marks a dial the server refused.
 var errRefused = errors.New("dial refused")
 
+// fairness collects the clients' transfer times and their longest wait
+// for a byte.
+type fairness struct {
+	mu     sync.Mutex
+	took   []time.Duration
+	stalls []time.Duration
+	stall  stall // the longest of all
+}
+
+// stall is a client's longest wait for a byte: how long, and where in its
+// transfer it began.
+type stall struct {
+	d     time.Duration
+	at    time.Duration // since the request
+	bytes int64         // read before it
+}
+
+func (f *fairness) add(took time.Duration, st stall) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.took = append(f.took, took)
+	f.stalls = append(f.stalls, st.d)
+	if st.d > f.stall.d {
+		f.stall = st
+	}
+}
+
+// slowestOverMedian is the slowest transfer time over the median one: 1
+// when every client was served alike.
+func (f *fairness) slowestOverMedian() float64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.took) == 0 {
+		return 0
+	}
+	slices.Sort(f.took)
+	return float64(f.took[len(f.took)-1]) / float64(f.took[len(f.took)/2])
+}
+
 // fetchSpread dials a client session to the primary at addr, waits for its
-// 3 paths and fetches size bytes spread over them.
-func fetchSpread(ctx context.Context, addr string, tlsConf *tls.Config, size int64) error {
-	sess, err := kwik.Dial(ctx, addr, tlsConf, &kwik.Config{MaxIdleTimeout: clientsIdleTimeout})
+// 3 paths and fetches size bytes spread over them. It returns the
+// transfer's time (request to last byte) and the longest time in it
+// without a byte read.
+func fetchSpread(ctx context.Context, addr string, tlsConf *tls.Config, size int64) (took time.Duration, longest stall, err error) {
+	sess, err := kwik.Dial(ctx, addr, tlsConf, &kwik.Config{MaxIdleTimeout: *clientsIdle})
 	if err != nil {
 		var terr *quic.TransportError
 		if errors.As(err, &terr) && terr.ErrorCode == quic.ConnectionRefused {
-			return fmt.Errorf("%w: %v", errRefused, err)
+			return 0, stall{}, fmt.Errorf("%w: %v", errRefused, err)
 		}
-		return err
+		return 0, stall{}, err
 	}
 	defer sess.CloseWithError(0, "")
 	if err := WaitPaths(ctx, sess, 3); err != nil {
-		return err
+		return 0, stall{}, err
 	}
-	_, err = Fetch(ctx, sess, NewObject(size), nil)
-	return err
+	start := time.Now()
+	last, read := start, int64(0)
+	note := func(now time.Time) {
+		if d := now.Sub(last); d > longest.d {
+			longest = stall{d: d, at: last.Sub(start), bytes: read}
+		}
+		last = now
+	}
+	took, err = Fetch(ctx, sess, NewObject(size), &ReadOptions{AfterRead: func(total int64) {
+		note(time.Now())
+		read = total
+	}})
+	note(time.Now())
+	return took, longest, err
 }
