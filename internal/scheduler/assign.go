@@ -9,6 +9,9 @@ const (
 	minPiecesInFlight = 2
 	// maxHolders bounds how many live paths may carry the same piece.
 	maxHolders = 3
+	// slowPieceReports is how many report intervals of a path's rate its
+	// pieces last at most (see fit).
+	slowPieceReports = 2
 )
 
 // next returns what to send now, to whom, in the order to send it. The
@@ -35,6 +38,7 @@ func (pl *plan) next(now time.Time) []assignment {
 			if p == nil {
 				break
 			}
+			pl.fit(pc, p)
 			pl.takeNext(pc)
 			pl.assign(p, pc, now, fallback)
 			continue
@@ -86,6 +90,32 @@ func (pl *plan) nextPiece() (*piece, blockage) {
 	return pc, notBlocked
 }
 
+// fit shortens a new piece, as returned by nextPiece, to p's piece size
+// (pieceSize). A retry piece keeps its range.
+func (pl *plan) fit(pc *piece, p *pathState) {
+	if n := pl.pieceSize(p); !pc.queued && n < pc.r.Len() {
+		pc.r.End = pc.r.Start + n
+	}
+}
+
+// pieceSize is the size of the pieces path p is given, and its unit of work
+// ahead: Config.PieceSize, or for a slow path what it drains in
+// slowPieceReports report intervals (at least minPieceSize, and a
+// sixteenth of the piece size). A whole piece, and two of them ahead, would
+// keep a slow path busy for long (256 KiB take 210 ms at 10 Mbit/s, 512 KiB
+// ahead 420 ms), and the last pieces a slow path holds decide when the
+// object ends, however early the fast paths finish theirs.
+func (pl *plan) pieceSize(p *pathState) uint64 {
+	ps := pl.cfg.PieceSize
+	if !p.est.rateKnown {
+		return ps
+	}
+	floor := max(uint64(minPieceSize), ps/16)
+	// Capped by the piece size before the conversion, which could overflow.
+	n := uint64(min(p.est.rate*(slowPieceReports*pl.cfg.ReportInterval).Seconds(), float64(ps)))
+	return min(ps, max(n, floor))
+}
+
 // setReceiverLimit records the receiver's flow-control limit; it only grows.
 func (pl *plan) setReceiverLimit(limit uint64) {
 	pl.recvLimit = max(pl.recvLimit, limit)
@@ -106,7 +136,7 @@ func (pl *plan) hasRoom(p *pathState, now time.Time) bool {
 	if !p.alive || p.stalled(now, pl.cfg.ReportInterval) || p.refusing(now) {
 		return false
 	}
-	ps := pl.cfg.PieceSize
+	ps := pl.pieceSize(p)
 	target := minPiecesInFlight * ps
 	if p.est.rateKnown {
 		// Twice the command latency and report interval: the latency

@@ -294,3 +294,43 @@ func TestPlanAsksForCredit(t *testing.T) {
 		t.Fatalf("no path has room: credit wanted %d, want 0", pl.creditWanted)
 	}
 }
+
+// TestPlanSlowPathGetsSmallPieces: a path whose measured rate drains less
+// than a piece in two report intervals gets pieces of what it drains in
+// that time, and as little work ahead, so that the last pieces it holds
+// end about when the fast paths' do (a 10 Mbit/s primary took 256 KiB
+// pieces, 210 ms each, with 512 KiB ahead: its last bytes came 120-150 ms
+// after the other paths' on tc tbf).
+func TestPlanSlowPathGetsSmallPieces(t *testing.T) {
+	const ps = 256 << 10
+	pl := newTestPlan(t, Config{Size: 64 << 20, PieceSize: ps, InitialRates: map[uint64]uint64{0: 10 * mbit, 1: 100 * mbit}}, 0, 1)
+	slow, fast := pl.byID[0], pl.byID[1]
+	want := uint64(10 * mbit * (slowPieceReports * DefaultReportInterval).Seconds())
+	if got := pl.pieceSize(slow); got != want {
+		t.Errorf("10 Mbit/s path: piece size %d, want %d", got, want)
+	}
+	if got := pl.pieceSize(fast); got != ps {
+		t.Errorf("100 Mbit/s path: piece size %d, want the configured %d", got, ps)
+	}
+	slow.est.rate = 1000 // a crawling path: the floor keeps each command worth its overhead
+	if got := pl.pieceSize(slow); got != minPieceSize {
+		t.Errorf("1 kB/s path: piece size %d, want the floor %d", got, minPieceSize)
+	}
+	slow.est.rate = 10 * mbit
+	var slowAhead uint64
+	for path, rs := range byPath(pl.next(t0)) {
+		for _, r := range rs {
+			if path == 0 {
+				slowAhead += r.Len()
+				if r.Len() > want {
+					t.Errorf("the slow path got %v, %d bytes, more than %d", r, r.Len(), want)
+				}
+			}
+		}
+	}
+	// Its work ahead is what it drains in twice a command latency and
+	// report interval, plus a piece: about 190 ms, not two whole pieces.
+	if limit := uint64(10 * mbit * 0.2); slowAhead == 0 || slowAhead > limit {
+		t.Errorf("the slow path was given %d bytes ahead, want some and at most %d", slowAhead, limit)
+	}
+}

@@ -128,7 +128,13 @@ func TestSimTailFinishedByFastPath(t *testing.T) {
 
 // TestSimWindowAvoidsHeadOfLine compares a plan that knows the receiver's
 // window with one that does not, when the window is small and one path is
-// slow: holding pieces back keeps them for the path that drains first.
+// slow: holding pieces back keeps them for the path that drains first, so
+// no source ever blocks on flow control, where the window-blind plan's do.
+// (The window-blind plan used to lose most of the transfer here, 0.60,
+// behind whole pieces queued on the slow path; since a slow path gets
+// pieces and work ahead of its own rate, see plan.pieceSize, it loses
+// little, 0.95, and the window-aware one 0.89 both before and after: the
+// remaining cost of a window this small is the aware plan's holding back.)
 func TestSimWindowAvoidsHeadOfLine(t *testing.T) {
 	cfg := simConfig{size: 64 << 20, window: 2 << 20, paths: simPaths(10, 100)}
 	aware := newSim(t, cfg).run(time.Minute)
@@ -136,8 +142,11 @@ func TestSimWindowAvoidsHeadOfLine(t *testing.T) {
 	blind := newSim(t, cfg).run(time.Minute)
 	t.Logf("window-aware: efficiency %.3f, sources blocked %v, dup %d B", aware.efficiency(), aware.blocked, aware.stats.DuplicatedBytes)
 	t.Logf("window-blind: efficiency %.3f, sources blocked %v, dup %d B", blind.efficiency(), blind.blocked, blind.stats.DuplicatedBytes)
-	if aware.efficiency() < blind.efficiency() {
-		t.Errorf("window-aware efficiency %.3f below window-blind %.3f", aware.efficiency(), blind.efficiency())
+	if aware.blocked != 0 || blind.blocked == 0 {
+		t.Errorf("sources blocked %v with the window known and %v without; want none with it and some without", aware.blocked, blind.blocked)
+	}
+	if aware.efficiency() < 0.88 {
+		t.Errorf("window-aware efficiency %.3f, want at least 0.88", aware.efficiency())
 	}
 }
 
