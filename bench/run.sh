@@ -6,7 +6,7 @@
 # benchstat's tables go to bench/out/ (not in git). As root it also runs
 # netns.sh (tc tbf on veth pairs); otherwise those rows are missing.
 #
-#   bench/run.sh                   # about 15 minutes on 2 cores, netns.sh not counted
+#   bench/run.sh                   # about 20 minutes on 2 cores, netns.sh (13 of them) included
 #   KWIKB_COUNT=5                  # repetitions of the loopback benchmarks
 #   KWIKB_SECONDS=6                # aggregation: transfer time at the sum of the rates
 #   KWIKB_NETNS=0                  # skip netns.sh even as root
