@@ -61,7 +61,14 @@ func (s *relaySource) run(ctx context.Context) {
 		case r := <-s.queue:
 			if err := s.relay(r); err != nil {
 				if ctx.Err() == nil {
-					s.sess.Logger().Warn("multisource: Spread: path marked down", "path", s.pathID, "range", r, "err", err)
+					// A receiver that closed the session or stopped the
+					// stream (a client's cancel) fails the relay before
+					// Spread's context learns of it: not this path's fault.
+					log := s.sess.Logger().Warn
+					if receiverGone(err) {
+						log = s.sess.Logger().Debug
+					}
+					log("multisource: Spread: path marked down", "path", s.pathID, "range", r, "err", err)
 					s.d.PathDown(s.pathID)
 				}
 				return
