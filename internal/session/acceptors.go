@@ -124,10 +124,18 @@ func (p *acceptors) settled(t *admitted) {
 	if len(p.waiting) <= p.wantLocked() {
 		return
 	}
-	for a, cancel := range p.waiting {
+	for a := range p.waiting {
+		p.retireLocked(a)
+		return
+	}
+}
+
+// retireLocked counts acceptor a out and ends its wait in quic-go's
+// Accept; a retired acceptor is no longer in waiting.
+func (p *acceptors) retireLocked(a *acceptor) {
+	if cancel, ok := p.waiting[a]; ok {
 		delete(p.waiting, a)
 		cancel()
-		return
 	}
 }
 
@@ -136,13 +144,11 @@ func (p *acceptors) settled(t *admitted) {
 func (p *acceptors) stay(a *acceptor) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	cancel, ok := p.waiting[a]
-	if !ok {
+	if _, ok := p.waiting[a]; !ok {
 		return false
 	}
 	if len(p.waiting) > p.wantLocked() || p.closed {
-		delete(p.waiting, a)
-		cancel()
+		p.retireLocked(a)
 		return false
 	}
 	return true
@@ -162,10 +168,7 @@ func (p *acceptors) run(a *acceptor, accept acceptFunc, ctx context.Context) {
 		conn, t, err := accept(ctx)
 		if err != nil {
 			p.mu.Lock()
-			if cancel, ok := p.waiting[a]; ok {
-				delete(p.waiting, a)
-				cancel()
-			}
+			p.retireLocked(a)
 			p.mu.Unlock()
 			return
 		}
