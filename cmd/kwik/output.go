@@ -26,7 +26,8 @@ type output struct {
 	part   string // NAME.part, or "" when writing directly
 	f      *os.File
 	start  int64 // bytes already in the .part (resume)
-	// truncate says that begin empties the .part: a download from zero.
+	// truncate says that begin empties the .part: a download from zero
+	// over the bytes of an earlier one.
 	truncate bool
 }
 
@@ -119,7 +120,15 @@ func openPart(target string, resume bool, h hash.Hash) (*output, error) {
 	if err != nil {
 		return nil, &outputError{err}
 	}
-	o := &output{w: f, target: target, part: part, f: f, truncate: !resume}
+	// Only a .part that holds bytes is emptied: on ext4 (auto_da_alloc) a
+	// file truncated to zero writes all its data back when it is closed,
+	// which held get's exit 0.05-1.6 s after the last byte of 100 MB.
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, &outputError{err}
+	}
+	o := &output{w: f, target: target, part: part, f: f, truncate: !resume && st.Size() > 0}
 	if resume {
 		// Hash what is there, which also leaves the offset at its end.
 		r, err := os.Open(part)
