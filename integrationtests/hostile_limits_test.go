@@ -307,7 +307,11 @@ func TestHostileManySessions(t *testing.T) {
 // handshake timeout has closed them a client gets in again.
 func TestHostileHandshakeFlood(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
-	conf := &kwik.Config{MaxHandshakes: 8, HandshakeTimeout: 2 * time.Second}
+	// The slots must still be held when the ninth client dials: the
+	// handshake timeout covers nine dials at a hundredfold slowdown
+	// (about 0.1 s in all on an idle machine). With 2 s, a starved run
+	// saw the first idle handshakes time out before the ninth dial.
+	conf := &kwik.Config{MaxHandshakes: 8, HandshakeTimeout: 10 * time.Second}
 	ln := listen(t, conf)
 	acceptLive(t, ln)
 	base := measure(t)

@@ -85,8 +85,11 @@ func (c *cluster) dial(t *testing.T, ctx context.Context, addr string) *kwik.Ses
 	return sess
 }
 
+// testContext bounds a test at 90 s: tenfold the slowest test of the
+// package with -race on a loaded 2-core machine (8 clients at once in
+// TestConcurrentClientsProgressTogether, 13–15 s at load 6–10).
 func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
