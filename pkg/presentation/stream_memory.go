@@ -15,7 +15,10 @@ package presentation
 const (
 	blockSize = 16 << 10 // the blocks small writes are copied into
 	mergeMax  = 1 << 10  // touching chunks shorter together are merged
-	chunkCost = 80       // bookkeeping of one chunk (40 B, list blocks half to fully used)
+	// chunkCost is the bookkeeping of one chunk: a chunk is 64 B, and a
+	// list block of blockCap chunks is a 2304 B allocation, which a split
+	// leaves half full (a chunk at every other offset, in order, does).
+	chunkCost = 2304 / (blockCap / 2)
 	// stampEvery: one write in stampEvery is timed from arrival to read,
 	// for the latency statistics; reading the clock per frame cost 5% at 1 KiB.
 	stampEvery = 8
