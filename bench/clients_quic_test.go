@@ -27,18 +27,7 @@ import (
 //	go test -run '^$' -bench ClientsQUIC -benchtime 1x -count 6 ./bench
 func BenchmarkClientsQUIC(b *testing.B) {
 	size := *clientsSize
-	dir := b.TempDir()
-	if err := harness.WriteCerts(dir, "127.0.0.1"); err != nil {
-		b.Fatal(err)
-	}
-	serverTLS, err := harness.ServerTLS(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	clientTLS, err := harness.ClientTLS(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
+	serverTLS, clientTLS := loopbackTLS(b)
 	shares := thirds(size)
 	var wants [3][sha256.Size]byte
 	for i, n := range shares {
@@ -118,12 +107,7 @@ func thirds(size int64) [3]int64 {
 // the 3 shares add up to the client's bytes, each is fetched whole and a
 // wrong digest is reported.
 func TestClientsQUICShares(t *testing.T) {
-	dir := t.TempDir()
-	if err := harness.WriteCerts(dir, "127.0.0.1"); err != nil {
-		t.Fatal(err)
-	}
-	serverTLS, _ := harness.ServerTLS(dir)
-	clientTLS, _ := harness.ClientTLS(dir)
+	serverTLS, clientTLS := loopbackTLS(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const size = 1<<20 + 1 // the last share is 2 bytes longer

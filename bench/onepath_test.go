@@ -24,18 +24,7 @@ func BenchmarkOnePath(b *testing.B) {
 }
 
 func benchOnePath(b *testing.B, tr string, size int64) {
-	dir := b.TempDir()
-	if err := harness.WriteCerts(dir, "127.0.0.1"); err != nil {
-		b.Fatal(err)
-	}
-	serverTLS, err := harness.ServerTLS(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	clientTLS, err := harness.ClientTLS(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
+	serverTLS, clientTLS := loopbackTLS(b)
 	srv, err := harness.ListenOnePath(tr, "127.0.0.1:0", serverTLS)
 	if err != nil {
 		b.Fatal(err)
@@ -59,12 +48,7 @@ func benchOnePath(b *testing.B, tr string, size int64) {
 // TestOnePath checks the comparison itself: every transport delivers the
 // bytes it is asked for, and a wrong digest is reported.
 func TestOnePath(t *testing.T) {
-	dir := t.TempDir()
-	if err := harness.WriteCerts(dir, "127.0.0.1"); err != nil {
-		t.Fatal(err)
-	}
-	serverTLS, _ := harness.ServerTLS(dir)
-	clientTLS, _ := harness.ClientTLS(dir)
+	serverTLS, clientTLS := loopbackTLS(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const size = 1<<20 + 123
