@@ -79,6 +79,7 @@ func Spread(ctx context.Context, sess *kwik.Session, str *kwik.Stream, object st
 		// writes; saying so lets the client widen a window that is too
 		// small for the paths' combined rate and spread of delays.
 		OnReceiverLimit: func(uint64) { streamctl.Of(str).DataBlocked() },
+		HoldBack:        primaryHoldBack(sess),
 	})
 	if err != nil {
 		return err
@@ -108,6 +109,27 @@ func Spread(ctx context.Context, sess *kwik.Session, str *kwik.Stream, object st
 		return stopped
 	}
 	return err
+}
+
+// primaryHold bounds how long the primary waits for its secondaries' rates
+// to be measured before it sends its own: a join and two reports take a few
+// report intervals.
+const primaryHold = 4 * scheduler.DefaultReportInterval
+
+// primaryHoldBack holds the primary's own bytes back until the secondaries
+// that are joining or active have measured rates (at most primaryHold), so
+// that their first range requests, and those their rates call for, which
+// cross the primary's path, do not queue behind the primary's data there.
+// Without secondaries it holds nothing.
+func primaryHoldBack(sess *kwik.Session) *scheduler.HoldBack {
+	for _, p := range sess.AllPaths() {
+		switch {
+		case p.Primary:
+		case p.State == kwik.PathPending, p.State == kwik.PathActive, p.State == kwik.PathDegraded:
+			return &scheduler.HoldBack{PathID: 0, For: primaryHold}
+		}
+	}
+	return nil
 }
 
 // receiverGone reports whether a write failed because the receiver stopped

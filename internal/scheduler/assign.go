@@ -29,6 +29,7 @@ func (pl *plan) next(now time.Time) []assignment {
 	if pl.done() || pl.alive == 0 {
 		return pl.out
 	}
+	pl.releaseHold(now)
 	fallback := pl.fallbackRate()
 	pl.computeETAs(now, fallback)
 	for {
@@ -133,7 +134,7 @@ func (pl *plan) takeNext(pc *piece) {
 
 // hasRoom reports whether path p should be given more work now.
 func (pl *plan) hasRoom(p *pathState, now time.Time) bool {
-	if !p.alive || p.stalled(now, pl.cfg.ReportInterval) || p.refusing(now) {
+	if !p.alive || !p.heldUntil.IsZero() || p.stalled(now, pl.cfg.ReportInterval) || p.refusing(now) {
 		return false
 	}
 	ps := pl.pieceSize(p)

@@ -46,6 +46,10 @@ type pathState struct {
 	refused      uint64
 	refusedUntil time.Time
 
+	// heldUntil, while not zero, is when the path's hold (Config.HoldBack)
+	// ends at the latest; it gets no work before (see plan.releaseHold).
+	heldUntil time.Time
+
 	duplicated  uint64 // bytes assigned while another live path held them
 	reassigned  uint64 // bytes assigned again after their holder went down
 	reassignedN uint64 // pieces of those

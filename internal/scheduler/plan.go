@@ -61,6 +61,9 @@ func (pl *plan) addPath(id uint64, now time.Time) error {
 		return ErrDuplicatePath
 	}
 	p := &pathState{id: id, alive: true, reportedAt: now, lastProgress: now}
+	if h := pl.cfg.HoldBack; h != nil && h.PathID == id && h.For > 0 {
+		p.heldUntil = now.Add(h.For)
+	}
 	if r, ok := pl.cfg.InitialRates[id]; ok && r > 0 {
 		p.est.rate, p.est.rateKnown = float64(r), true
 	}
@@ -236,6 +239,9 @@ func (pl *plan) deadline(now time.Time) (t time.Time, ok bool) {
 	for _, p := range pl.paths {
 		if p.alive && p.refusing(now) && (!ok || p.refusedUntil.Before(t)) {
 			t, ok = p.refusedUntil, true
+		}
+		if p.alive && !p.heldUntil.IsZero() && (!ok || p.heldUntil.Before(t)) {
+			t, ok = p.heldUntil, true
 		}
 		if !p.alive || p.inflight() == 0 || p.stalled(now, report) {
 			continue
