@@ -76,8 +76,8 @@ step "scale: 1, 100, 1000, 10000 streams"
 "$bin/bench.test" -test.run '^$' -test.bench '^BenchmarkScale$' -test.benchtime 1x -test.count "$scale_count" \
 	-kwikbench.scalesize="$scale_size" >"$out/scale.txt"
 
-step "many clients: 1 vs 100 clients in a dial burst"
-"$bin/bench.test" -test.run '^$' -test.bench '^BenchmarkClients$' -test.benchtime 1x -test.count "$clients_count" \
+step "many clients: 1 vs 100 clients in a dial burst, KWIK and plain quic-go"
+"$bin/bench.test" -test.run '^$' -test.bench '^BenchmarkClients(QUIC)?$' -test.benchtime 1x -test.count "$clients_count" \
 	-kwikbench.clientsize="$clients_size" >"$out/clients.txt"
 
 step "server memory per session, idle and active"

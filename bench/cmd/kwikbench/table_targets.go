@@ -48,6 +48,17 @@ func clientsRows(row rowFunc, r results) {
 	row("many clients vs one", "100 clients, CPU s/GiB (clients and servers)", fmt.Sprintf("%.2f", manyCPU), fmt.Sprintf("1 client %.2f", oneCPU), manyCPU/oneCPU, "≤ 1.20", manyCPU <= 1.2*oneCPU)
 	refused := r["Clients/clients=100"].max("refused/op")
 	row("many clients vs one", "100 clients, dials refused (worst run)", fmt.Sprintf("%.0f", refused), "—", refused, "0", refused == 0)
+	// The same layout over plain quic-go (BenchmarkClientsQUIC): what 100
+	// clients cost the transport underneath, before anything KWIK adds.
+	qOne, ok1 := r.median("ClientsQUIC/clients=1", "MB/s")
+	qMany, ok2 := r.median("ClientsQUIC/clients=100", "MB/s")
+	if !ok1 || !ok2 {
+		return
+	}
+	qOneCPU, _ := r.median("ClientsQUIC/clients=1", "cpu-s/GiB")
+	qManyCPU, _ := r.median("ClientsQUIC/clients=100", "cpu-s/GiB")
+	row("many clients vs one", "plain quic-go, same layout: 100 clients, total throughput", mbps(qMany), "1 client "+mbps(qOne), qMany/qOne, "", true)
+	row("many clients vs one", "plain quic-go, same layout: 100 clients, CPU s/GiB", fmt.Sprintf("%.2f", qManyCPU), fmt.Sprintf("1 client %.2f", qOneCPU), qManyCPU/qOneCPU, "", true)
 }
 
 // sessionMemoryRows give the server's live heap per session (issue 12: at
