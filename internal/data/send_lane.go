@@ -39,7 +39,21 @@ type sendLane struct {
 	flushing bool          // a flusher goroutine is running
 	room     chan struct{} // closed when the flusher takes the queue; nil if nobody waits
 	err      error         // the Write that failed; the lane is dead
+	frames   []queuedFrame // the frames in queue, in order
 }
+
+// queuedFrame is a frame in a lane's queue: where its type byte is, so
+// that a FIN can still be set on it.
+type queuedFrame struct {
+	stream uint64
+	end    uint64 // Offset + Length
+	at     int    // the index of its type byte in queue
+}
+
+// finSearch is how many of the last queued frames setFin looks through
+// for the stream's: a Close follows its stream's last Write closely, with
+// at most a few other writers' frames queued in between.
+const finSearch = 64
 
 func newSendLane(w io.Writer) *sendLane {
 	l := &sendLane{turn: make(chan struct{}, 1), w: w}
@@ -77,11 +91,13 @@ func (l *sendLane) enqueue(ctx context.Context, h wire.StreamHeader, payload []b
 	if l.magic {
 		b = wire.AppendLaneMagic(b)
 	}
+	at := len(b)
 	b, err := h.Append(b)
 	if err != nil {
 		return err // nothing queued: l.queue is as it was
 	}
 	l.queue, l.magic = append(b, payload...), false
+	l.frames = append(l.frames, queuedFrame{stream: h.StreamID, end: h.End(), at: at})
 	if !l.flushing {
 		l.flushing = true
 		go l.flush()
@@ -99,6 +115,7 @@ func (l *sendLane) flush() {
 	for len(l.queue) > 0 && l.err == nil {
 		b := l.queue
 		l.queue, l.spare = l.spare, nil
+		l.frames = l.frames[:0]
 		if l.room != nil {
 			close(l.room)
 			l.room = nil
@@ -120,7 +137,33 @@ func (l *sendLane) flush() {
 	l.flushing = false
 	putQueueBuffer(l.queue) // frames never given to quic-go: dropped with the lane
 	putQueueBuffer(l.spare)
-	l.queue, l.spare = nil, nil
+	l.queue, l.spare, l.frames = nil, nil, nil
+}
+
+// setFin ends stream h.StreamID at h.Offset on the last frame queued for
+// it, if that frame ends there and quic-go does not have it yet: its type
+// becomes FrameStreamFin in place (one byte, the same length), so a Close
+// right after a stream's last Write costs no frame of its own, and no turn
+// of the lane. It reports whether it did; if not, the caller sends the FIN
+// in a frame of its own.
+func (l *sendLane) setFin(h wire.StreamHeader) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.err != nil {
+		return false
+	}
+	for i := len(l.frames) - 1; i >= max(0, len(l.frames)-finSearch); i-- {
+		f := l.frames[i]
+		if f.stream != h.StreamID {
+			continue
+		}
+		if f.end != h.Offset {
+			return false
+		}
+		l.queue[f.at] = byte(wire.FrameStreamFin)
+		return true
+	}
+	return false
 }
 
 // getQueueBuffer returns an empty buffer for at least n bytes.

@@ -47,10 +47,14 @@ func NewSender(conn LaneOpener, n int, counter func(int)) *Sender {
 // it is written whole, whatever ctx says, because half a frame would
 // corrupt the lane for every stream on it. It returns before quic-go has
 // the frame; if the lane fails later, the lane's next WriteFrame returns
-// the error.
+// the error. A FIN with no payload is set on the stream's last frame
+// instead when that frame ends where the FIN does and is still queued.
 func (s *Sender) WriteFrame(ctx context.Context, h wire.StreamHeader, payload []byte) error {
 	h.Length = len(payload)
 	l := s.lanes[(h.StreamID>>2)%uint64(len(s.lanes))]
+	if h.Fin && h.Length == 0 && l.setFin(h) {
+		return nil
+	}
 	select {
 	case <-l.turn:
 	case <-ctx.Done():

@@ -247,3 +247,68 @@ func TestSenderLaneFailure(t *testing.T) {
 		}
 	})
 }
+
+// TestSenderSetsFinOnQueuedFrame checks that a FIN is set on its stream's
+// last frame when that frame is still queued and ends where the FIN does
+// (a Close right after a small stream's Write: one frame, not two), also
+// past other streams' frames queued after it, and that it is a frame of
+// its own once quic-go has the stream's last frame.
+func TestSenderSetsFinOnQueuedFrame(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &gatedWriter{release: make(chan error)}
+		l := newSendLane(w)
+		l.magic = true
+		s := &Sender{lanes: []*sendLane{l}}
+		ctx := context.Background()
+		write := func(h wire.StreamHeader, payload string) {
+			t.Helper()
+			if err := s.WriteFrame(ctx, h, []byte(payload)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write(wire.StreamHeader{StreamID: 4}, "0123456789")
+		synctest.Wait() // the flusher is in its first Write, with stream 4's frame
+		write(wire.StreamHeader{StreamID: 0}, "hello")
+		write(wire.StreamHeader{StreamID: 8}, "x")
+		write(wire.StreamHeader{StreamID: 4, Offset: 10, Fin: true}, "")
+		write(wire.StreamHeader{StreamID: 0, Offset: 5, Fin: true}, "")
+		w.release <- nil
+		w.release <- nil
+		synctest.Wait()
+		checkLane(t, bytes.Join(w.writes, nil), []testFrame{
+			{wire.StreamHeader{StreamID: 4}, []byte("0123456789")},
+			{wire.StreamHeader{StreamID: 0, Fin: true}, []byte("hello")},
+			{wire.StreamHeader{StreamID: 8}, []byte("x")},
+			{wire.StreamHeader{StreamID: 4, Offset: 10, Fin: true}, nil},
+		})
+	})
+}
+
+// TestSenderFinElsewhereIsAFrame checks that a FIN is not set on a queued
+// frame of its stream that ends anywhere but at the final size.
+func TestSenderFinElsewhereIsAFrame(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &gatedWriter{release: make(chan error)}
+		l := newSendLane(w)
+		l.magic = true
+		s := &Sender{lanes: []*sendLane{l}}
+		ctx := context.Background()
+		frames := []testFrame{
+			{wire.StreamHeader{StreamID: 8}, []byte("a")},
+			{wire.StreamHeader{StreamID: 4, Offset: 3}, []byte("def")},
+			{wire.StreamHeader{StreamID: 4, Offset: 10, Fin: true}, nil}, // CloseWithSize(10): the rest from elsewhere
+		}
+		for i, f := range frames {
+			if err := s.WriteFrame(ctx, f.h, f.payload); err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				synctest.Wait() // the flusher holds the first frame
+			}
+		}
+		w.release <- nil
+		w.release <- nil
+		synctest.Wait()
+		checkLane(t, bytes.Join(w.writes, nil), frames)
+	})
+}
