@@ -142,10 +142,6 @@ func (p *Primary) serveStream(ctx, serverCtx context.Context, sess *kwik.Session
 	content, sum, hashWhole := p.digested(obj, start)
 
 	head := Header{Size: size, Start: start, SHA256: sum}.Append(nil)
-	if _, err := str.Write(head); err != nil {
-		log.Info("writing the header", "stream", str.StreamID(), "err", err)
-		return
-	}
 	offset, body := int64(len(head)), size-start
 	tr := Transfer{Session: sess, StreamID: uint64(str.StreamID()), Name: req.Name, Size: size, Start: start, Offset: offset}
 	if p.OnTransfer != nil {
@@ -159,11 +155,11 @@ func (p *Primary) serveStream(ctx, serverCtx context.Context, sess *kwik.Session
 		// Alone, the primary writes the object itself: Spread would only
 		// add its wait for the client's delivery reports.
 		paths = fmt.Sprintf("0=%d", body)
-		if err = writeSection(str, content, body); err == nil {
+		if err = writeObject(str, head, content, body); err == nil {
 			err = str.Close()
 		}
 	default:
-		if body > 0 {
+		if _, err = str.Write(head); err == nil && body > 0 {
 			conf := &multisource.Config{Offset: offset, PieceSize: p.PieceSize, Window: p.window(), InsecureSkipAssign: p.InsecureNoDigests, Logger: p.Logger}
 			if p.OnSpread != nil {
 				conf.OnStats = func(s multisource.Stats) { p.OnSpread(tr, s) }
@@ -264,12 +260,27 @@ func (p *Primary) openRequested(str *kwik.Stream, log *slog.Logger) (Request, Ob
 // through, shared by its streams.
 var copyBufs = sync.Pool{New: func() any { return new([64 << 10]byte) }}
 
-// writeSection writes size bytes of content from its start to str.
-func writeSection(str *kwik.Stream, content io.ReaderAt, size int64) error {
+// writeObject writes head, then size bytes of content from its start, to
+// str. The header goes in the Write of the object's first bytes: a small
+// object then takes one frame, not two.
+func writeObject(str io.Writer, head []byte, content io.ReaderAt, size int64) error {
 	buf := copyBufs.Get().(*[64 << 10]byte)
 	defer copyBufs.Put(buf)
-	_, err := io.CopyBuffer(str, io.NewSectionReader(content, 0, size), buf[:])
-	return err
+	n := copy(buf[:], head)
+	for off := int64(0); n > 0 || off < size; n = 0 {
+		m, err := content.ReadAt(buf[n:n+int(min(size-off, int64(len(buf)-n)))], off)
+		off, n = off+int64(m), n+m
+		if err == io.EOF && off < size {
+			err = fmt.Errorf("the object ends at byte %d of %d: %w", off, size, io.ErrUnexpectedEOF)
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+		if _, err := str.Write(buf[:n]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // deliveries describes how many bytes of a stream the client received
