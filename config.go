@@ -37,7 +37,7 @@ type Config struct {
 	// LanesPerPath is how many QUIC streams carry logical streams' data in
 	// each direction of a path. Default 1; at most 64.
 	LanesPerPath int
-	// MaxFrameSize is the largest STREAM frame payload sent. Default 32 KiB;
+	// MaxFrameSize is the largest STREAM frame payload sent. Default 64 KiB;
 	// at most 1 MiB.
 	MaxFrameSize int
 

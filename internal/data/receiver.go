@@ -195,8 +195,8 @@ func readLane(ctx context.Context, str laneStream, h Handler) error {
 // MaxPayloadSegment is the most memory a lane takes for a payload before its
 // bytes arrived: a frame's payload is read and delivered in segments of at
 // most this size, so a header that declares a large Length and sends nothing
-// holds one segment, not Length bytes. It is the default frame size, so a
-// default sender's frames are one segment each.
+// holds one segment, not Length bytes. A default sender's frame (64 KiB)
+// is two segments.
 const MaxPayloadSegment = 32 << 10
 
 // readPayload reads an admitted frame's payload and delivers it in segments

@@ -17,8 +17,13 @@ import (
 	"github.com/kwik-transport/kwik/pkg/presentation"
 )
 
-// DefaultMaxFrameSize is the largest payload a Write puts in one frame.
-const DefaultMaxFrameSize = 32 << 10
+// DefaultMaxFrameSize is the largest payload a Write puts in one frame. A
+// frame's costs (its reservation, lane turn, header, admission and
+// delivery) are per frame, not per byte, so a bulk writer's 64 KiB Write
+// goes as one frame, not two; the receiver still reads it in
+// data.MaxPayloadSegment segments. (chosen by BenchmarkOnePath, see
+// bench/README.md)
+const DefaultMaxFrameSize = 64 << 10
 
 // Errors of the write side.
 var (

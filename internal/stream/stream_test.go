@@ -56,6 +56,22 @@ func TestWriteWithinCredit(t *testing.T) {
 	}
 }
 
+// TestDefaultFrameTakesABulkWrite: with the default MaxFrameSize, a 64 KiB
+// Write within credit is one frame: a frame's costs on both sides are per
+// frame, and BenchmarkOnePath's writer writes 64 KiB at a time.
+func TestDefaultFrameTakesABulkWrite(t *testing.T) {
+	s := newStreamSetup(t, 1<<20, 0, false)
+	msg := strings.Repeat("0123456789abcdef", 4<<10)
+	if n, err := s.str.Write([]byte(msg)); n != len(msg) || err != nil {
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	f := s.data.sent()
+	checkFrames(t, f, msg, DefaultMaxFrameSize)
+	if len(f) != 1 {
+		t.Fatalf("a %d-byte Write went as %d frames, want 1", len(msg), len(f))
+	}
+}
+
 func TestBlockedAnnouncedOncePerLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newStreamSetup(t, 10, 0, false)
