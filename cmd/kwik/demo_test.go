@@ -57,11 +57,16 @@ func parseReport(t *testing.T, stdout string, size int64, paths int) *demoReport
 
 func TestDemoJSON(t *testing.T) {
 	ctx := testContext(t, 60*time.Second)
-	code, stdout, stderr := runKwik(t, ctx, "demo", "--size", "8MiB", "--paths", "4", "--json")
+	// Spread holds the primary's own bytes back for up to 100 ms at the
+	// start (multisource.primaryHold): the file must take longer than that
+	// for every path to carry some of it. 64 MiB takes over 0.4 s even at
+	// the 1.25 Gbit/s of an idle machine without -race; 8 MiB was over
+	// before the hold ended in 2 of 3 runs.
+	code, stdout, stderr := runKwik(t, ctx, "demo", "--size", "64MiB", "--paths", "4", "--json")
 	if code != 0 {
 		t.Fatalf("demo exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	rep := parseReport(t, stdout, 8<<20, 4)
+	rep := parseReport(t, stdout, 64<<20, 4)
 	if rep.ConfiguredBPS != 0 || rep.Paths[0].Emulated {
 		t.Errorf("unshaped demo reports configured rate %d, emulated %v", rep.ConfiguredBPS, rep.Paths[0].Emulated)
 	}
