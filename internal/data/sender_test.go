@@ -255,10 +255,7 @@ func TestSenderLaneFailure(t *testing.T) {
 // its own once quic-go has the stream's last frame.
 func TestSenderSetsFinOnQueuedFrame(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := &gatedWriter{release: make(chan error)}
-		l := newSendLane(w)
-		l.magic = true
-		s := &Sender{lanes: []*sendLane{l}}
+		w, s := gatedSender()
 		ctx := context.Background()
 		write := func(h wire.StreamHeader, payload string) {
 			t.Helper()
@@ -288,10 +285,7 @@ func TestSenderSetsFinOnQueuedFrame(t *testing.T) {
 // frame of its stream that ends anywhere but at the final size.
 func TestSenderFinElsewhereIsAFrame(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := &gatedWriter{release: make(chan error)}
-		l := newSendLane(w)
-		l.magic = true
-		s := &Sender{lanes: []*sendLane{l}}
+		w, s := gatedSender()
 		ctx := context.Background()
 		frames := []testFrame{
 			{wire.StreamHeader{StreamID: 8}, []byte("a")},
@@ -311,4 +305,12 @@ func TestSenderFinElsewhereIsAFrame(t *testing.T) {
 		synctest.Wait()
 		checkLane(t, bytes.Join(w.writes, nil), frames)
 	})
+}
+
+// gatedSender is a Sender of one new lane whose Writes wait for w.release.
+func gatedSender() (*gatedWriter, *Sender) {
+	w := &gatedWriter{release: make(chan error)}
+	l := newSendLane(w)
+	l.magic = true
+	return w, &Sender{lanes: []*sendLane{l}}
 }

@@ -267,20 +267,24 @@ func writeObject(str io.Writer, head []byte, content io.ReaderAt, size int64) er
 	buf := copyBufs.Get().(*[64 << 10]byte)
 	defer copyBufs.Put(buf)
 	n := copy(buf[:], head)
-	for off := int64(0); n > 0 || off < size; n = 0 {
+	for off := int64(0); ; n = 0 {
 		m, err := content.ReadAt(buf[n:n+int(min(size-off, int64(len(buf)-n)))], off)
 		off, n = off+int64(m), n+m
-		if err == io.EOF && off < size {
-			err = fmt.Errorf("the object ends at byte %d of %d: %w", off, size, io.ErrUnexpectedEOF)
-		}
-		if err != nil && err != io.EOF {
+		switch {
+		case err == io.EOF && off < size:
+			return fmt.Errorf("the object ends at byte %d of %d: %w", off, size, io.ErrUnexpectedEOF)
+		case err != nil && err != io.EOF:
 			return err
 		}
-		if _, err := str.Write(buf[:n]); err != nil {
-			return err
+		if n > 0 {
+			if _, err := str.Write(buf[:n]); err != nil {
+				return err
+			}
+		}
+		if off == size {
+			return nil
 		}
 	}
-	return nil
 }
 
 // deliveries describes how many bytes of a stream the client received

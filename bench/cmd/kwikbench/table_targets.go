@@ -37,28 +37,36 @@ func scaleRows(row rowFunc, r results) {
 // 0.9 of the total throughput, at most 1.2 times the CPU per GiB, none
 // refused).
 func clientsRows(row rowFunc, r results) {
-	one, ok1 := r.median("Clients/clients=1", "MB/s")
-	many, ok2 := r.median("Clients/clients=100", "MB/s")
-	if !ok1 || !ok2 {
+	c, ok := clientsPair(r, "Clients")
+	if !ok {
 		return
 	}
-	row("many clients vs one", "100 clients, dial burst, total throughput", mbps(many), "1 client "+mbps(one), many/one, "≥ 0.90", many >= 0.9*one)
-	oneCPU, _ := r.median("Clients/clients=1", "cpu-s/GiB")
-	manyCPU, _ := r.median("Clients/clients=100", "cpu-s/GiB")
-	row("many clients vs one", "100 clients, CPU s/GiB (clients and servers)", fmt.Sprintf("%.2f", manyCPU), fmt.Sprintf("1 client %.2f", oneCPU), manyCPU/oneCPU, "≤ 1.20", manyCPU <= 1.2*oneCPU)
+	row("many clients vs one", "100 clients, dial burst, total throughput", mbps(c.many), "1 client "+mbps(c.one), c.many/c.one, "≥ 0.90", c.many >= 0.9*c.one)
+	row("many clients vs one", "100 clients, CPU s/GiB (clients and servers)", fmt.Sprintf("%.2f", c.manyCPU), fmt.Sprintf("1 client %.2f", c.oneCPU), c.manyCPU/c.oneCPU, "≤ 1.20", c.manyCPU <= 1.2*c.oneCPU)
 	refused := r["Clients/clients=100"].max("refused/op")
 	row("many clients vs one", "100 clients, dials refused (worst run)", fmt.Sprintf("%.0f", refused), "—", refused, "0", refused == 0)
 	// The same layout over plain quic-go (BenchmarkClientsQUIC): what 100
 	// clients cost the transport underneath, before anything KWIK adds.
-	qOne, ok1 := r.median("ClientsQUIC/clients=1", "MB/s")
-	qMany, ok2 := r.median("ClientsQUIC/clients=100", "MB/s")
-	if !ok1 || !ok2 {
+	q, ok := clientsPair(r, "ClientsQUIC")
+	if !ok {
 		return
 	}
-	qOneCPU, _ := r.median("ClientsQUIC/clients=1", "cpu-s/GiB")
-	qManyCPU, _ := r.median("ClientsQUIC/clients=100", "cpu-s/GiB")
-	row("many clients vs one", "plain quic-go, same layout: 100 clients, total throughput", mbps(qMany), "1 client "+mbps(qOne), qMany/qOne, "", true)
-	row("many clients vs one", "plain quic-go, same layout: 100 clients, CPU s/GiB", fmt.Sprintf("%.2f", qManyCPU), fmt.Sprintf("1 client %.2f", qOneCPU), qManyCPU/qOneCPU, "", true)
+	row("many clients vs one", "plain quic-go, same layout: 100 clients, total throughput", mbps(q.many), "1 client "+mbps(q.one), q.many/q.one, "", true)
+	row("many clients vs one", "plain quic-go, same layout: 100 clients, CPU s/GiB", fmt.Sprintf("%.2f", q.manyCPU), fmt.Sprintf("1 client %.2f", q.oneCPU), q.manyCPU/q.oneCPU, "", true)
+}
+
+// clients is one client-count benchmark's medians for 1 and 100 clients.
+type clients struct{ one, many, oneCPU, manyCPU float64 }
+
+// clientsPair reads benchmark bench's medians (MB/s and cpu-s/GiB) for 1
+// and 100 clients; ok is false unless both throughputs are there.
+func clientsPair(r results, bench string) (c clients, ok bool) {
+	var ok1, ok2 bool
+	c.one, ok1 = r.median(bench+"/clients=1", "MB/s")
+	c.many, ok2 = r.median(bench+"/clients=100", "MB/s")
+	c.oneCPU, _ = r.median(bench+"/clients=1", "cpu-s/GiB")
+	c.manyCPU, _ = r.median(bench+"/clients=100", "cpu-s/GiB")
+	return c, ok1 && ok2
 }
 
 // sessionMemoryRows give the server's live heap per session (issue 12: at
