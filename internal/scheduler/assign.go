@@ -100,21 +100,40 @@ func (pl *plan) fit(pc *piece, p *pathState) {
 }
 
 // pieceSize is the size of the pieces path p is given, and its unit of work
-// ahead: Config.PieceSize, or for a slow path what it drains in
-// slowPieceReports report intervals (at least minPieceSize, and a
-// sixteenth of the piece size). A whole piece, and two of them ahead, would
-// keep a slow path busy for long (256 KiB take 210 ms at 10 Mbit/s, 512 KiB
-// ahead 420 ms), and the last pieces a slow path holds decide when the
-// object ends, however early the fast paths finish theirs.
+// ahead: Config.PieceSize, or for a slow path what it drains in the time a
+// piece lasts (at least minPieceSize, and a sixteenth of the piece size).
+// A piece lasts slowPieceReports report intervals, or as long as a whole
+// piece takes on the fastest path if that is longer. A whole piece, and two
+// of them ahead, would keep a slow path busy for long (256 KiB take 210 ms
+// at 10 Mbit/s, 512 KiB ahead 420 ms), and the last pieces a slow path
+// holds decide when the object ends, however early the fast paths finish
+// theirs. When every path is slow (100 sessions sharing a machine, about
+// 0.2 MB/s each) no path finishes sooner, and cutting pieces to 16 KiB
+// only made each one a short write after which quic-go's send loop ran dry.
 func (pl *plan) pieceSize(p *pathState) uint64 {
 	ps := pl.cfg.PieceSize
 	if !p.est.rateKnown {
 		return ps
 	}
 	floor := max(uint64(minPieceSize), ps/16)
+	lasts := (slowPieceReports * pl.cfg.ReportInterval).Seconds()
+	if fastest := pl.fastestRate(); fastest > 0 {
+		lasts = max(lasts, float64(ps)/fastest)
+	}
 	// Capped by the piece size before the conversion, which could overflow.
-	n := uint64(min(p.est.rate*(slowPieceReports*pl.cfg.ReportInterval).Seconds(), float64(ps)))
+	n := uint64(min(p.est.rate*lasts, float64(ps)))
 	return min(ps, max(n, floor))
+}
+
+// fastestRate is the highest measured rate of a live path, or 0.
+func (pl *plan) fastestRate() float64 {
+	r := 0.0
+	for _, p := range pl.paths {
+		if p.alive && p.est.rateKnown {
+			r = max(r, p.est.rate)
+		}
+	}
+	return r
 }
 
 // setReceiverLimit records the receiver's flow-control limit; it only grows.

@@ -334,3 +334,29 @@ func TestPlanSlowPathGetsSmallPieces(t *testing.T) {
 		t.Errorf("the slow path was given %d bytes ahead, want some and at most %d", slowAhead, limit)
 	}
 }
+
+// TestPlanAllSlowPathsGetWholePieces: when every path is slow (100 sessions
+// sharing a machine), none finishes a piece sooner than the others, so
+// pieces are not cut to a slow path's two report intervals: paths of the
+// fastest path's rate get whole pieces, slower ones pieces that take as
+// long on them as a whole piece does on the fastest.
+func TestPlanAllSlowPathsGetWholePieces(t *testing.T) {
+	const ps = 256 << 10
+	const rate = 200_000 // bytes per second: 1.3 s for a whole piece
+	pl := newTestPlan(t, Config{Size: 64 << 20, PieceSize: ps, InitialRates: map[uint64]uint64{0: rate, 1: rate, 2: rate / 2}}, 0, 1, 2)
+	for _, id := range []uint64{0, 1} {
+		if got := pl.pieceSize(pl.byID[id]); got != ps {
+			t.Errorf("path %d at the fastest rate: piece size %d, want the configured %d", id, got, ps)
+		}
+	}
+	if got := pl.pieceSize(pl.byID[2]); got != ps/2 {
+		t.Errorf("path at half the fastest rate: piece size %d, want %d", got, ps/2)
+	}
+	for path, rs := range byPath(pl.next(t0)) {
+		for _, r := range rs {
+			if want := pl.pieceSize(pl.byID[path]); r.Len() != want {
+				t.Errorf("path %d got %v, %d bytes, want %d", path, r, r.Len(), want)
+			}
+		}
+	}
+}
