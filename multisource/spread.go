@@ -80,6 +80,8 @@ func Spread(ctx context.Context, sess *kwik.Session, str *kwik.Stream, object st
 		// small for the paths' combined rate and spread of delays.
 		OnReceiverLimit: func(uint64) { streamctl.Of(str).DataBlocked() },
 		HoldBack:        primaryHoldBack(sess),
+		// The secondaries' commands cross the primary's path.
+		Relay: &scheduler.Relay{PathID: 0},
 	})
 	if err != nil {
 		return err

@@ -110,6 +110,8 @@ func (pl *plan) fit(pc *piece, p *pathState) {
 // theirs. When every path is slow (100 sessions sharing a machine, about
 // 0.2 MB/s each) no path finishes sooner, and cutting pieces to 16 KiB
 // only made each one a short write after which quic-go's send loop ran dry.
+// A paced relay (Config.Relay) gets pieces of half a report interval, at
+// least minPieceSize.
 func (pl *plan) pieceSize(p *pathState) uint64 {
 	ps := pl.cfg.PieceSize
 	if !p.est.rateKnown {
@@ -119,6 +121,9 @@ func (pl *plan) pieceSize(p *pathState) uint64 {
 	lasts := (slowPieceReports * pl.cfg.ReportInterval).Seconds()
 	if fastest := pl.fastestRate(); fastest > 0 {
 		lasts = max(lasts, float64(ps)/fastest)
+	}
+	if pl.paced(p) {
+		lasts, floor = (pl.cfg.ReportInterval / 2).Seconds(), minPieceSize
 	}
 	// Capped by the piece size before the conversion, which could overflow.
 	n := uint64(min(p.est.rate*lasts, float64(ps)))
@@ -157,6 +162,11 @@ func (pl *plan) hasRoom(p *pathState, now time.Time) bool {
 		return false
 	}
 	ps := pl.pieceSize(p)
+	if pl.paced(p) {
+		// Capped by the window before the conversion, which could overflow.
+		drain := min(p.est.rate*pl.cfg.ReportInterval.Seconds(), float64(pl.cfg.Window))
+		return p.inflight() < max(ps, uint64(drain))
+	}
 	target := minPiecesInFlight * ps
 	if p.est.rateKnown {
 		// Twice the command latency and report interval: the latency

@@ -71,6 +71,9 @@ type Config struct {
 	// HoldBack, if not nil, gives one path no work at the start: see
 	// HoldBack.
 	HoldBack *HoldBack
+	// Relay, if not nil, is the ID of the path over which the other paths'
+	// commands travel: see Relay.
+	Relay *Relay
 	// Logger receives debug records about path events and duplication.
 	// Nil discards them.
 	Logger *slog.Logger
@@ -86,6 +89,18 @@ type Config struct {
 type HoldBack struct {
 	PathID uint64
 	For    time.Duration
+}
+
+// Relay names path PathID as the one the other paths' commands cross
+// (Spread relays them through the client over the primary's path). While
+// it is at most half as fast as every other path, its own work ahead is
+// kept to what it drains in about a report interval, in pieces of half
+// that: with the usual work ahead its bytes kept its bottleneck queue full
+// (75 ms at 10 Mbit/s with tbf latency 50 ms and a 32 KB burst), and every
+// command waited behind them, so that tail pieces and copies for the fast
+// paths started late.
+type Relay struct {
+	PathID uint64
 }
 
 // withDefaults returns c with defaults applied, or a *ConfigError.
