@@ -1,7 +1,6 @@
 package fileserve
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -17,11 +16,12 @@ import (
 // header when Client.HeaderTimeout is zero.
 const DefaultHeaderTimeout = 30 * time.Second
 
-// headerBufSize is the Download's read buffer: room for the longest header.
-// A Read of at least this much into an empty buffer goes to the stream
-// directly, so the object's bytes are not copied twice, and a client with
-// thousands of downloads open holds 4 KiB for each rather than 64.
-const headerBufSize = 4 << 10
+// headerReadSize is the first Read of a response: room for any OK header
+// (at most ~130 bytes) and the object's first bytes. A Download holds
+// only what that Read brought past the header, so a client with
+// thousands of downloads open holds no read buffer for each; an ERR
+// header, up to maxHeaderLen, takes further Reads.
+const headerReadSize = 192
 
 // Client asks a primary for objects. The zero value is ready to use.
 type Client struct {
@@ -47,8 +47,8 @@ type Download struct {
 
 	ctx  context.Context // the Get's: cancelling it stops reads
 	str  *kwik.Stream
-	r    *bufio.Reader
-	read int64 // the offset in the object of the next byte
+	body []byte // the object's bytes read with the header, not yet returned
+	read int64  // the offset in the object of the next byte
 	done bool
 	stop func() bool // detaches the cancellation hook
 }
@@ -70,7 +70,7 @@ func (c *Client) Get(ctx context.Context, sess *kwik.Session, req Request) (*Dow
 	if err != nil {
 		return nil, err
 	}
-	d := &Download{ctx: ctx, str: str, r: bufio.NewReaderSize(str, headerBufSize)}
+	d := &Download{ctx: ctx, str: str}
 	d.stop = context.AfterFunc(ctx, func() {
 		str.CancelRead(codeCancelled)
 		str.CancelWrite(codeCancelled)
@@ -110,11 +110,54 @@ func (c *Client) readHeader(d *Download) (Header, error) {
 		d.str.SetReadDeadline(time.Now().Add(timeout))
 		defer d.str.SetReadDeadline(time.Time{})
 	}
-	h, err := ReadHeader(d.r)
+	h, err := d.readHeader()
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return h, fmt.Errorf("the primary sent no answer within %v (is it a kwik serve primary?): %w", timeout, err)
 	}
 	return h, err
+}
+
+// readHeader reads the header line and keeps the bytes read past it.
+func (d *Download) readHeader() (Header, error) {
+	buf := make([]byte, 0, headerReadSize)
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) >= maxHeaderLen {
+				return Header{}, &ProtocolError{What: "header", Reason: fmt.Sprintf("longer than %d bytes", maxHeaderLen)}
+			}
+			grown := make([]byte, len(buf), min(2*cap(buf), maxHeaderLen))
+			buf = grown[:copy(grown, buf)]
+		}
+		n, err := d.str.Read(buf[len(buf):cap(buf)])
+		searched := len(buf)
+		buf = buf[:len(buf)+n]
+		if i := bytes.IndexByte(buf[searched:], '\n'); i >= 0 {
+			line := buf[:searched+i]
+			if rest := buf[searched+i+1:]; len(rest) > 0 {
+				d.body = rest
+			}
+			return ParseHeader(line)
+		}
+		if err == io.EOF {
+			return Header{}, &ProtocolError{What: "header", Reason: "the stream ended before the header's newline"}
+		}
+		if err != nil {
+			return Header{}, err
+		}
+	}
+}
+
+// next reads from what came with the header, then from the stream.
+func (d *Download) next(p []byte) (int, error) {
+	if len(d.body) > 0 {
+		n := copy(p, d.body)
+		d.body = d.body[n:]
+		if len(d.body) == 0 {
+			d.body = nil
+		}
+		return n, nil
+	}
+	return d.str.Read(p)
 }
 
 // Read reads the object's next bytes.
@@ -126,20 +169,24 @@ func (d *Download) Read(p []byte) (int, error) {
 	if left == 0 {
 		// The stream must end here: more bytes mean a broken server.
 		var one [1]byte
-		n, err := io.ReadFull(d.r, one[:])
-		if n > 0 {
-			return 0, &ProtocolError{What: "response", Reason: fmt.Sprintf("more than the %d bytes the header announced", d.Size)}
+		for {
+			n, err := d.next(one[:])
+			if n > 0 {
+				return 0, &ProtocolError{What: "response", Reason: fmt.Sprintf("more than the %d bytes the header announced", d.Size)}
+			}
+			if err == io.EOF {
+				d.done = true
+				return 0, io.EOF
+			}
+			if err != nil {
+				return 0, d.wrap(err)
+			}
 		}
-		if err != io.EOF {
-			return 0, d.wrap(err)
-		}
-		d.done = true
-		return 0, io.EOF
 	}
 	if int64(len(p)) > left {
 		p = p[:left]
 	}
-	n, err := d.r.Read(p)
+	n, err := d.next(p)
 	d.read += int64(n)
 	switch {
 	case err == io.EOF && d.read < d.Size:

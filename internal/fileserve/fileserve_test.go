@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -321,4 +322,107 @@ func TestGetGivesUpOnASilentPrimary(t *testing.T) {
 		t.Fatalf("Get from a primary that never answers: %v; want os.ErrDeadlineExceeded after the header timeout", err)
 	}
 	t.Log(err)
+}
+
+// TestGetReadsHeadersOfEveryShape answers with headers a primary may send
+// (split into one-byte Writes, a refusal of the longest length, a body in
+// the header's Write) and ones it must not (too long, cut short): Get
+// parses the first kind as ReadHeader does and refuses the second.
+func TestGetReadsHeadersOfEveryShape(t *testing.T) {
+	ctx := testContext(t)
+	pair, err := certs.NewPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := kwik.Listen("127.0.0.1:0", pair.Server, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	longest := Header{Err: &RemoteError{Code: CodeBadRequest, Message: strings.Repeat("m", maxMessageLen)}}.Append(nil)
+	if len(longest) != maxHeaderLen {
+		t.Fatalf("the longest refusal is %d bytes; maxHeaderLen is %d", len(longest), maxHeaderLen)
+	}
+	ok := Header{Size: 5}.Append(nil)
+	cases := []struct {
+		name   string
+		writes [][]byte
+		check  func(dl *Download, err error) error
+	}{
+		{"one byte a Write", splitBytes(append(ok, "hello"...)), wantBody("hello")},
+		{"header and body in one Write", [][]byte{append(ok, "hello"...)}, wantBody("hello")},
+		{"longest refusal", [][]byte{longest}, func(_ *Download, err error) error {
+			var re *RemoteError
+			if !errors.As(err, &re) || re.Code != CodeBadRequest || len(re.Message) != maxMessageLen {
+				return fmt.Errorf("got %v; want the %d-byte refusal", err, maxMessageLen)
+			}
+			return nil
+		}},
+		{"no newline within the limit", [][]byte{bytes.Repeat([]byte("O"), 3*maxHeaderLen)}, wantProtocolError},
+		{"ends before the newline", [][]byte{[]byte("OK 5")}, wantProtocolError},
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		sess, err := ln.Accept(ctx)
+		if err != nil {
+			return
+		}
+		defer sess.CloseWithError(0, "")
+		for _, tc := range cases {
+			str, err := sess.AcceptStream(ctx)
+			if err != nil {
+				return
+			}
+			io.ReadAll(str)
+			for _, w := range tc.writes {
+				str.Write(w)
+			}
+			str.Close()
+		}
+		<-sess.Context().Done()
+	})
+	sess, err := kwik.Dial(ctx, ln.Addr().String(), pair.Client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.CloseWithError(0, "")
+	for _, tc := range cases {
+		dl, err := Get(ctx, sess, "x")
+		if err := tc.check(dl, err); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if dl != nil {
+			dl.Close()
+		}
+	}
+}
+
+func splitBytes(b []byte) [][]byte {
+	out := make([][]byte, len(b))
+	for i := range b {
+		out[i] = b[i : i+1]
+	}
+	return out
+}
+
+func wantBody(body string) func(*Download, error) error {
+	return func(dl *Download, err error) error {
+		if err != nil {
+			return err
+		}
+		got, err := io.ReadAll(dl)
+		if err != nil || string(got) != body {
+			return fmt.Errorf("read %q, %v; want %q", got, err, body)
+		}
+		return nil
+	}
+}
+
+func wantProtocolError(_ *Download, err error) error {
+	var pe *ProtocolError
+	if !errors.As(err, &pe) || pe.What != "header" {
+		return fmt.Errorf("got %v; want a header *ProtocolError", err)
+	}
+	return nil
 }
