@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +24,8 @@ func TestSpreadEndsWithTheSession(t *testing.T) {
 	object := payload(44, size)
 	conf := &kwik.Config{ServerGroupKey: groupKey, MaxIdleTimeout: healthyIdle}
 	primary, secondary := listen(t, conf), listen(t, conf)
-	go serveObject(ctx, secondary, object)
+	var wg sync.WaitGroup
+	wg.Go(func() { serveObject(ctx, secondary, object) })
 
 	spreadCtx, stopSpread := context.WithCancel(context.Background())
 	defer stopSpread() // only if the test fails
@@ -46,6 +48,10 @@ func TestSpreadEndsWithTheSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		client.CloseWithError(0, "")
+		wg.Wait()
+	})
 	str, err := client.OpenStreamSync(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -178,41 +178,13 @@ func TestSecondaryRefusesDirectClients(t *testing.T) {
 
 func TestDownloadDetectsShortAndLongStreams(t *testing.T) {
 	ctx := testContext(t)
-	pair, err := certs.NewPair()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := kwik.Listen("127.0.0.1:0", pair.Server, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	// A broken primary: it announces 10 bytes, then sends body.
 	bodies := []string{"short", "far too long"}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() {
-		sess, err := ln.Accept(ctx)
-		if err != nil {
-			return
-		}
-		defer sess.CloseWithError(0, "")
-		for _, body := range bodies {
-			str, err := sess.AcceptStream(ctx)
-			if err != nil {
-				return
-			}
-			io.ReadAll(str)
-			str.Write(append(Header{Size: 10}.Append(nil), body...))
-			str.Close()
-		}
-		<-sess.Context().Done()
-	})
-	sess, err := kwik.Dial(ctx, ln.Addr().String(), pair.Client, nil)
-	if err != nil {
-		t.Fatal(err)
+	var answers [][][]byte
+	for _, body := range bodies {
+		answers = append(answers, [][]byte{append(Header{Size: 10}.Append(nil), body...)})
 	}
-	defer sess.CloseWithError(0, "")
+	sess := rawPrimary(t, ctx, answers)
 	var short *ShortError
 	var proto *ProtocolError
 	for i, check := range []func(error) bool{
@@ -229,6 +201,52 @@ func TestDownloadDetectsShortAndLongStreams(t *testing.T) {
 			t.Errorf("body %q after a 10-byte header: %v", bodies[i], err)
 		}
 	}
+}
+
+// rawPrimary starts a server that is not a kwik serve primary: it reads
+// each request to its end and answers the i-th stream with the Writes of
+// answers[i], then FIN. It returns a client session dialled to it; both
+// end with the test.
+func rawPrimary(t *testing.T, ctx context.Context, answers [][][]byte) *kwik.Session {
+	t.Helper()
+	pair, err := certs.NewPair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := kwik.Listen("127.0.0.1:0", pair.Server, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		sess, err := ln.Accept(ctx)
+		if err != nil {
+			return
+		}
+		defer sess.CloseWithError(0, "")
+		for _, writes := range answers {
+			str, err := sess.AcceptStream(ctx)
+			if err != nil {
+				return
+			}
+			io.ReadAll(str)
+			for _, w := range writes {
+				str.Write(w)
+			}
+			str.Close()
+		}
+		<-sess.Context().Done()
+	})
+	sess, err := kwik.Dial(ctx, ln.Addr().String(), pair.Client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sess.CloseWithError(0, "") })
+	return sess
 }
 
 // TestGetResumes asks for the rest of an object from an offset: the bytes
@@ -330,15 +348,6 @@ func TestGetGivesUpOnASilentPrimary(t *testing.T) {
 // parses the first kind as ReadHeader does and refuses the second.
 func TestGetReadsHeadersOfEveryShape(t *testing.T) {
 	ctx := testContext(t)
-	pair, err := certs.NewPair()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := kwik.Listen("127.0.0.1:0", pair.Server, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	longest := Header{Err: &RemoteError{Code: CodeBadRequest, Message: strings.Repeat("m", maxMessageLen)}}.Append(nil)
 	if len(longest) != maxHeaderLen {
 		t.Fatalf("the longest refusal is %d bytes; maxHeaderLen is %d", len(longest), maxHeaderLen)
@@ -361,32 +370,11 @@ func TestGetReadsHeadersOfEveryShape(t *testing.T) {
 		{"no newline within the limit", [][]byte{bytes.Repeat([]byte("O"), 3*maxHeaderLen)}, wantProtocolError},
 		{"ends before the newline", [][]byte{[]byte("OK 5")}, wantProtocolError},
 	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Go(func() {
-		sess, err := ln.Accept(ctx)
-		if err != nil {
-			return
-		}
-		defer sess.CloseWithError(0, "")
-		for _, tc := range cases {
-			str, err := sess.AcceptStream(ctx)
-			if err != nil {
-				return
-			}
-			io.ReadAll(str)
-			for _, w := range tc.writes {
-				str.Write(w)
-			}
-			str.Close()
-		}
-		<-sess.Context().Done()
-	})
-	sess, err := kwik.Dial(ctx, ln.Addr().String(), pair.Client, nil)
-	if err != nil {
-		t.Fatal(err)
+	var answers [][][]byte
+	for _, tc := range cases {
+		answers = append(answers, tc.writes)
 	}
-	defer sess.CloseWithError(0, "")
+	sess := rawPrimary(t, ctx, answers)
 	for _, tc := range cases {
 		dl, err := Get(ctx, sess, "x")
 		if err := tc.check(dl, err); err != nil {
