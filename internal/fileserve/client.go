@@ -16,13 +16,6 @@ import (
 // header when Client.HeaderTimeout is zero.
 const DefaultHeaderTimeout = 30 * time.Second
 
-// headerReadSize is the first Read of a response: room for any OK header
-// (at most ~130 bytes) and the object's first bytes. A Download holds
-// only what that Read brought past the header, so a client with
-// thousands of downloads open holds no read buffer for each; an ERR
-// header, up to maxHeaderLen, takes further Reads.
-const headerReadSize = 192
-
 // Client asks a primary for objects. The zero value is ready to use.
 type Client struct {
 	// HeaderTimeout bounds the wait for the primary's header once the
@@ -110,41 +103,12 @@ func (c *Client) readHeader(d *Download) (Header, error) {
 		d.str.SetReadDeadline(time.Now().Add(timeout))
 		defer d.str.SetReadDeadline(time.Time{})
 	}
-	h, err := d.readHeader()
+	h, body, err := ReadHeader(d.str)
+	d.body = body
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return h, fmt.Errorf("the primary sent no answer within %v (is it a kwik serve primary?): %w", timeout, err)
 	}
 	return h, err
-}
-
-// readHeader reads the header line and keeps the bytes read past it.
-func (d *Download) readHeader() (Header, error) {
-	buf := make([]byte, 0, headerReadSize)
-	for {
-		if len(buf) == cap(buf) {
-			if len(buf) >= maxHeaderLen {
-				return Header{}, &ProtocolError{What: "header", Reason: fmt.Sprintf("longer than %d bytes", maxHeaderLen)}
-			}
-			grown := make([]byte, len(buf), min(2*cap(buf), maxHeaderLen))
-			buf = grown[:copy(grown, buf)]
-		}
-		n, err := d.str.Read(buf[len(buf):cap(buf)])
-		searched := len(buf)
-		buf = buf[:len(buf)+n]
-		if i := bytes.IndexByte(buf[searched:], '\n'); i >= 0 {
-			line := buf[:searched+i]
-			if rest := buf[searched+i+1:]; len(rest) > 0 {
-				d.body = rest
-			}
-			return ParseHeader(line)
-		}
-		if err == io.EOF {
-			return Header{}, &ProtocolError{What: "header", Reason: "the stream ended before the header's newline"}
-		}
-		if err != nil {
-			return Header{}, err
-		}
-	}
 }
 
 // next reads from what came with the header, then from the stream.

@@ -182,24 +182,41 @@ func (h Header) Append(b []byte) []byte {
 	return append(b, '\n')
 }
 
-// ReadHeader reads one header line from r.
-func ReadHeader(r io.ByteReader) (Header, error) {
-	line := make([]byte, 0, 64)
+// headerReadSize is ReadHeader's first Read: room for any OK header (at
+// most ~130 bytes) and the object's first bytes. Only an ERR header, up to
+// maxHeaderLen, takes further Reads.
+const headerReadSize = 192
+
+// ReadHeader reads one header line from r and returns it parsed, with the
+// bytes its Reads brought past the newline (the object's first, for the
+// caller to use before reading r again). It reads at most maxHeaderLen
+// bytes, and holds no buffer once it returns but the one rest points into.
+func ReadHeader(r io.Reader) (h Header, rest []byte, err error) {
+	buf := make([]byte, 0, headerReadSize)
 	for {
-		c, err := r.ReadByte()
+		if len(buf) == cap(buf) {
+			if len(buf) >= maxHeaderLen {
+				return Header{}, nil, &ProtocolError{What: "header", Reason: fmt.Sprintf("longer than %d bytes", maxHeaderLen)}
+			}
+			grown := make([]byte, len(buf), min(2*cap(buf), maxHeaderLen))
+			buf = grown[:copy(grown, buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		searched := len(buf)
+		buf = buf[:len(buf)+n]
+		if i := bytes.IndexByte(buf[searched:], '\n'); i >= 0 {
+			if rest = buf[searched+i+1:]; len(rest) == 0 {
+				rest = nil
+			}
+			h, err := ParseHeader(buf[:searched+i])
+			return h, rest, err
+		}
 		if err == io.EOF {
-			return Header{}, &ProtocolError{What: "header", Reason: "the stream ended before the header's newline"}
+			return Header{}, nil, &ProtocolError{What: "header", Reason: "the stream ended before the header's newline"}
 		}
 		if err != nil {
-			return Header{}, err
+			return Header{}, nil, err
 		}
-		if c == '\n' {
-			return ParseHeader(line)
-		}
-		if len(line) == maxHeaderLen-1 {
-			return Header{}, &ProtocolError{What: "header", Reason: fmt.Sprintf("longer than %d bytes", maxHeaderLen)}
-		}
-		line = append(line, c)
 	}
 }
 

@@ -1,7 +1,6 @@
 package fileserve
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"strings"
@@ -75,9 +74,12 @@ func TestHeaderRoundTrip(t *testing.T) {
 		{Err: &RemoteError{Code: CodeInternal, Message: "disk on fire"}},
 	} {
 		b := h.Append(nil)
-		got, err := ReadHeader(bufio.NewReader(strings.NewReader(string(b) + "trailing body")))
+		got, rest, err := ReadHeader(strings.NewReader(string(b) + "trailing body"))
 		if err != nil {
 			t.Fatalf("ReadHeader(%q): %v", b, err)
+		}
+		if string(rest) != "trailing body" {
+			t.Errorf("ReadHeader(%q) left %q past the newline; want the body", b, rest)
 		}
 		if got.Size != h.Size || got.Start != h.Start || !bytes.Equal(got.SHA256, h.SHA256) || (got.Err == nil) != (h.Err == nil) || (h.Err != nil && *got.Err != *h.Err) {
 			t.Errorf("header %q decoded as %+v; want %+v", b, got, h)
@@ -112,10 +114,14 @@ func TestParseHeaderRejects(t *testing.T) {
 		}
 	}
 	// A header that never ends is cut off after maxHeaderLen bytes.
-	_, err := ReadHeader(bufio.NewReader(strings.NewReader(strings.Repeat("x", 10*maxHeaderLen))))
+	r := strings.NewReader(strings.Repeat("x", 10*maxHeaderLen))
+	_, _, err := ReadHeader(r)
 	var pe *ProtocolError
 	if !errors.As(err, &pe) {
 		t.Errorf("ReadHeader of an endless line: %v; want a *ProtocolError", err)
+	}
+	if read := 10*maxHeaderLen - r.Len(); read > maxHeaderLen {
+		t.Errorf("ReadHeader read %d bytes of an endless line; want at most %d", read, maxHeaderLen)
 	}
 }
 
