@@ -30,16 +30,12 @@ func TestSpreadSkipAssign(t *testing.T) {
 	served := make(chan map[uint64]uint64, 1)
 	wg.Go(func() {
 		defer close(served)
-		sess, str, err := acceptRequest(ctx, primary)
+		sess, str, _, err := acceptWithPaths(ctx, primary, testPin, secondary.Addr().String())
 		if err != nil {
 			t.Errorf("primary: %v", err)
 			return
 		}
 		defer sess.CloseWithError(0, "")
-		if _, err := sess.AddPath(ctx, secondary.Addr().String(), testPin); err != nil {
-			t.Errorf("adding the secondary: %v", err)
-			return
-		}
 		err = multisource.Spread(ctx, sess, str, "object", bytes.NewReader(object), size, &multisource.Config{InsecureSkipAssign: true})
 		if err == nil {
 			err = str.CloseWithSize(size)

@@ -84,22 +84,13 @@ func testLyingMirror(t *testing.T, all bool) {
 	go func() {
 		var o outcome
 		defer func() { done <- o }()
-		sess, str, err := acceptRequest(ctx, primary)
+		sess, str, paths, err := acceptWithPaths(ctx, primary, nil, honest.Addr().String(), liar.Addr().String())
 		if err != nil {
 			o.err = err
 			return
 		}
 		defer sess.CloseWithError(0, "")
-		if _, err := sess.AddPath(ctx, honest.Addr().String(), nil); err != nil {
-			o.err = err
-			return
-		}
-		info, err := sess.AddPath(ctx, liar.Addr().String(), nil)
-		if err != nil {
-			o.err = err
-			return
-		}
-		o.liarID = info.ID
+		o.liarID = paths[1].ID
 		o.err = multisource.Spread(ctx, sess, str, "object", bytes.NewReader(object), size,
 			&multisource.Config{OnStats: func(s multisource.Stats) { o.stats = s }})
 		if o.err == nil {

@@ -47,17 +47,13 @@ func testSpreadWithinClientAssignments(t *testing.T, primaryMax int) {
 	go func() {
 		var o outcome
 		defer func() { done <- o }()
-		sess, str, err := acceptRequest(ctx, primary)
+		sess, str, paths, err := acceptWithPaths(ctx, primary, testPin, secondaryAddr)
 		if err != nil {
 			o.err = err
 			return
 		}
 		defer sess.CloseWithError(0, "")
-		path, err := sess.AddPath(ctx, secondaryAddr, testPin)
-		if err != nil {
-			o.err = err
-			return
-		}
+		path := paths[0]
 		o.err = multisource.Spread(ctx, sess, str, "object", bytes.NewReader(object), size, &multisource.Config{PieceSize: 64 << 10})
 		if o.err == nil {
 			o.err = str.CloseWithSize(size)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"sync"
 	"testing"
@@ -61,18 +62,12 @@ func testSpread(t *testing.T, size int, rates []int64, killAt int) {
 
 	serveErr := make(chan error, 1)
 	go func() {
-		sess, str, err := acceptRequest(ctx, primary)
+		sess, str, _, err := acceptWithPaths(ctx, primary, testPin, secondaryAddrs...)
 		if err != nil {
 			serveErr <- err
 			return
 		}
 		defer sess.CloseWithError(0, "")
-		for _, addr := range secondaryAddrs {
-			if _, err := sess.AddPath(ctx, addr, testPin); err != nil {
-				serveErr <- err
-				return
-			}
-		}
 		err = multisource.Spread(ctx, sess, str, "object", bytes.NewReader(object), int64(size), nil)
 		if err == nil {
 			err = str.CloseWithSize(int64(size))
@@ -154,17 +149,13 @@ func TestRemovePathDrains(t *testing.T) {
 	var removed kwik.PathInfo
 	go func() {
 		defer close(primaryDone)
-		sess, str, err := acceptRequest(ctx, primary)
+		sess, str, paths, err := acceptWithPaths(ctx, primary, testPin, secondaryAddr)
 		if err != nil {
 			serveErr <- err
 			return
 		}
 		defer sess.CloseWithError(0, "")
-		path, err := sess.AddPath(ctx, secondaryAddr, testPin)
-		if err != nil {
-			serveErr <- err
-			return
-		}
+		path := paths[0]
 		spread := make(chan error, 1)
 		go func() { spread <- multisource.Spread(ctx, sess, str, "object", bytes.NewReader(object), size, nil) }()
 		select {
@@ -245,20 +236,33 @@ func serveObject(ctx context.Context, ln *kwik.Listener, object []byte) error {
 	return multisource.ServeRanges(ctx, sess, func(string) (io.ReaderAt, error) { return bytes.NewReader(object), nil })
 }
 
-// acceptRequest accepts one client session on ln and reads its first
-// stream's request to the end.
-func acceptRequest(ctx context.Context, ln *kwik.Listener) (*kwik.Session, *kwik.Stream, error) {
+// acceptWithPaths accepts one client session on ln, reads its first
+// stream's request to the end, and adds a path to each of the secondaries
+// at addrs, checked against pin (nil: by CA). On an error the session is
+// closed.
+func acceptWithPaths(ctx context.Context, ln *kwik.Listener, pin []byte, addrs ...string) (*kwik.Session, *kwik.Stream, []kwik.PathInfo, error) {
 	sess, err := ln.Accept(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	str, err := sess.AcceptStream(ctx)
 	if err == nil {
 		_, err = io.ReadAll(str)
 	}
+	var paths []kwik.PathInfo
+	for _, addr := range addrs {
+		if err != nil {
+			break
+		}
+		var p kwik.PathInfo
+		if p, err = sess.AddPath(ctx, addr, pin); err != nil {
+			err = fmt.Errorf("adding the secondary at %s: %w", addr, err)
+		}
+		paths = append(paths, p)
+	}
 	if err != nil {
 		sess.CloseWithError(0, "")
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return sess, str, nil
+	return sess, str, paths, nil
 }

@@ -40,8 +40,8 @@ type Download struct {
 
 	ctx  context.Context // the Get's: cancelling it stops reads
 	str  *kwik.Stream
-	body []byte // the object's bytes read with the header, not yet returned
-	read int64  // the offset in the object of the next byte
+	r    io.Reader // str, after the object's bytes that came with the header
+	read int64     // the offset in the object of the next byte
 	done bool
 	stop func() bool // detaches the cancellation hook
 }
@@ -104,24 +104,14 @@ func (c *Client) readHeader(d *Download) (Header, error) {
 		defer d.str.SetReadDeadline(time.Time{})
 	}
 	h, body, err := ReadHeader(d.str)
-	d.body = body
+	d.r = d.str
+	if len(body) > 0 {
+		d.r = io.MultiReader(bytes.NewReader(body), d.str)
+	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return h, fmt.Errorf("the primary sent no answer within %v (is it a kwik serve primary?): %w", timeout, err)
 	}
 	return h, err
-}
-
-// next reads from what came with the header, then from the stream.
-func (d *Download) next(p []byte) (int, error) {
-	if len(d.body) > 0 {
-		n := copy(p, d.body)
-		d.body = d.body[n:]
-		if len(d.body) == 0 {
-			d.body = nil
-		}
-		return n, nil
-	}
-	return d.str.Read(p)
 }
 
 // Read reads the object's next bytes.
@@ -133,24 +123,20 @@ func (d *Download) Read(p []byte) (int, error) {
 	if left == 0 {
 		// The stream must end here: more bytes mean a broken server.
 		var one [1]byte
-		for {
-			n, err := d.next(one[:])
-			if n > 0 {
-				return 0, &ProtocolError{What: "response", Reason: fmt.Sprintf("more than the %d bytes the header announced", d.Size)}
-			}
-			if err == io.EOF {
-				d.done = true
-				return 0, io.EOF
-			}
-			if err != nil {
-				return 0, d.wrap(err)
-			}
+		n, err := io.ReadFull(d.r, one[:])
+		if n > 0 {
+			return 0, &ProtocolError{What: "response", Reason: fmt.Sprintf("more than the %d bytes the header announced", d.Size)}
 		}
+		if err != io.EOF {
+			return 0, d.wrap(err)
+		}
+		d.done = true
+		return 0, io.EOF
 	}
 	if int64(len(p)) > left {
 		p = p[:left]
 	}
-	n, err := d.next(p)
+	n, err := d.r.Read(p)
 	d.read += int64(n)
 	switch {
 	case err == io.EOF && d.read < d.Size:

@@ -190,8 +190,9 @@ const headerReadSize = 192
 // ReadHeader reads one header line from r and returns it parsed, with the
 // bytes its Reads brought past the newline (the object's first, for the
 // caller to use before reading r again). It reads at most maxHeaderLen
-// bytes, and holds no buffer once it returns but the one rest points into.
-func ReadHeader(r io.Reader) (h Header, rest []byte, err error) {
+// bytes, and holds no buffer once it returns but the one the second result
+// points into.
+func ReadHeader(r io.Reader) (Header, []byte, error) {
 	buf := make([]byte, 0, headerReadSize)
 	for {
 		if len(buf) == cap(buf) {
@@ -205,11 +206,9 @@ func ReadHeader(r io.Reader) (h Header, rest []byte, err error) {
 		searched := len(buf)
 		buf = buf[:len(buf)+n]
 		if i := bytes.IndexByte(buf[searched:], '\n'); i >= 0 {
-			if rest = buf[searched+i+1:]; len(rest) == 0 {
-				rest = nil
-			}
-			h, err := ParseHeader(buf[:searched+i])
-			return h, rest, err
+			end := searched + i
+			h, err := ParseHeader(buf[:end])
+			return h, buf[end+1:], err
 		}
 		if err == io.EOF {
 			return Header{}, nil, &ProtocolError{What: "header", Reason: "the stream ended before the header's newline"}
