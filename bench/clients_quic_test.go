@@ -37,7 +37,7 @@ func BenchmarkClientsQUIC(b *testing.B) {
 		b.Run(fmt.Sprintf("clients=%d", n), func(b *testing.B) {
 			var addrs [3]string
 			for i := range addrs {
-				srv, err := harness.ListenOnePath(harness.TransportQUIC, "127.0.0.1:0", serverTLS)
+				srv, err := harness.ListenOnePath(harness.TransportQUIC, "127.0.0.1:0", serverTLS, 0)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -115,7 +115,7 @@ func TestClientsQUICShares(t *testing.T) {
 	if got := shares[0] + shares[1] + shares[2]; got != size {
 		t.Fatalf("shares %v add up to %d, want %d", shares, got, size)
 	}
-	srv, err := harness.ListenOnePath(harness.TransportQUIC, "127.0.0.1:0", serverTLS)
+	srv, err := harness.ListenOnePath(harness.TransportQUIC, "127.0.0.1:0", serverTLS, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func BenchmarkOnePath(b *testing.B) {
 
 func benchOnePath(b *testing.B, tr string, size int64) {
 	serverTLS, clientTLS := loopbackTLS(b)
-	srv, err := harness.ListenOnePath(tr, "127.0.0.1:0", serverTLS)
+	srv, err := harness.ListenOnePath(tr, "127.0.0.1:0", serverTLS, 0)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestOnePath(t *testing.T) {
 	defer cancel()
 	const size = 1<<20 + 123
 	for _, tr := range []string{harness.TransportQUIC, harness.TransportKWIK} {
-		srv, err := harness.ListenOnePath(tr, "127.0.0.1:0", serverTLS)
+		srv, err := harness.ListenOnePath(tr, "127.0.0.1:0", serverTLS, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +65,47 @@ func TestOnePath(t *testing.T) {
 		}
 		srv.Close()
 	}
-	if _, err := harness.ListenOnePath("tcp", "127.0.0.1:0", serverTLS); err == nil {
+	if _, err := harness.ListenOnePath("tcp", "127.0.0.1:0", serverTLS, 0); err == nil {
 		t.Error("an unknown transport was accepted")
+	}
+}
+
+// TestStreams checks BenchmarkStreams's comparison: over both transports,
+// every one of many streams at once gets its bytes whole, a server that
+// lets a client have fewer streams open than it asks for only slows it
+// down, a wrong digest on any stream is reported, and the end of the
+// context stops a fetch mid-way.
+func TestStreams(t *testing.T) {
+	serverTLS, clientTLS := loopbackTLS(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const streams, size = 300, 10<<10 + 7
+	for _, tr := range []string{harness.TransportQUIC, harness.TransportKWIK} {
+		for _, max := range []int{streams, 16} {
+			srv, err := harness.ListenOnePath(tr, "127.0.0.1:0", serverTLS, max)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := harness.FetchStreams(ctx, tr, srv.Addr().String(), clientTLS, streams, size, harness.OnePathDigest(size)); err != nil {
+				t.Errorf("%s, at most %d streams open: %v", tr, max, err)
+			}
+			srv.Close()
+		}
+		srv, err := harness.ListenOnePath(tr, "127.0.0.1:0", serverTLS, streams)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := harness.FetchStreams(ctx, tr, srv.Addr().String(), clientTLS, streams, size, harness.OnePathDigest(size+1)); err == nil {
+			t.Errorf("%s: a wrong digest was not reported", tr)
+		}
+		// 2 x 1 TiB would take hours: the end of the context must stop
+		// the reads.
+		short, stop := context.WithTimeout(ctx, 100*time.Millisecond)
+		_, err = harness.FetchStreams(short, tr, srv.Addr().String(), clientTLS, 2, 1<<40, [32]byte{})
+		stop()
+		if err == nil {
+			t.Errorf("%s: a fetch whose context ended reported no error", tr)
+		}
+		srv.Close()
 	}
 }

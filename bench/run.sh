@@ -12,8 +12,8 @@
 #   KWIKB_NETNS=0                  # skip netns.sh even as root
 #   KWIKB_ONEPATH_SIZE=268435456   # bytes per transfer of BenchmarkOnePath (one process)
 #   KWIKB_PROCS_SIZE=536870912     # bytes per transfer of onepath.sh (separate processes)
-#   KWIKB_SCALE_SIZE=268435456     # BenchmarkScale: bytes over all streams
-#   KWIKB_SCALE_COUNT=3            # BenchmarkScale repetitions
+#   KWIKB_SCALE_SIZE=268435456     # BenchmarkScale, BenchmarkStreams: bytes over all streams
+#   KWIKB_SCALE_COUNT=3            # BenchmarkScale, BenchmarkStreams repetitions
 #   KWIKB_SLOW_SIZE=1073741824     # BenchmarkSlowReader: bytes of the stream
 #   KWIKB_CLIENTS_SIZE=33554432    # BenchmarkClients: bytes each client fetches
 #   KWIKB_CLIENTS_COUNT=3          # BenchmarkClients repetitions
@@ -72,8 +72,8 @@ done
 step "single path, separate processes, fresh connection per transfer, hashing client"
 KWIKB_COUNT=$count KWIKB_SIZE=$procs_size bench/onepath.sh >"$out/onepath-procs.txt"
 
-step "scale: 1, 100, 1000, 10000 streams"
-"$bin/bench.test" -test.run '^$' -test.bench '^BenchmarkScale$' -test.benchtime 1x -test.count "$scale_count" \
+step "scale: 1, 100, 1000, 10000 streams; 1 vs 10000 streams over KWIK and plain quic-go"
+"$bin/bench.test" -test.run '^$' -test.bench '^Benchmark(Scale|Streams)$' -test.benchtime 1x -test.count "$scale_count" \
 	-kwikbench.scalesize="$scale_size" >"$out/scale.txt"
 
 step "many clients: 1 vs 100 clients in a dial burst, KWIK and plain quic-go"

@@ -30,7 +30,7 @@ func serve1Cmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := harness.ListenOnePath(*tr, *sf.listen, tlsConf)
+	srv, err := harness.ListenOnePath(*tr, *sf.listen, tlsConf, 0)
 	if err != nil {
 		return err
 	}

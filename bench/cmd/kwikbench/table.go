@@ -182,6 +182,8 @@ func measuredBy(claim, conf string) string {
 		return "fresh session per transfer, separate processes in network namespaces, tc tbf: `sudo bench/netns.sh`"
 	case claim == "scale":
 		return "warm session, server in a child process: `go test -run '^$' -bench Scale -benchtime 1x ./bench`"
+	case claim == "many streams vs one" && strings.HasPrefix(conf, "one-path server"):
+		return "fresh connection per transfer, one process, client and server of the one-path comparison: `go test -run '^$' -bench '^BenchmarkStreams$' -benchtime 1x ./bench`"
 	case claim == "many streams vs one":
 		return "warm session, server in a child process: `go test -run '^$' -bench Scale -benchtime 1x ./bench`"
 	case claim == "many clients vs one":

@@ -31,6 +31,21 @@ func scaleRows(row rowFunc, r results) {
 		row("many streams vs one", n+" streams", fmt.Sprintf("%s, client CPU %.2f s/GiB", mbps(v), cpu),
 			fmt.Sprintf("1 stream %s, client CPU %.2f s/GiB", mbps(one), oneCPU), v/one, target, met)
 	}
+	// The same count of streams over one fresh connection of plain quic-go
+	// and of KWIK, through one server and client (BenchmarkStreams): what
+	// 10,000 streams cost the transport underneath.
+	for _, tr := range []string{"quic-go", "kwik"} {
+		name := "Streams/transport=" + tr + "/streams="
+		one, ok1 := r.median(name+"1", "MB/s")
+		many, ok2 := r.median(name+"10000", "MB/s")
+		if !ok1 || !ok2 {
+			continue
+		}
+		oneCPU, _ := r.median(name+"1", "cpu-s/GiB")
+		manyCPU, _ := r.median(name+"10000", "cpu-s/GiB")
+		row("many streams vs one", fmt.Sprintf("one-path server, %s: 10000 streams", tr), fmt.Sprintf("%s, CPU %.2f s/GiB", mbps(many), manyCPU),
+			fmt.Sprintf("1 stream %s, CPU %.2f s/GiB", mbps(one), oneCPU), many/one, "", true)
+	}
 }
 
 // clientsRows compare 100 clients at once with one (issue 12: at least

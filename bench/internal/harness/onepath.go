@@ -71,17 +71,23 @@ type OnePathServer struct {
 	wg     sync.WaitGroup
 }
 
-// ListenOnePath starts a one-path server of transport tr on addr.
-func ListenOnePath(tr, addr string, tlsConf *tls.Config) (*OnePathServer, error) {
+// ListenOnePath starts a one-path server of transport tr on addr that lets
+// each client have maxStreams streams open at once (0: 16).
+func ListenOnePath(tr, addr string, tlsConf *tls.Config, maxStreams int) (*OnePathServer, error) {
 	s := &OnePathServer{tr: tr}
+	if maxStreams == 0 {
+		maxStreams = 16
+	}
 	var err error
 	switch tr {
 	case TransportKWIK:
-		s.kwikLn, err = kwik.Listen(addr, tlsConf, nil)
+		s.kwikLn, err = kwik.Listen(addr, tlsConf, &kwik.Config{MaxIncomingStreams: maxStreams})
 	case TransportQUIC:
 		c := tlsConf.Clone()
 		c.NextProtos = []string{onePathALPN}
-		s.quicLn, err = quic.ListenAddr(addr, c, onePathQUICConfig())
+		qc := onePathQUICConfig()
+		qc.MaxIncomingStreams = int64(maxStreams)
+		s.quicLn, err = quic.ListenAddr(addr, c, qc)
 	default:
 		err = fmt.Errorf("unknown transport %q (want %s or %s)", tr, TransportKWIK, TransportQUIC)
 	}
@@ -96,9 +102,7 @@ func ListenOnePath(tr, addr string, tlsConf *tls.Config) (*OnePathServer, error)
 // onePathQUICConfig is quic-go's configuration with the windows KWIK gives
 // its paths.
 func onePathQUICConfig() *quic.Config {
-	c := transport.QUICConfig(transport.QUICOptions{})
-	c.MaxIncomingStreams = 16
-	return c
+	return transport.QUICConfig(transport.QUICOptions{})
 }
 
 // Addr is the server's UDP address.
@@ -181,58 +185,86 @@ func serveOnePath[S io.ReadWriteCloser](ctx context.Context, accept func(context
 // connection. It returns the time from the dial to the last byte and fails
 // if the digest is not OnePathDigest(size).
 func FetchOnePath(ctx context.Context, tr, addr string, tlsConf *tls.Config, size int64, want [sha256.Size]byte) (time.Duration, error) {
+	return FetchStreams(ctx, tr, addr, tlsConf, 1, size, want)
+}
+
+// FetchStreams is FetchOnePath over streams streams of one connection at
+// once, each asking for size bytes and checked against want. Each stream
+// reads into a buffer of its own, as an application's reader would.
+func FetchStreams(ctx context.Context, tr, addr string, tlsConf *tls.Config, streams int, size int64, want [sha256.Size]byte) (time.Duration, error) {
 	start := time.Now()
 	var (
-		str     io.ReadWriteCloser
+		open    func(context.Context) (io.ReadWriteCloser, error)
 		closeFn func()
-		err     error
 	)
 	switch tr {
 	case TransportKWIK:
-		var sess *kwik.Session
-		if sess, err = kwik.Dial(ctx, addr, tlsConf, nil); err != nil {
+		sess, err := kwik.Dial(ctx, addr, tlsConf, nil)
+		if err != nil {
 			return 0, err
 		}
 		closeFn = func() { sess.CloseWithError(0, "") }
-		str, err = sess.OpenStreamSync(ctx)
+		open = func(ctx context.Context) (io.ReadWriteCloser, error) { return sess.OpenStreamSync(ctx) }
 	case TransportQUIC:
 		c := tlsConf.Clone()
 		c.NextProtos = []string{onePathALPN}
-		var conn *quic.Conn
-		if conn, err = quic.DialAddr(ctx, addr, c, onePathQUICConfig()); err != nil {
+		conn, err := quic.DialAddr(ctx, addr, c, onePathQUICConfig())
+		if err != nil {
 			return 0, err
 		}
 		closeFn = func() { conn.CloseWithError(0, "") }
-		str, err = conn.OpenStreamSync(ctx)
+		open = func(ctx context.Context) (io.ReadWriteCloser, error) { return conn.OpenStreamSync(ctx) }
 	default:
 		return 0, fmt.Errorf("unknown transport %q", tr)
 	}
 	defer closeFn()
-	if err != nil {
-		return 0, err
+	// Reads honour ctx too: its end closes the connection under them.
+	stop := context.AfterFunc(ctx, closeFn)
+	defer stop()
+	errs := make(chan error, streams)
+	var wg sync.WaitGroup
+	for range streams {
+		wg.Go(func() {
+			str, err := open(ctx)
+			if err == nil {
+				err = fetchStream(str, size, want)
+			}
+			errs <- err
+		})
 	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start), nil
+}
+
+// fetchStream asks str for size bytes and reads and hashes them.
+func fetchStream(str io.ReadWriteCloser, size int64, want [sha256.Size]byte) error {
 	var req [8]byte
 	binary.BigEndian.PutUint64(req[:], uint64(size))
 	if _, err := str.Write(req[:]); err != nil {
-		return 0, err
+		return err
 	}
 	if err := str.Close(); err != nil {
-		return 0, err
+		return err
 	}
 	h := sha256.New()
-	buf := make([]byte, OnePathChunk)
+	buf := make([]byte, min(size, OnePathChunk))
 	n, err := io.CopyBuffer(h, onlyReader{str}, buf)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	elapsed := time.Since(start)
 	if n != size {
-		return 0, fmt.Errorf("read %d bytes, want %d", n, size)
+		return fmt.Errorf("read %d bytes, want %d", n, size)
 	}
 	if got := h.Sum(nil); [sha256.Size]byte(got) != want {
-		return 0, errors.New("digest mismatch: the bytes read are not the bytes sent")
+		return errors.New("digest mismatch: the bytes read are not the bytes sent")
 	}
-	return elapsed, nil
+	return nil
 }
 
 // onlyReader hides everything but Read, so that io.CopyBuffer uses buf.
