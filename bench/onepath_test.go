@@ -63,6 +63,9 @@ func TestOnePath(t *testing.T) {
 		if _, err := harness.FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, size, harness.OnePathDigest(size-1)); err == nil {
 			t.Errorf("%s: a wrong digest was not reported", tr)
 		}
+		if _, err := harness.FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, 0, harness.OnePathDigest(0)); err != nil {
+			t.Errorf("%s, an empty transfer: %v", tr, err)
+		}
 		srv.Close()
 	}
 	if _, err := harness.ListenOnePath("tcp", "127.0.0.1:0", serverTLS, 0); err == nil {

@@ -253,7 +253,7 @@ func fetchStream(str io.ReadWriteCloser, size int64, want [sha256.Size]byte) err
 		return err
 	}
 	h := sha256.New()
-	buf := make([]byte, min(size, OnePathChunk))
+	buf := make([]byte, min(max(size, 1), OnePathChunk)) // CopyBuffer refuses an empty one
 	n, err := io.CopyBuffer(h, onlyReader{str}, buf)
 	if err != nil {
 		return err
