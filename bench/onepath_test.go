@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"github.com/kwik-transport/kwik/bench/internal/harness"
 	"testing"
@@ -19,55 +20,30 @@ var onePathSize = flag.Int64("kwikbench.onepath", 256<<20, "BenchmarkOnePath: by
 //	go test -run '^$' -bench OnePath -benchtime 1x -count 6 ./bench
 func BenchmarkOnePath(b *testing.B) {
 	for _, tr := range []string{harness.TransportQUIC, harness.TransportKWIK} {
-		b.Run("transport="+tr, func(b *testing.B) { benchOnePath(b, tr, *onePathSize) })
+		b.Run("transport="+tr, func(b *testing.B) { benchStreams(b, tr, 1, *onePathSize) })
 	}
-}
-
-func benchOnePath(b *testing.B, tr string, size int64) {
-	serverTLS, clientTLS := loopbackTLS(b)
-	srv, err := harness.ListenOnePath(tr, "127.0.0.1:0", serverTLS, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
-	want := harness.OnePathDigest(size)
-	ctx := context.Background()
-	b.SetBytes(size)
-	b.ResetTimer()
-	cpu0 := harness.CPUTime()
-	for range b.N {
-		if _, err := harness.FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, size, want); err != nil {
-			b.Fatal(err)
-		}
-	}
-	cpu := harness.CPUTime() - cpu0
-	b.StopTimer()
-	b.ReportMetric(harness.CPUPerGiB(cpu, size*int64(b.N)), "cpu-s/GiB")
 }
 
 // TestOnePath checks the comparison itself: every transport delivers the
 // bytes it is asked for, and a wrong digest is reported.
 func TestOnePath(t *testing.T) {
-	serverTLS, clientTLS := loopbackTLS(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const size = 1<<20 + 123
 	for _, tr := range []string{harness.TransportQUIC, harness.TransportKWIK} {
-		srv, err := harness.ListenOnePath(tr, "127.0.0.1:0", serverTLS, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := harness.FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, size, harness.OnePathDigest(size)); err != nil {
-			t.Errorf("%s: %v", tr, err)
-		}
-		if _, err := harness.FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, size, harness.OnePathDigest(size-1)); err == nil {
-			t.Errorf("%s: a wrong digest was not reported", tr)
-		}
-		if _, err := harness.FetchOnePath(ctx, tr, srv.Addr().String(), clientTLS, 0, harness.OnePathDigest(0)); err != nil {
-			t.Errorf("%s, an empty transfer: %v", tr, err)
-		}
-		srv.Close()
+		withOnePathServer(t, tr, 0, func(addr string, clientTLS *tls.Config) {
+			if _, err := harness.FetchOnePath(ctx, tr, addr, clientTLS, size, harness.OnePathDigest(size)); err != nil {
+				t.Errorf("%s: %v", tr, err)
+			}
+			if _, err := harness.FetchOnePath(ctx, tr, addr, clientTLS, size, harness.OnePathDigest(size-1)); err == nil {
+				t.Errorf("%s: a wrong digest was not reported", tr)
+			}
+			if _, err := harness.FetchOnePath(ctx, tr, addr, clientTLS, 0, harness.OnePathDigest(0)); err != nil {
+				t.Errorf("%s, an empty transfer: %v", tr, err)
+			}
+		})
 	}
+	serverTLS, _ := loopbackTLS(t)
 	if _, err := harness.ListenOnePath("tcp", "127.0.0.1:0", serverTLS, 0); err == nil {
 		t.Error("an unknown transport was accepted")
 	}
@@ -79,36 +55,44 @@ func TestOnePath(t *testing.T) {
 // down, a wrong digest on any stream is reported, and the end of the
 // context stops a fetch mid-way.
 func TestStreams(t *testing.T) {
-	serverTLS, clientTLS := loopbackTLS(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	const streams, size = 300, 10<<10 + 7
 	for _, tr := range []string{harness.TransportQUIC, harness.TransportKWIK} {
-		for _, max := range []int{streams, 16} {
-			srv, err := harness.ListenOnePath(tr, "127.0.0.1:0", serverTLS, max)
-			if err != nil {
-				t.Fatal(err)
+		withOnePathServer(t, tr, 16, func(addr string, clientTLS *tls.Config) {
+			if _, err := harness.FetchStreams(ctx, tr, addr, clientTLS, streams, size, harness.OnePathDigest(size)); err != nil {
+				t.Errorf("%s, at most 16 streams open: %v", tr, err)
 			}
-			if _, err := harness.FetchStreams(ctx, tr, srv.Addr().String(), clientTLS, streams, size, harness.OnePathDigest(size)); err != nil {
-				t.Errorf("%s, at most %d streams open: %v", tr, max, err)
+		})
+		withOnePathServer(t, tr, streams, func(addr string, clientTLS *tls.Config) {
+			if _, err := harness.FetchStreams(ctx, tr, addr, clientTLS, streams, size, harness.OnePathDigest(size)); err != nil {
+				t.Errorf("%s, at most %d streams open: %v", tr, streams, err)
 			}
-			srv.Close()
-		}
-		srv, err := harness.ListenOnePath(tr, "127.0.0.1:0", serverTLS, streams)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := harness.FetchStreams(ctx, tr, srv.Addr().String(), clientTLS, streams, size, harness.OnePathDigest(size+1)); err == nil {
-			t.Errorf("%s: a wrong digest was not reported", tr)
-		}
-		// 2 x 1 TiB would take hours: the end of the context must stop
-		// the reads.
-		short, stop := context.WithTimeout(ctx, 100*time.Millisecond)
-		_, err = harness.FetchStreams(short, tr, srv.Addr().String(), clientTLS, 2, 1<<40, [32]byte{})
-		stop()
-		if err == nil {
-			t.Errorf("%s: a fetch whose context ended reported no error", tr)
-		}
-		srv.Close()
+			if _, err := harness.FetchStreams(ctx, tr, addr, clientTLS, streams, size, harness.OnePathDigest(size+1)); err == nil {
+				t.Errorf("%s: a wrong digest was not reported", tr)
+			}
+			// 2 x 1 TiB would take hours: the end of the context must
+			// stop the reads.
+			short, stop := context.WithTimeout(ctx, 100*time.Millisecond)
+			_, err := harness.FetchStreams(short, tr, addr, clientTLS, 2, 1<<40, [32]byte{})
+			stop()
+			if err == nil {
+				t.Errorf("%s: a fetch whose context ended reported no error", tr)
+			}
+		})
 	}
+}
+
+// withOnePathServer runs f against a one-path server of transport tr that
+// lets a client have maxStreams streams open (0: its default), and closes
+// the server after f.
+func withOnePathServer(t *testing.T, tr string, maxStreams int, f func(addr string, clientTLS *tls.Config)) {
+	t.Helper()
+	serverTLS, clientTLS := loopbackTLS(t)
+	srv, err := harness.ListenOnePath(tr, "127.0.0.1:0", serverTLS, maxStreams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	f(srv.Addr().String(), clientTLS)
 }

@@ -249,16 +249,11 @@ func acceptWithPaths(ctx context.Context, ln *kwik.Listener, pin []byte, addrs .
 	if err == nil {
 		_, err = io.ReadAll(str)
 	}
-	var paths []kwik.PathInfo
-	for _, addr := range addrs {
-		if err != nil {
-			break
+	paths := make([]kwik.PathInfo, len(addrs))
+	for i := 0; i < len(addrs) && err == nil; i++ {
+		if paths[i], err = sess.AddPath(ctx, addrs[i], pin); err != nil {
+			err = fmt.Errorf("adding the secondary at %s: %w", addrs[i], err)
 		}
-		var p kwik.PathInfo
-		if p, err = sess.AddPath(ctx, addr, pin); err != nil {
-			err = fmt.Errorf("adding the secondary at %s: %w", addr, err)
-		}
-		paths = append(paths, p)
 	}
 	if err != nil {
 		sess.CloseWithError(0, "")

@@ -36,15 +36,12 @@ func scaleRows(row rowFunc, r results) {
 	// 10,000 streams cost the transport underneath.
 	for _, tr := range []string{"quic-go", "kwik"} {
 		name := "Streams/transport=" + tr + "/streams="
-		one, ok1 := r.median(name+"1", "MB/s")
-		many, ok2 := r.median(name+"10000", "MB/s")
-		if !ok1 || !ok2 {
+		s, ok := manyVsOne(r, name+"1", name+"10000")
+		if !ok {
 			continue
 		}
-		oneCPU, _ := r.median(name+"1", "cpu-s/GiB")
-		manyCPU, _ := r.median(name+"10000", "cpu-s/GiB")
-		row("many streams vs one", fmt.Sprintf("one-path server, %s: 10000 streams", tr), fmt.Sprintf("%s, CPU %.2f s/GiB", mbps(many), manyCPU),
-			fmt.Sprintf("1 stream %s, CPU %.2f s/GiB", mbps(one), oneCPU), many/one, "", true)
+		row("many streams vs one", fmt.Sprintf("one-path server, %s: 10000 streams", tr), fmt.Sprintf("%s, CPU %.2f s/GiB", mbps(s.many), s.manyCPU),
+			fmt.Sprintf("1 stream %s, CPU %.2f s/GiB", mbps(s.one), s.oneCPU), s.many/s.one, "", true)
 	}
 }
 
@@ -52,7 +49,7 @@ func scaleRows(row rowFunc, r results) {
 // 0.9 of the total throughput, at most 1.2 times the CPU per GiB, none
 // refused).
 func clientsRows(row rowFunc, r results) {
-	c, ok := clientsPair(r, "Clients")
+	c, ok := manyVsOne(r, "Clients/clients=1", "Clients/clients=100")
 	if !ok {
 		return
 	}
@@ -62,7 +59,7 @@ func clientsRows(row rowFunc, r results) {
 	row("many clients vs one", "100 clients, dials refused (worst run)", fmt.Sprintf("%.0f", refused), "—", refused, "0", refused == 0)
 	// The same layout over plain quic-go (BenchmarkClientsQUIC): what 100
 	// clients cost the transport underneath, before anything KWIK adds.
-	q, ok := clientsPair(r, "ClientsQUIC")
+	q, ok := manyVsOne(r, "ClientsQUIC/clients=1", "ClientsQUIC/clients=100")
 	if !ok {
 		return
 	}
@@ -70,18 +67,19 @@ func clientsRows(row rowFunc, r results) {
 	row("many clients vs one", "plain quic-go, same layout: 100 clients, CPU s/GiB", fmt.Sprintf("%.2f", q.manyCPU), fmt.Sprintf("1 client %.2f", q.oneCPU), q.manyCPU/q.oneCPU, "", true)
 }
 
-// clients is one client-count benchmark's medians for 1 and 100 clients.
-type clients struct{ one, many, oneCPU, manyCPU float64 }
+// scaling is one benchmark's medians (MB/s and cpu-s/GiB) at one count
+// of clients or streams and at many.
+type scaling struct{ one, many, oneCPU, manyCPU float64 }
 
-// clientsPair reads benchmark bench's medians (MB/s and cpu-s/GiB) for 1
-// and 100 clients; ok is false unless both throughputs are there.
-func clientsPair(r results, bench string) (c clients, ok bool) {
+// manyVsOne reads the medians of the benchmarks named one and many; ok is
+// false unless both throughputs are there.
+func manyVsOne(r results, one, many string) (s scaling, ok bool) {
 	var ok1, ok2 bool
-	c.one, ok1 = r.median(bench+"/clients=1", "MB/s")
-	c.many, ok2 = r.median(bench+"/clients=100", "MB/s")
-	c.oneCPU, _ = r.median(bench+"/clients=1", "cpu-s/GiB")
-	c.manyCPU, _ = r.median(bench+"/clients=100", "cpu-s/GiB")
-	return c, ok1 && ok2
+	s.one, ok1 = r.median(one, "MB/s")
+	s.many, ok2 = r.median(many, "MB/s")
+	s.oneCPU, _ = r.median(one, "cpu-s/GiB")
+	s.manyCPU, _ = r.median(many, "cpu-s/GiB")
+	return s, ok1 && ok2
 }
 
 // sessionMemoryRows give the server's live heap per session (issue 12: at
