@@ -35,6 +35,9 @@ func FuzzReassembly(f *testing.F) {
 			if err := b.WriteWithMetadata(r.Start, orig[r.Start:r.End], meta); err != nil {
 				t.Fatalf("write %v: %v", r, err)
 			}
+			if err := staleKey(&b.chunks); err != nil {
+				t.Fatalf("write %v: %v", r, err)
+			}
 			n, err := b.ReadContiguous(p)
 			got = append(got, p[:n]...)
 			if err != nil && err != io.EOF {

@@ -1,6 +1,7 @@
 package presentation
 
 import (
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -144,4 +145,23 @@ func (e *testEvents) WindowFull(full bool) {
 	if f := e.full.Load(); f != nil {
 		(*f)(full)
 	}
+}
+
+// staleKey returns an error when a key the list keeps for its searches is
+// not its element's key: an element's key changed without rekey.
+func staleKey[T keyed](l *sortedList[T]) error {
+	if len(l.lasts) != len(l.blocks) {
+		return fmt.Errorf("%d last keys for %d blocks", len(l.lasts), len(l.blocks))
+	}
+	for b, blk := range l.blocks {
+		for i := range blk.len() {
+			if k := (*blk.at(i)).key(); blk.keys[blk.lo+i] != k {
+				return fmt.Errorf("block %d element %d: key %d kept as %d", b, i, k, blk.keys[blk.lo+i])
+			}
+		}
+		if l.lasts[b] != blk.lastKey() {
+			return fmt.Errorf("block %d: last key %d kept as %d", b, blk.lastKey(), l.lasts[b])
+		}
+	}
+	return nil
 }

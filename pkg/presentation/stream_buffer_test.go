@@ -230,8 +230,8 @@ func TestStreamBufferReleasesPooledBuffers(t *testing.T) {
 	if _, err := b.write(16<<10, in, true, DataMetadata{}); err != nil {
 		t.Fatal(err)
 	}
-	if k := b.chunks.first(); k.buf != nil || &k.mem[0] != &in[0] || pool.outstanding() != 1 {
-		t.Fatalf("whole payload: block %v, owned %t, %d held; want it owned, 1 held", k.buf, k.mem != nil, pool.outstanding())
+	if k := b.chunks.first(); k.buf != nil || &k.payload()[0] != &in[0] || pool.outstanding() != 1 {
+		t.Fatalf("whole payload: block %v, owned %t, %d held; want it owned, 1 held", k.buf, k.buf == nil && &k.payload()[0] == &in[0], pool.outstanding())
 	}
 	// One split by an overlap into two pieces is copied into the block and
 	// its slice goes back at once.

@@ -15,10 +15,10 @@ package presentation
 const (
 	blockSize = 16 << 10 // the blocks small writes are copied into
 	mergeMax  = 1 << 10  // touching chunks shorter together are merged
-	// chunkCost is the bookkeeping of one chunk: a chunk is 64 B, and a
-	// list block of blockCap chunks is a 2304 B allocation, which a split
+	// chunkCost is the bookkeeping of one chunk: a list block of blockCap
+	// chunks and their keys (1808 B) is a 2048 B allocation, which a split
 	// leaves half full (a chunk at every other offset, in order, does).
-	chunkCost = 2304 / (blockCap / 2)
+	chunkCost = 2048 / (blockCap / 2)
 	// stampEvery: one write in stampEvery is timed from arrival to read,
 	// for the latency statistics; reading the clock per frame cost 5% at 1 KiB.
 	stampEvery = 8
@@ -92,9 +92,10 @@ func (s *streamBuffer) dropLocked(k *chunk) {
 		s.releaseLocked(k.buf, len(k.data))
 		return
 	}
-	s.freeLocked(cap(k.mem))
-	s.m.pool.putSlice(k.mem)
-	k.mem = nil
+	p := k.payload()
+	s.freeLocked(cap(p))
+	s.m.pool.putSlice(p)
+	k.data = nil
 }
 
 // blockLocked returns the current block, with room for at least one byte.
@@ -130,6 +131,7 @@ func (s *streamBuffer) appendLocked(c cursor, off uint64, data []byte) cursor {
 		if p, ok := s.chunks.prev(c); ok && s.chunks.at(p).extends(off, b) {
 			k := s.chunks.at(p)
 			k.data = k.data[:len(k.data)+n]
+			s.chunks.rekey(p)
 			b.live += n
 		} else {
 			b.retain(n)
@@ -152,7 +154,7 @@ func (k *chunk) extends(off uint64, b *buffer) bool {
 // add up to at most mergeMax, so that no two touching chunks are both
 // small: a stream holds at most 2 chunks per mergeMax bytes plus one per range.
 func (s *streamBuffer) mergeLocked(off, end uint64) {
-	c := s.chunks.search(func(k *chunk) bool { return k.end() >= off })
+	c := s.chunks.seek(off)
 	for s.chunks.valid(c) && s.chunks.at(c).off <= end {
 		n := s.chunks.next(c)
 		if !s.chunks.valid(n) {
@@ -221,7 +223,7 @@ func (s *streamBuffer) touchesLocked(off, end uint64) bool {
 	if off <= s.readPos {
 		return true
 	}
-	c := s.chunks.search(func(k *chunk) bool { return k.end() >= off })
+	c := s.chunks.seek(off)
 	return s.chunks.valid(c) && s.chunks.at(c).off <= end
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"testing"
+	"unsafe"
 )
 
 // TestRangeLimit: one disjoint range too many is refused with a
@@ -211,6 +212,14 @@ func TestHeapFollowsAccounting(t *testing.T) {
 			}
 			runtime.KeepAlive(m)
 		})
+	}
+}
+
+// TestChunkCostCoversBlock: what a chunk is charged pays for its share of
+// a list block that a split left half full.
+func TestChunkCostCoversBlock(t *testing.T) {
+	if size := unsafe.Sizeof(block[chunk]{}); chunkCost*(blockCap/2) < size {
+		t.Fatalf("a list block is %d B; %d chunks are charged %d B", size, blockCap/2, chunkCost*(blockCap/2))
 	}
 }
 

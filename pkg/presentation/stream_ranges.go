@@ -77,7 +77,7 @@ func (s *streamBuffer) touchingLocked(c cursor, from, to uint64) int {
 
 // advanceContigLocked moves contig past the chunks that continue it.
 func (s *streamBuffer) advanceContigLocked() {
-	c := s.chunks.search(func(k *chunk) bool { return k.end() > s.contig })
+	c := s.chunks.seek(s.contig + 1)
 	for ; s.chunks.valid(c) && s.chunks.at(c).off <= s.contig; c = s.chunks.next(c) {
 		s.contig = s.chunks.at(c).end()
 	}

@@ -129,25 +129,28 @@ func TestReceivedTouches(t *testing.T) {
 // plain slice, across block splits and emptied blocks.
 func TestSortedListMatchesSlice(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	var l sortedList[int]
-	var ref []int
+	var l sortedList[intKey]
+	var ref []intKey
 	for op := range 20000 {
 		if len(ref) > 0 && rng.IntN(3) == 0 {
 			i := rng.IntN(len(ref))
-			c := l.search(func(v *int) bool { return *v >= ref[i] })
+			c := l.seek(ref[i].key())
 			l.remove(c)
 			ref = slices.Delete(ref, i, i+1)
 		} else {
-			v := rng.IntN(1 << 30)
+			v := intKey(rng.IntN(1 << 30))
 			i, _ := slices.BinarySearch(ref, v)
 			ref = slices.Insert(ref, i, v)
-			l.insert(l.search(func(e *int) bool { return *e >= v }), v)
+			l.insert(l.seek(v.key()), v)
 		}
 		if op%500 == 0 || op == 19999 {
-			var got []int
-			l.all(func(v *int) bool { got = append(got, *v); return true })
+			var got []intKey
+			l.all(func(v *intKey) bool { got = append(got, *v); return true })
 			if !slices.Equal(got, ref) || l.len() != len(ref) {
 				t.Fatalf("op %d: list has %d elements, differs from reference of %d", op, l.len(), len(ref))
+			}
+			if err := staleKey(&l); err != nil {
+				t.Fatalf("op %d: %v", op, err)
 			}
 		}
 	}
@@ -162,3 +165,8 @@ func TestSortedListMatchesSlice(t *testing.T) {
 		t.Fatal("empty list has elements")
 	}
 }
+
+// intKey is a sortedList element that is its own key.
+type intKey int
+
+func (v intKey) key() uint64 { return uint64(v) }
