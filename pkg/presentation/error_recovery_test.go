@@ -137,6 +137,19 @@ func TestRemoveAndCloseWakeReaders(t *testing.T) {
 	}
 }
 
+// TestRemoveFormatsNothing: removing a stream makes its closing error
+// without formatting it (one allocation); the message, made when read,
+// names the stream and what happened, and errors.Is sees the sentinel.
+func TestRemoveFormatsNothing(t *testing.T) {
+	err := streamErr(7, ErrStreamClosed)
+	if want := "stream 7: " + ErrStreamClosed.Error(); err.Error() != want || !errors.Is(err, ErrStreamClosed) {
+		t.Fatalf("streamErr(7, ErrStreamClosed) = %q (Is %t), want %q", err, errors.Is(err, ErrStreamClosed), want)
+	}
+	if n := testing.AllocsPerRun(100, func() { err = streamErr(7, ErrStreamClosed) }); n > 1 {
+		t.Fatalf("a stream error takes %v allocations, want 1", n)
+	}
+}
+
 // TestWindowExhaustion: a stream that does not fit still gets the minimum
 // window, global backpressure goes on, and comes off once a share is freed.
 func TestWindowExhaustion(t *testing.T) {
