@@ -137,10 +137,10 @@ func TestRemoveAndCloseWakeReaders(t *testing.T) {
 	}
 }
 
-// TestRemoveFormatsNothing: removing a stream makes its closing error
-// without formatting it (one allocation); the message, made when read,
-// names the stream and what happened, and errors.Is sees the sentinel.
-func TestRemoveFormatsNothing(t *testing.T) {
+// TestStreamErrorFormatsWhenRead: the error every removed stream gets is
+// made without formatting it (one allocation); the message, made when
+// read, names the stream and what happened, and errors.Is sees the sentinel.
+func TestStreamErrorFormatsWhenRead(t *testing.T) {
 	err := streamErr(7, ErrStreamClosed)
 	if want := "stream 7: " + ErrStreamClosed.Error(); err.Error() != want || !errors.Is(err, ErrStreamClosed) {
 		t.Fatalf("streamErr(7, ErrStreamClosed) = %q (Is %t), want %q", err, errors.Is(err, ErrStreamClosed), want)

@@ -310,7 +310,9 @@ func (s *streamBuffer) storeLocked(off uint64, data []byte, own *[]byte) (stored
 	if *own != nil && (!s.chunks.valid(c) || s.chunks.at(c).off >= end) {
 		s.runs += 1 - s.touchingLocked(c, off, end)
 		s.holdLocked(len(*own))
-		s.chunks.insert(c, chunk{off: off, data: (*own)[:len(data)]})
+		// data is *own cut to its length: its capacity reaches the
+		// payload's end, where payload() finds it again.
+		s.chunks.insert(c, chunk{off: off, data: data})
 		*own = nil
 		if len(data) < mergeMax {
 			s.mergeLocked(off, end)

@@ -95,7 +95,6 @@ func (s *streamBuffer) dropLocked(k *chunk) {
 	p := k.payload()
 	s.freeLocked(cap(p))
 	s.m.pool.putSlice(p)
-	k.data = nil
 }
 
 // blockLocked returns the current block, with room for at least one byte.

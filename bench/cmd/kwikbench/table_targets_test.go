@@ -2,9 +2,10 @@ package main
 
 import "testing"
 
-// TestTargetRows checks the rows of issue 12's targets 3, 4 (and their plain quic-go comparison points) and 5 and the
-// server's memory per session: ratios to their comparison point and
-// verdicts on both sides of each target.
+// TestTargetRows checks the rows of issue 12's targets 3, 4 and 5, the
+// plain quic-go comparison points of 3 and 4, and the server's memory per
+// session: ratios to their comparison point and verdicts on both sides of
+// each target.
 func TestTargetRows(t *testing.T) {
 	in := `BenchmarkPresentation/chunk=1KiB-2 1 1 ns/op 400 MB/s
 BenchmarkMemcpy/chunk=1KiB-2 1 1 ns/op 1000 MB/s
