@@ -1,7 +1,6 @@
 package stream
 
 import (
-	"context"
 	"os"
 	"sync"
 	"time"
@@ -63,13 +62,13 @@ func isClosed(ch <-chan struct{}) bool {
 
 // deadlineContext is a Context that ends when a deadline passes. Reads use
 // it to wait in the presentation layer without a goroutine or timer per call.
-type deadlineContext struct {
-	context.Context // the stream's parent, for Value only
-	passed          <-chan struct{}
-}
+// It holds nothing but the channel, so that it fits in an interface value
+// without an allocation per Read or frame; it carries no values.
+type deadlineContext struct{ passed <-chan struct{} }
 
 func (c deadlineContext) Deadline() (time.Time, bool) { return time.Time{}, false }
 func (c deadlineContext) Done() <-chan struct{}       { return c.passed }
+func (c deadlineContext) Value(any) any               { return nil }
 func (c deadlineContext) Err() error {
 	select {
 	case <-c.passed:

@@ -175,7 +175,7 @@ func (s *Stream) Read(p []byte) (int, error) {
 	if isClosed(passed) {
 		return 0, errDeadline
 	}
-	ctx := deadlineContext{Context: s.ctx, passed: passed}
+	ctx := deadlineContext{passed}
 	n, err := s.cfg.Recv.ReadFromStreamContext(ctx, s.cfg.ID, p)
 	if err == nil {
 		return n, nil

@@ -360,6 +360,22 @@ func TestReadEOFAndDone(t *testing.T) {
 	}
 }
 
+// TestReadAllocatesNothing: reading buffered bytes allocates nothing, as
+// quic-go's Read does (the context handed to the presentation layer used
+// to cost one allocation per call).
+func TestReadAllocatesNothing(t *testing.T) {
+	s := newStreamSetup(t, 1<<20, 0, false)
+	s.deliver(t, 0, strings.Repeat("x", 1<<16), false)
+	p := make([]byte, 64)
+	if n := testing.AllocsPerRun(100, func() {
+		if n, err := s.str.Read(p); n != len(p) || err != nil {
+			t.Fatalf("Read = %d, %v", n, err)
+		}
+	}); n != 0 {
+		t.Fatalf("Read of buffered bytes: %v allocations per call, want 0", n)
+	}
+}
+
 func TestReadDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s := newStreamSetup(t, 0, 0, false)

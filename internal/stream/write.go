@@ -122,7 +122,7 @@ func (s *Stream) tryReserve(off uint64, size int, appending bool) (int, error) {
 // peer would wait for them forever.
 func (s *Stream) sendFrame(p []byte, off uint64) error {
 	h := wire.StreamHeader{StreamID: s.cfg.ID, Offset: off}
-	err := s.cfg.Data.WriteFrame(deadlineContext{Context: s.ctx, passed: s.writeDeadline.done()}, h, p)
+	err := s.cfg.Data.WriteFrame(deadlineContext{s.writeDeadline.done()}, h, p)
 	if errors.Is(err, errDeadline) {
 		s.lock()
 		promised := s.finalSet
