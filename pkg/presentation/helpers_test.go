@@ -86,17 +86,25 @@ type result struct {
 // stream of m can reach: 0 unless a reference was lost.
 func leakedBuffers(m *dataPresentationManager) int {
 	reach := map[*buffer]bool{}
+	owned := 0 // pooled payloads held by their one chunk, without a buffer
 	m.mu.RLock()
 	for _, s := range m.streams {
 		s.mu.Lock()
-		s.chunks.all(func(k *chunk) bool { reach[k.buf] = true; return true })
+		s.chunks.all(func(k *chunk) bool {
+			if k.buf == nil {
+				owned++
+			} else {
+				reach[k.buf] = true
+			}
+			return true
+		})
 		if s.block != nil {
 			reach[s.block] = true
 		}
 		s.mu.Unlock()
 	}
 	m.mu.RUnlock()
-	return m.pool.outstanding() - len(reach)
+	return m.pool.outstanding() - len(reach) - owned
 }
 
 // testEvents are the Events of a test manager: each calls the function a

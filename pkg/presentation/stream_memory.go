@@ -3,7 +3,9 @@ package presentation
 // What a stream's buffered bytes are stored in and what they cost.
 //
 // Small writes are copied one after the other into the stream's current
-// block; a pooled payload that fills ¾ of its slice is kept as it is. Every chunk holds a reference to the buffer it points into.
+// block, and each chunk holds a reference to the block it points into; a
+// pooled payload that fills ¾ of its slice is kept as it is, owned by its
+// one chunk.
 // The stream's memory is the capacity of every buffer it holds plus the
 // bookkeeping of its chunks and ranges, and it is kept under
 // 2 × window + 2 blocks: touching chunks too small to be worth their
