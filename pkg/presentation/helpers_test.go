@@ -2,6 +2,7 @@ package presentation
 
 import (
 	"fmt"
+	"maps"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -82,26 +83,44 @@ type result struct {
 	err error
 }
 
+// holdings is what one stream holds: the blocks its chunks and current
+// block point into, and the pooled payloads its chunks own alone.
+type holdings struct {
+	blocks         map[*buffer]bool
+	owned          int
+	ownedCap, live uint64
+}
+
+// holdingsOf walks the chunks of s, whose lock the caller holds.
+func holdingsOf(s *streamBuffer) holdings {
+	h := holdings{blocks: map[*buffer]bool{}}
+	s.chunks.all(func(k *chunk) bool {
+		h.live += uint64(len(k.data))
+		if k.buf == nil {
+			h.owned++
+			h.ownedCap += uint64(cap(k.payload()))
+		} else {
+			h.blocks[k.buf] = true
+		}
+		return true
+	})
+	if s.block != nil {
+		h.blocks[s.block] = true
+	}
+	return h
+}
+
 // leakedBuffers returns how many buffers the pool counts as held that no
 // stream of m can reach: 0 unless a reference was lost.
 func leakedBuffers(m *dataPresentationManager) int {
-	reach := map[*buffer]bool{}
-	owned := 0 // pooled payloads held by their one chunk, without a buffer
+	reach, owned := map[*buffer]bool{}, 0
 	m.mu.RLock()
 	for _, s := range m.streams {
 		s.mu.Lock()
-		s.chunks.all(func(k *chunk) bool {
-			if k.buf == nil {
-				owned++
-			} else {
-				reach[k.buf] = true
-			}
-			return true
-		})
-		if s.block != nil {
-			reach[s.block] = true
-		}
+		h := holdingsOf(s)
 		s.mu.Unlock()
+		maps.Copy(reach, h.blocks)
+		owned += h.owned
 	}
 	m.mu.RUnlock()
 	return m.pool.outstanding() - len(reach) - owned

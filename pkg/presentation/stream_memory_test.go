@@ -88,21 +88,9 @@ func checkMemory(t *testing.T, m *dataPresentationManager, id uint64) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	held := map[*buffer]bool{}
-	var live, capacity uint64
-	s.chunks.all(func(k *chunk) bool {
-		live += uint64(len(k.data))
-		if k.buf == nil { // a pooled payload the chunk owns alone
-			capacity += uint64(cap(k.payload()))
-			return true
-		}
-		held[k.buf] = true
-		return true
-	})
-	if s.block != nil {
-		held[s.block] = true
-	}
-	for b := range held {
+	h := holdingsOf(s)
+	live, capacity := h.live, h.ownedCap
+	for b := range h.blocks {
 		capacity += uint64(len(b.data))
 	}
 	switch {
