@@ -34,7 +34,8 @@ func referenceLane(b []byte) (frames []delivered, violation bool) {
 // FuzzReceiveLane sends arbitrary bytes as a lane over a real QUIC
 // connection: the receiver must deliver exactly the frames a reference
 // decoder finds, and close the path with PROTOCOL_VIOLATION exactly when
-// the lane is malformed or cut short.
+// the lane is malformed or cut short. It may refuse a malformed lane before
+// the sender has written all of it.
 func FuzzReceiveLane(f *testing.F) {
 	magic := wire.AppendLaneMagic(nil)
 	two := append(append(bytes.Clone(magic), rawHeader(0x08, 0, 0, 3)...), "abc"...)
@@ -46,6 +47,9 @@ func FuzzReceiveLane(f *testing.F) {
 	f.Add(append(bytes.Clone(magic), rawHeader(0x08, 0, wire.MaxVarint-1, 2)...))
 	f.Add(append(bytes.Clone(magic), rawHeader(0x08, 0, 0, wire.MaxStreamPayload+1)...))
 	f.Add([]byte("GET / HTTP/1.1\r\n"))
+	// More than quic-go's stream window: the receiver refuses it before the
+	// sender has written it all.
+	f.Add(append([]byte("GET / HTTP/1.1\r\n"), make([]byte, 1<<20)...))
 	srv := newQUICServer(f)
 	f.Fuzz(func(t *testing.T, lane []byte) {
 		want, violation := referenceLane(lane)
@@ -54,7 +58,9 @@ func FuzzReceiveLane(f *testing.F) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		done := receive(ctx, server, h)
-		rawLane(t, client, lane, true)
+		if sendRefusable(t, client, lane) && !violation {
+			t.Fatal("the receiver stopped reading a well-formed lane")
+		}
 		var err error
 		if violation {
 			err = waitReceive(t, done)

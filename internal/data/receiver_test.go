@@ -3,6 +3,7 @@ package data
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,31 @@ func rawLane(tb testing.TB, conn *quic.Conn, b []byte, end bool) *quic.SendStrea
 		str.Close()
 	}
 	return str
+}
+
+// sendRefusable writes b on a new lane and closes it, and reports whether
+// the receiver refused the lane before it had all of it: a receiver may stop
+// reading a malformed lane (STOP_SENDING), and the Write then fails.
+func sendRefusable(tb testing.TB, conn *quic.Conn, b []byte) (refused bool) {
+	tb.Helper()
+	str, err := conn.OpenUniStream()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer str.Close()
+	str.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	_, err = str.Write(b)
+	var serr *quic.StreamError
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &serr) && serr.Remote:
+		return true
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		tb.Fatalf("writing the lane: %v (the receiver neither read it nor refused it)", err)
+	}
+	tb.Fatalf("writing the lane: %v", err)
+	return false
 }
 
 // frame encodes one STREAM frame with its payload.
@@ -141,6 +167,24 @@ func TestReceiveRejectsMalformedLanes(t *testing.T) {
 				t.Fatalf("%d buffers taken, %d given back", h.buffers, h.returned)
 			}
 		})
+	}
+}
+
+// TestReceiveStopsReadingABadLane sends a lane whose first bytes are not
+// LaneMagic, followed by 4 MiB: the receiver must refuse the lane at once
+// (STOP_SENDING), so that the sender's Write fails, instead of reading what
+// follows, and close the path.
+func TestReceiveStopsReadingABadLane(t *testing.T) {
+	client, server := quicPair(t)
+	h := newRecordingHandler()
+	done := receive(context.Background(), server, h)
+	lane := append([]byte("GET / HTTP/1.1\r\n"), make([]byte, 4<<20)...)
+	if !sendRefusable(t, client, lane) {
+		t.Fatal("the receiver read all of a lane that did not start with LaneMagic")
+	}
+	var perr *PathError
+	if err := waitReceive(t, done); !errors.As(err, &perr) || perr.Code != wire.ProtocolViolation {
+		t.Fatalf("%v, want a PROTOCOL_VIOLATION PathError", err)
 	}
 }
 
