@@ -7,6 +7,8 @@ import (
 	"io"
 	"testing"
 
+	"github.com/quic-go/quic-go"
+
 	"github.com/kwik-transport/kwik/internal/wire"
 )
 
@@ -34,8 +36,9 @@ func referenceLane(b []byte) (frames []delivered, violation bool) {
 // FuzzReceiveLane sends arbitrary bytes as a lane over a real QUIC
 // connection: the receiver must deliver exactly the frames a reference
 // decoder finds, and close the path with PROTOCOL_VIOLATION exactly when
-// the lane is malformed or cut short. It may refuse a malformed lane before
-// the sender has written all of it.
+// the lane is malformed or cut short. It may refuse a malformed lane, and
+// its path is then closed as a session would, before the sender has written
+// all of it.
 func FuzzReceiveLane(f *testing.F) {
 	magic := wire.AppendLaneMagic(nil)
 	two := append(append(bytes.Clone(magic), rawHeader(0x08, 0, 0, 3)...), "abc"...)
@@ -50,6 +53,9 @@ func FuzzReceiveLane(f *testing.F) {
 	// More than quic-go's stream window: the receiver refuses it before the
 	// sender has written it all.
 	f.Add(append([]byte("GET / HTTP/1.1\r\n"), make([]byte, 1<<20)...))
+	// The same after a frame: the receiver stops at a bad frame type, and
+	// only the path's closing ends the Write.
+	f.Add(append(append(bytes.Clone(two), 0x07), make([]byte, 1<<20)...))
 	srv := newQUICServer(f)
 	f.Fuzz(func(t *testing.T, lane []byte) {
 		want, violation := referenceLane(lane)
@@ -58,14 +64,21 @@ func FuzzReceiveLane(f *testing.F) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		done := receive(ctx, server, h)
-		if sendRefusable(t, client, lane) && !violation {
-			t.Fatal("the receiver stopped reading a well-formed lane")
-		}
+		wrote := make(chan error, 1)
+		go func() { wrote <- writeLane(client, lane) }()
 		var err error
 		if violation {
 			err = waitReceive(t, done)
+			// As a session does: a Write still blocked on the lane ends.
+			server.CloseWithError(quic.ApplicationErrorCode(wire.ProtocolViolation), "the lane broke the protocol")
+			if werr := <-wrote; werr != nil && !refusedLane(werr) {
+				t.Fatalf("writing a malformed lane: %v", werr)
+			}
 		} else {
 			h.waitFrames(t, len(want))
+			if werr := <-wrote; werr != nil {
+				t.Fatalf("writing a well-formed lane: %v", werr)
+			}
 			cancel()
 			err = waitReceive(t, done)
 		}

@@ -48,29 +48,26 @@ func rawLane(tb testing.TB, conn *quic.Conn, b []byte, end bool) *quic.SendStrea
 	return str
 }
 
-// sendRefusable writes b on a new lane and closes it, and reports whether
-// the receiver refused the lane before it had all of it: a receiver may stop
-// reading a malformed lane (STOP_SENDING), and the Write then fails.
-func sendRefusable(tb testing.TB, conn *quic.Conn, b []byte) (refused bool) {
-	tb.Helper()
+// writeLane writes b on a new lane and closes it, giving up after 10 s, and
+// returns the Write's error: a receiver may refuse a malformed lane
+// (STOP_SENDING), or its path be closed, before it has all of it.
+func writeLane(conn *quic.Conn, b []byte) error {
 	str, err := conn.OpenUniStream()
 	if err != nil {
-		tb.Fatal(err)
+		return err
 	}
 	defer str.Close()
 	str.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	_, err = str.Write(b)
+	return err
+}
+
+// refusedLane reports whether err, from writeLane, is the receiver refusing
+// the lane or closing its path.
+func refusedLane(err error) bool {
 	var serr *quic.StreamError
-	switch {
-	case err == nil:
-		return false
-	case errors.As(err, &serr) && serr.Remote:
-		return true
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		tb.Fatalf("writing the lane: %v (the receiver neither read it nor refused it)", err)
-	}
-	tb.Fatalf("writing the lane: %v", err)
-	return false
+	var aerr *quic.ApplicationError
+	return errors.As(err, &serr) && serr.Remote || errors.As(err, &aerr) && aerr.Remote
 }
 
 // frame encodes one STREAM frame with its payload.
@@ -179,8 +176,14 @@ func TestReceiveStopsReadingABadLane(t *testing.T) {
 	h := newRecordingHandler()
 	done := receive(context.Background(), server, h)
 	lane := append([]byte("GET / HTTP/1.1\r\n"), make([]byte, 4<<20)...)
-	if !sendRefusable(t, client, lane) {
+	var serr *quic.StreamError
+	switch err := writeLane(client, lane); {
+	case err == nil:
 		t.Fatal("the receiver read all of a lane that did not start with LaneMagic")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		t.Fatalf("writing the lane: %v (the receiver neither read it nor refused it)", err)
+	case !errors.As(err, &serr) || !serr.Remote:
+		t.Fatalf("writing the lane: %v, want the receiver's STOP_SENDING", err)
 	}
 	var perr *PathError
 	if err := waitReceive(t, done); !errors.As(err, &perr) || perr.Code != wire.ProtocolViolation {
