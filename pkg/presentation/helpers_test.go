@@ -87,7 +87,6 @@ type result struct {
 // block point into, and the pooled payloads its chunks own alone.
 type holdings struct {
 	blocks         map[*buffer]bool
-	owned          int
 	ownedCap, live uint64
 }
 
@@ -97,7 +96,6 @@ func holdingsOf(s *streamBuffer) holdings {
 	s.chunks.all(func(k *chunk) bool {
 		h.live += uint64(len(k.data))
 		if k.buf == nil {
-			h.owned++
 			h.ownedCap += uint64(cap(k.payload()))
 		} else {
 			h.blocks[k.buf] = true
@@ -110,20 +108,25 @@ func holdingsOf(s *streamBuffer) holdings {
 	return h
 }
 
-// leakedBuffers returns how many buffers the pool counts as held that no
-// stream of m can reach: 0 unless a reference was lost.
-func leakedBuffers(m *dataPresentationManager) int {
-	reach, owned := map[*buffer]bool{}, 0
+// leakedBytes returns how many bytes of buffers the session counts as held
+// (memory) that no stream of m can reach: 0 unless a reference was lost
+// (above 0) or a buffer was given back twice (below).
+func leakedBytes(m *dataPresentationManager) int64 {
+	reach, owned := map[*buffer]bool{}, uint64(0)
 	m.mu.RLock()
 	for _, s := range m.streams {
 		s.mu.Lock()
 		h := holdingsOf(s)
 		s.mu.Unlock()
 		maps.Copy(reach, h.blocks)
-		owned += h.owned
+		owned += h.ownedCap
 	}
 	m.mu.RUnlock()
-	return m.pool.outstanding() - len(reach) - owned
+	held := m.memory.Load() - int64(owned)
+	for b := range reach {
+		held -= int64(len(b.data))
+	}
+	return held
 }
 
 // testEvents are the Events of a test manager: each calls the function a

@@ -28,7 +28,6 @@ type bufferPool struct {
 	disabled bool                  // benchmarks compare against plain allocation
 
 	gets, news atomic.Uint64 // statistics: requests, fresh allocations
-	held       atomic.Int64  // blocks and payloads held by streams (leak checks)
 }
 
 func newBufferPool() *bufferPool { return &bufferPool{} }
@@ -77,7 +76,3 @@ func (p *bufferPool) putSlice(s []byte) {
 	}
 	p.classes[classOf(cap(s))].Put(unsafe.Pointer(unsafe.SliceData(s[:cap(s)])))
 }
-
-// outstanding returns how many blocks and payloads streams hold: 0 once every stored
-// byte was read or dropped.
-func (p *bufferPool) outstanding() int { return int(p.held.Load()) }

@@ -230,8 +230,8 @@ func TestStreamBufferReleasesPooledBuffers(t *testing.T) {
 	if _, err := b.write(16<<10, in, true, DataMetadata{}); err != nil {
 		t.Fatal(err)
 	}
-	if k := b.chunks.first(); k.buf != nil || &k.payload()[0] != &in[0] || pool.outstanding() != 1 {
-		t.Fatalf("whole payload: block %v, owned %t, %d held; want it owned, 1 held", k.buf, k.buf == nil && &k.payload()[0] == &in[0], pool.outstanding())
+	if k := b.chunks.first(); k.buf != nil || &k.payload()[0] != &in[0] || b.capacity != 8<<10 {
+		t.Fatalf("whole payload: block %v, owned %t, %d B held; want it owned, 8 KiB held", k.buf, k.buf == nil && &k.payload()[0] == &in[0], b.capacity)
 	}
 	// One split by an overlap into two pieces is copied into the block and
 	// its slice goes back at once.
@@ -241,21 +241,21 @@ func TestStreamBufferReleasesPooledBuffers(t *testing.T) {
 	if _, err := b.write(0, in, true, DataMetadata{}); err != nil {
 		t.Fatal(err)
 	}
-	if k := b.chunks.first(); k.buf != b.block || pool.outstanding() != 2 {
-		t.Fatalf("split payload: in the block %t, %d held; want it copied, 2 held (block and the owned payload)", k.buf == b.block, pool.outstanding())
+	if k := b.chunks.first(); k.buf != b.block || b.capacity != 8<<10+blockSize {
+		t.Fatalf("split payload: in the block %t, %d B held; want it copied, the block and the owned payload held", k.buf == b.block, b.capacity)
 	}
 	p := make([]byte, 8<<10)
 	if n, _ := b.Read(p); n != 8<<10 || !bytes.Equal(p, data[:8<<10]) {
 		t.Fatalf("read %d", n)
 	}
-	if pool.outstanding() != 1 {
-		t.Fatalf("after reading the block's bytes: %d held, want 1 (the block went back)", pool.outstanding())
+	if b.capacity != 8<<10 || b.m.memory.Load() != 8<<10 {
+		t.Fatalf("after reading the block's bytes: %d B held (session %d), want 8 KiB (the block went back)", b.capacity, b.m.memory.Load())
 	}
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if pool.outstanding() != 0 || b.capacity != 0 {
-		t.Fatalf("after Close: %d buffers held, capacity %d; want none", pool.outstanding(), b.capacity)
+	if b.m.memory.Load() != 0 || b.capacity != 0 {
+		t.Fatalf("after Close: %d B held (session %d); want none", b.capacity, b.m.memory.Load())
 	}
 	if _, err := b.Read(p); !errors.Is(err, ErrStreamClosed) {
 		t.Fatalf("Read after Close: %v", err)

@@ -38,14 +38,12 @@ func (s *streamBuffer) memLimitLocked() uint64 { return 2*s.window + 2*blockSize
 func (s *streamBuffer) holdLocked(n int) {
 	s.capacity += uint64(n)
 	s.m.memory.Add(int64(n))
-	s.m.pool.held.Add(1)
 }
 
 // freeLocked forgets n bytes of memory the stream gave back.
 func (s *streamBuffer) freeLocked(n int) {
 	s.capacity -= uint64(n)
 	s.m.memory.Add(-int64(n))
-	s.m.pool.held.Add(-1)
 }
 
 // newBlockLocked returns a fresh block the stream holds, with one reference.
