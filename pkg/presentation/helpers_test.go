@@ -2,7 +2,6 @@ package presentation
 
 import (
 	"fmt"
-	"maps"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -90,6 +89,16 @@ type holdings struct {
 	ownedCap, live uint64
 }
 
+// bytes returns the capacity of every buffer in h: what the stream should
+// count as held.
+func (h holdings) bytes() uint64 {
+	n := h.ownedCap
+	for b := range h.blocks {
+		n += uint64(len(b.data))
+	}
+	return n
+}
+
 // holdingsOf walks the chunks of s, whose lock the caller holds.
 func holdingsOf(s *streamBuffer) holdings {
 	h := holdings{blocks: map[*buffer]bool{}}
@@ -112,20 +121,14 @@ func holdingsOf(s *streamBuffer) holdings {
 // (memory) that no stream of m can reach: 0 unless a reference was lost
 // (above 0) or a buffer was given back twice (below).
 func leakedBytes(m *dataPresentationManager) int64 {
-	reach, owned := map[*buffer]bool{}, uint64(0)
+	held := m.memory.Load()
 	m.mu.RLock()
 	for _, s := range m.streams {
 		s.mu.Lock()
-		h := holdingsOf(s)
+		held -= int64(holdingsOf(s).bytes())
 		s.mu.Unlock()
-		maps.Copy(reach, h.blocks)
-		owned += h.ownedCap
 	}
 	m.mu.RUnlock()
-	held := m.memory.Load() - int64(owned)
-	for b := range reach {
-		held -= int64(len(b.data))
-	}
 	return held
 }
 

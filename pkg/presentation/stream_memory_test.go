@@ -89,13 +89,9 @@ func checkMemory(t *testing.T, m *dataPresentationManager, id uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h := holdingsOf(s)
-	live, capacity := h.live, h.ownedCap
-	for b := range h.blocks {
-		capacity += uint64(len(b.data))
-	}
-	switch {
-	case live != s.buffered:
-		t.Fatalf("chunks hold %d bytes, the stream counts %d", live, s.buffered)
+	switch capacity := h.bytes(); {
+	case h.live != s.buffered:
+		t.Fatalf("chunks hold %d bytes, the stream counts %d", h.live, s.buffered)
 	case capacity != s.capacity:
 		t.Fatalf("buffers of %d bytes held, the stream counts %d", capacity, s.capacity)
 	case s.memLocked() > s.memLimitLocked():
